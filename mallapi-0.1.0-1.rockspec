@@ -1,0 +1,31 @@
+-- LuaRocks build description. The version must match src/mallapi.h
+-- (spec/version_spec.lua checks it, and that every source file is listed).
+rockspec_format = "3.0"
+package = "mallapi"
+version = "0.1.0-1"
+source = { url = "git+file:///mallapi" }
+description = {
+  summary = "Mall, e-commerce and order-management vendor APIs from Lua, with a C core",
+  license = "MIT",
+}
+dependencies = { "lua >= 5.1" }
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+  OPENSSL = { header = "openssl/evp.h", library = "crypto" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["mallapi.core"] = {
+      sources = {
+        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
+        "src/bind_util.c", "src/core.c",
+      },
+      libraries = { "curl", "crypto" },
+      incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
+      defines = { "_GNU_SOURCE" },
+    },
+    ["mallapi"] = "lua/mallapi/init.lua",
+  },
+}

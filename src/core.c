@@ -1,0 +1,17 @@
+/* core.c: entry point of the mallapi.core shared object. It builds the module
+ * table and lets each binding file add its area (crypto, codec, sign, clock,
+ * json, http, lock). The concern files themselves know nothing of Lua. */
+#include "compat.h"
+#include "mallapi.h"
+#include "bind.h"
+
+int luaopen_mallapi_core(lua_State *L) {
+    lua_newtable(L);                                /* core */
+    lua_pushliteral(L, MALLAPI_VERSION);
+    lua_setfield(L, -2, "version");
+    mallapi_open_crypto(L);                         /* core.crypto, core.codec, core.sign, core.clock */
+    mallapi_open_json(L);                           /* core.json */
+    mallapi_open_http(L);                           /* core.http */
+    mallapi_open_lock(L);                           /* core.lock (file locks for the token stores) */
+    return 1;
+}
