@@ -1,11 +1,14 @@
 #!/bin/sh
-# Build and install mallapi with luarocks into a temporary tree, then load it from there.
+# Build and install mallapi with luarocks into a temporary tree (from a copy of the
+# sources, so no object files land in src/), then load it from that tree.
 set -e
-tree=$(mktemp -d)
-trap 'rm -rf "$tree"' EXIT
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r ./*.rockspec src lua "$tmp/"
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 # Debian keeps curl/curl.h under the multiarch include directory.
-luarocks --lua-version=5.4 make --tree "$tree" CURL_INCDIR="/usr/include/$multiarch" >"$tree/build.log" 2>&1 || { cat "$tree/build.log"; exit 1; }
-LUA_PATH="$tree/share/lua/5.4/?.lua;$tree/share/lua/5.4/?/init.lua" \
-LUA_CPATH="$tree/lib/lua/5.4/?.so" \
+(cd "$tmp" && luarocks --lua-version=5.4 make --tree "$tmp/tree" CURL_INCDIR="/usr/include/$multiarch" \
+  >"$tmp/build.log" 2>&1) || { cat "$tmp/build.log"; exit 1; }
+LUA_PATH="$tmp/tree/share/lua/5.4/?.lua;$tmp/tree/share/lua/5.4/?/init.lua" \
+LUA_CPATH="$tmp/tree/lib/lua/5.4/?.so" \
   lua5.4 -e 'local m = require "mallapi"; print("loaded mallapi " .. m.version)'
