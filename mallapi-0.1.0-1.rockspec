@@ -18,7 +18,7 @@ build = {
   modules = {
     ["mallapi.core"] = {
       sources = {
-        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
+        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
         "src/bind_util.c", "src/core.c",
       },
       libraries = { "curl", "crypto" },
