@@ -9,6 +9,8 @@ local lock, monotonic = core.lock, core.lock.monotonic
 
 local M = {}
 
+local function plain(err) return (tostring(err):gsub("^lock%.[%w_]+: ", "")) end
+
 -- fcntl locks belong to the process and any close() of the file drops them, so
 -- the locks this process holds are kept here, shared by every file store object.
 local held = {}
@@ -39,13 +41,13 @@ end
 function Store:get(key)
   local data, err, code = lock.read_file(self:path(key, ".token"))
   if data == false then return nil end
-  if not data then return nil, "store.file: " .. err, code end
+  if not data then return nil, "store.file: " .. plain(err), code end
   return data
 end
 
 function Store:set(key, value)
   local ok, err, code = lock.write_file(self:path(key, ".token"), value)
-  if not ok then return nil, "store.file: " .. err, code end
+  if not ok then return nil, "store.file: " .. plain(err), code end
   return true
 end
 
@@ -69,7 +71,7 @@ function Store:lock(key, lease_ms)
   local id = string_format("%d-%d-%d", lock.pid(), serial, monotonic())
   local handle, err, code = lock.try(path, id, lease_ms)
   if handle == false then return false end
-  if not handle then return nil, "store.file: " .. err, code end
+  if not handle then return nil, "store.file: " .. plain(err), code end
   held[path] = { handle = handle, id = id, expires = monotonic() + lease_ms }
   return id
 end
