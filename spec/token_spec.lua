@@ -84,9 +84,18 @@ describe("token", function()
       assert.equal(t1, h.manager:get())
       assert.equal("valid", server.check(base, t1))
       assert.equal(2, server.attempts(base))
+      h.now = h.now + 29999                          -- within retry_interval (30 s): no new attempt
+      assert.equal(t1, h.manager:get())
+      assert.equal(2, server.attempts(base))
       assert.same({ "info: token: fetched a new token for key sobot:app1 (generation 1, expires in 3600 s)",
                     "warn: token: advisory refresh failed for key sobot:app1, keeping the current token: "
                     .. "get_token answered HTTP 500 (999999: token service down)" }, h.logs)
+      assert.equal("ok", server.admin(base, "fail=0"))
+      h.now = h.now + 1                              -- retry_interval over: one more attempt, succeeds
+      local t2 = assert(h.manager:get())
+      assert.are_not.equal(t1, t2)
+      assert.equal(3, server.attempts(base))
+      assert.equal(2, server.count(base))
     end)
 
     it("mandatory window with a failing endpoint: an error naming the key", function()

@@ -13,7 +13,7 @@ local lock = core.lock
 
 local M = {}
 
-local DEFAULTS = { mandatory_window = 60000, lease = 15000, wait = 30000, poll = 50 }
+local DEFAULTS = { mandatory_window = 60000, lease = 15000, wait = 30000, poll = 50, retry_interval = 30000 }
 local RECORD_MAGIC = "mallapi-token 1"
 local RECORD_FIELDS = { "token", "expires_at", "fetched_at", "generation", "source" }
 
@@ -100,7 +100,8 @@ local function check_fn(opts, name, default)
 end
 
 -- mallapi.token.new{ key=, fetch=, store=, advisory_window=, mandatory_window=,
---   lease=, wait=, poll=, clock=, sleep=, log= }. Times in ms; see doc/token.md.
+--   lease=, wait=, poll=, retry_interval=, clock=, sleep=, log= }. Times in ms;
+-- see doc/token.md.
 function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.token.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
@@ -125,6 +126,7 @@ function M.new(opts)
     lease = check_ms(opts, "lease", DEFAULTS.lease),
     wait = check_ms(opts, "wait", DEFAULTS.wait),
     poll = check_ms(opts, "poll", DEFAULTS.poll),
+    retry_interval = check_ms(opts, "retry_interval", DEFAULTS.retry_interval),
     clock = check_fn(opts, "clock", lock.now),
     sleep = check_fn(opts, "sleep", lock.sleep),
     log = check_fn(opts, "log", default_log),
@@ -191,8 +193,11 @@ local function release(self, lock_id)
   if ok == nil then self.log("warn", "token: releasing the refresh lock of key " .. self.key .. " failed: " .. err) end
 end
 
--- Advisory window: refresh if nobody else is; never wait; on failure keep rec.
+-- Advisory window: refresh if nobody else is; never wait; on failure keep rec and
+-- let this manager try again only after retry_interval (a failing endpoint is not
+-- hit on every call).
 function Manager:refresh_advisory(rec)
+  if self.advisory_retry_at and self.clock() < self.advisory_retry_at then return rec.token end
   local lock_id, err = self.store:lock(self.key, self.lease)
   if not lock_id then
     if err then self.log("warn", "token: advisory refresh of key " .. self.key .. " skipped: " .. err) end
@@ -206,10 +211,12 @@ function Manager:refresh_advisory(rec)
   local fresh, ferr = self:fetch_and_save(stored or rec)
   release(self, lock_id)
   if not fresh then
+    self.advisory_retry_at = self.clock() + self.retry_interval
     self.log("warn", string_format("token: advisory refresh failed for key %s, keeping the current token: %s",
                                    self.key, ferr))
     return rec.token
   end
+  self.advisory_retry_at = nil
   return fresh.token
 end
 
