@@ -362,6 +362,23 @@ describe("token", function()
         assert.equal(1, fetchers)
       end)
 
+      it("8 processes in the advisory window: one refreshes, the others keep working (" .. kind .. " store)",
+         function()
+        local store, store_spec = stores(kind)
+        local t1 = seed(store)
+        local children = {}
+        for i = 1, 8 do children[i] = spawn("get", store_spec, HOUR_MS - 200000) end
+        go()
+        local outputs = {}
+        for i, child in ipairs(children) do outputs[i] = child:wait() end
+        local seen = tokens_of(outputs, "token")
+        assert.equal(2, server.count(base))
+        local t2 = assert(store:get(KEY)):match("\ntoken=(%x+)\n")
+        assert.are_not.equal(t1, t2)
+        assert.equal("valid", server.check(base, t2))
+        for i = 1, 8 do assert.is_true(seen[i] == t1 or seen[i] == t2, outputs[i]) end
+      end)
+
       for _, signal in ipairs{ "KILL", "STOP" } do
         it("a holder " .. (signal == "KILL" and "killed" or "hung (SIGSTOP)") .. " while refreshing is "
            .. "taken over after its lease (" .. kind .. " store)", function()
