@@ -68,6 +68,12 @@ local function scrub(msg, ...)
   return msg
 end
 
+-- Inside nginx a waiter must yield to the worker, not block it.
+local function default_sleep(ms)
+  if ngx then return require("mallapi.ngx").sleep_ms(ms) end
+  return lock.sleep(ms)
+end
+
 local function default_log(level, message)
   if level == "warn" or level == "error" then io.stderr:write("mallapi ", level, ": ", message, "\n") end
 end
@@ -128,7 +134,7 @@ function M.new(opts)
     poll = check_ms(opts, "poll", DEFAULTS.poll),
     retry_interval = check_ms(opts, "retry_interval", DEFAULTS.retry_interval),
     clock = check_fn(opts, "clock", lock.now),
-    sleep = check_fn(opts, "sleep", lock.sleep),
+    sleep = check_fn(opts, "sleep", default_sleep),
     log = check_fn(opts, "log", default_log),
     cache = nil, source = nil,
   }, Manager)

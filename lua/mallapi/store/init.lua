@@ -13,5 +13,6 @@ local M = {}
 function M.memory(opts) return require("mallapi.store.memory").new(opts) end
 function M.file(dir, opts) return require("mallapi.store.file").new(dir, opts) end
 function M.redis(opts) return require("mallapi.store.redis").new(opts) end
+function M.shdict(name, opts) return require("mallapi.store.shdict").new(name, opts) end
 
 return M

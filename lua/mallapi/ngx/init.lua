@@ -1,0 +1,125 @@
+-- mallapi.ngx: what the rest of mallapi needs to behave inside nginx (OpenResty):
+-- whether we run in nginx and may yield, a sleep that yields, and the Redis store on
+-- cosockets. The transport is mallapi.ngx.http, the webhook receiver
+-- mallapi.ngx.webhook; mallapi.http.new and mallapi.token pick these up by themselves.
+local core = require "mallapi.core"
+
+local ngx = ngx
+local type, error, tostring, setmetatable, getmetatable, string_format =
+  type, error, tostring, setmetatable, getmetatable, string.format
+
+local M = {}
+
+local YIELDABLE = require("mallapi.ngx.http").YIELDABLE
+
+-- true inside an nginx worker or master with the Lua module (not under plain Lua).
+function M.active()
+  return type(ngx) == "table" and type(ngx.get_phase) == "function"
+end
+
+-- true when the current phase can wait on the network or a timer.
+function M.yieldable()
+  return M.active() and YIELDABLE[ngx.get_phase()] == true
+end
+
+-- sleep(ms): yields to nginx where it can; blocks only where nothing could yield
+-- (init phases), as core.lock.sleep would.
+function M.sleep_ms(ms)
+  if M.yieldable() then ngx.sleep(ms / 1000) else core.lock.sleep(ms) end
+end
+
+---------------------------------------------------------------------------------------------
+-- Redis on cosockets. store.redis speaks RESP over a LuaSocket-shaped socket and keeps
+-- one connection in the store object; in nginx a cosocket belongs to the request (or
+-- timer) that made it and two requests must never share one, so each command here takes
+-- a connection from nginx's keepalive pool and gives it back afterwards.
+
+-- A LuaSocket-shaped wrapper of ngx.socket.tcp (settimeout in seconds; close puts a
+-- healthy connection back in the pool).
+local Socket = {}
+Socket.__index = Socket
+
+local function new_socket(pool, pool_size, keepalive_ms)
+  return setmetatable({ sock = ngx.socket.tcp(), pool = pool, pool_size = pool_size,
+                        keepalive_ms = keepalive_ms }, Socket)
+end
+
+function Socket:settimeout(seconds) self.sock:settimeout(seconds * 1000) end
+function Socket:connect(host, port) return self.sock:connect(host, port, { pool = self.pool }) end
+function Socket:send(data) return self.sock:send(data) end
+function Socket:receive(pattern) return self.sock:receive(pattern) end
+function Socket:close() return self.sock:close() end
+function Socket:release() return self.sock:setkeepalive(self.keepalive_ms, self.pool_size) end
+function Socket:reused() return (self.sock:getreusedtimes() or 0) > 0 end
+
+-- mallapi.ngx.redis_store(opts): mallapi.store.redis with the same options (host, port,
+-- password, db, prefix, timeout in ms) plus pool_size (default 16) and keepalive (ms,
+-- default 60000). Several nginx machines on one Redis share one token.
+function M.redis_store(opts)
+  if type(opts) ~= "table" then
+    error("mallapi.ngx.redis_store: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+  end
+  local host, port, db = opts.host or "127.0.0.1", opts.port or 6379, opts.db
+  -- connections authenticated for another db or password must not be mixed
+  local password = opts.password
+  local pool = string_format("mallapi-redis:%s:%s:%s:%s", host, tostring(port), tostring(db or 0),
+                             password and ngx.md5("mallapi-pool:" .. password) or "-")
+  local pool_size, keepalive_ms = opts.pool_size or 16, opts.keepalive or 60000
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  copy.pool_size, copy.keepalive = nil, nil
+  copy.socket = function() return new_socket(pool, pool_size, keepalive_ms) end
+  local store = require("mallapi.store.redis").new(copy)
+  local Base = getmetatable(store)
+  local Pooled = setmetatable({ kind = "redis" }, { __index = Base })
+  Pooled.__index = Pooled
+  Pooled.__tostring = Base.__tostring
+
+  -- a connection from the pool, authenticated (only when new): sock | nil, msg
+  function Pooled:pooled_connection()
+    local sock = self.socket_factory()
+    sock:settimeout(self.timeout_ms / 1000)
+    local ok, err = sock:connect(self.host, self.port)
+    if not ok then
+      sock:close()
+      return nil, string_format("connect to %s:%d: %s", self.host, self.port, tostring(err))
+    end
+    self.sock = sock
+    if not sock:reused() then
+      local secret = self.auth()
+      if secret then
+        local _, aerr = self:raw("AUTH", secret)
+        if aerr then self:close(); return nil, "AUTH: " .. aerr end
+      end
+      if self.db then
+        local _, serr = self:raw("SELECT", self.db)
+        if serr then self:close(); return nil, "SELECT: " .. serr end
+      end
+    end
+    self.sock = nil
+    return sock
+  end
+
+  -- one command on a pooled connection; a pooled connection the server closed while
+  -- idle is replaced once
+  function Pooled:command(...)
+    local name = (...)
+    for attempt = 1, 2 do
+      local sock, err = self:pooled_connection()
+      if not sock then return nil, "store.redis: " .. err, "STORE" end
+      local reused = sock:reused()
+      self.sock = sock
+      local reply, rerr, how = self:raw(...)        -- raw closes the socket on a broken connection
+      self.sock = nil
+      if how ~= "conn" then sock:release() end
+      if not rerr then return reply end
+      if how ~= "conn" or not reused or attempt == 2 then
+        return nil, "store.redis: " .. name .. ": " .. tostring(rerr), "STORE"
+      end
+    end
+  end
+
+  return setmetatable(store, Pooled)
+end
+
+return M
