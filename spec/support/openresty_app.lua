@@ -1,0 +1,220 @@
+-- Test helper loaded INSIDE nginx by spec/openresty_spec.lua: the vendor stand-in
+-- (slow, echo, chunked, big answers) and the gateway side that runs mallapi's
+-- cosocket transport, token manager and stores, answering in a plain line format
+-- the spec parses ("name=value" lines, then the body after a "body=" line).
+-- luacheck: globals ngx
+local M = {}
+
+local function result_text(res, err, code)
+  local out = {}
+  if res then
+    out[#out + 1] = "status=" .. res.status
+    local names = {}
+    for name in pairs(res.headers) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do
+      local v = res.headers[name]
+      if type(v) == "table" then v = "[" .. table.concat(v, "|") .. "]" end
+      out[#out + 1] = "header." .. name .. "=" .. v
+    end
+    out[#out + 1] = "body=" .. res.body
+  else
+    out[#out + 1] = "code=" .. tostring(code)
+    out[#out + 1] = "err=" .. tostring(err)
+  end
+  return table.concat(out, "\n")
+end
+M.result_text = result_text
+
+---------------------------------------------------------------------------------------------
+-- vendor stand-in
+
+function M.vendor_echo()
+  ngx.req.read_body()
+  local lines = { ngx.req.get_method() .. " " .. ngx.var.request_uri,
+                  "connection_requests=" .. ngx.var.connection_requests }
+  local headers = ngx.req.get_headers()
+  local names = {}
+  for name in pairs(headers) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local v = headers[name]
+    if type(v) == "table" then v = table.concat(v, "|") end
+    lines[#lines + 1] = name .. ": " .. v
+  end
+  lines[#lines + 1] = "body=" .. (ngx.req.get_body_data() or "")
+  local header = ngx.header
+  header["X-Multi"] = { "one", "two" }
+  ngx.print(table.concat(lines, "\n"))
+end
+
+function M.vendor_chunked()
+  local n = tonumber(ngx.var.arg_n) or 3
+  for i = 1, n do
+    ngx.print("part" .. i)
+    ngx.flush(true)
+  end
+end
+
+function M.vendor_big()
+  local header = ngx.header
+  header["Content-Length"] = tonumber(ngx.var.arg_n) or 100
+  ngx.print(string.rep("x", tonumber(ngx.var.arg_n) or 100))
+end
+
+function M.vendor_slow()
+  local d = ngx.shared.vendor
+  d:incr("slow_started", 1, 0)
+  ngx.sleep(tonumber(ngx.var.arg_s) or 1)
+  ngx.print("slow-ok")
+end
+
+---------------------------------------------------------------------------------------------
+-- gateway side
+
+local function transport(opts)
+  return require("mallapi.ngx.http").new(opts)
+end
+
+-- Transport cases, by name; `base` is the vendor stand-in's URL, `tls` an https one,
+-- `closed` a URL where nothing listens.
+local CASES = {
+  get_query = function(a)
+    return transport():request{ url = a.base .. "/echo?z=1", query = { b = "2 3", a = "x/y" },
+                                headers = { ["X-Test"] = "v" } }
+  end,
+  query_pairs = function(a)
+    return transport():request{ url = a.base .. "/echo", query = { { "b", 1 }, { "a", true }, { "b", "ü" } } }
+  end,
+  post_body = function(a)
+    return transport():request{ method = "post", url = a.base .. "/echo", body = "hello body",
+                                headers = { { "Content-Type", "text/plain" } } }
+  end,
+  chunked = function(a) return transport():request{ url = a.base .. "/chunked?n=4" } end,
+  chunked_too_large = function(a) return transport{ max_body = 10 }:request{ url = a.base .. "/chunked?n=4" } end,
+  too_large = function(a) return transport{ max_body = 10 }:request{ url = a.base .. "/big?n=100" } end,
+  head = function(a) return transport():request{ method = "HEAD", url = a.base .. "/big?n=100" } end,
+  timeout = function(a) return transport():request{ url = a.base .. "/slow?s=1", timeout = 0.2 } end,
+  refused = function(a) return transport():request{ url = a.closed .. "/x" } end,
+  dns = function() return transport():request{ url = "http://no-such-host.invalid/x" } end,
+  bad_scheme = function() return transport():request{ url = "ftp://127.0.0.1/x" } end,
+  bad_header = function(a) return transport():request{ url = a.base .. "/echo", headers = { X = "a\r\nB: c" } } end,
+  bad_body = function(a) return transport():request{ url = a.base .. "/echo", body = {} } end,
+  keepalive = function(a)
+    local t = transport()
+    local first = assert(t:request{ url = a.base .. "/echo" })
+    local second = assert(t:request{ url = a.base .. "/echo" })
+    return { status = 200, headers = {}, body = first.body:match("connection_requests=%d+") .. ","
+             .. second.body:match("connection_requests=%d+") }
+  end,
+  tls_verify = function(a) return transport():request{ url = a.tls .. "/echo" } end,
+  tls_noverify = function(a) return transport{ verify = false }:request{ url = a.tls .. "/echo" } end,
+  batch = function(a)
+    local out = transport():batch({ { url = a.base .. "/echo?i=1" }, { url = a.closed .. "/x" },
+                                    { url = a.base .. "/chunked?n=2" } }, 2)
+    local res = { status = 200, headers = {}, body = "" }
+    local parts = {}
+    for i, r in ipairs(out) do parts[i] = r.status and ("status " .. r.status) or r.code end
+    res.body = table.concat(parts, ",")
+    return res
+  end,
+}
+
+function M.run_case()
+  local name = ngx.var.arg_case
+  local a = ngx.req.get_uri_args()
+  ngx.print(result_text(CASES[name](a)))
+end
+
+-- A vendor call from a phase that cannot yield: the error, kept in the shared dict.
+function M.call_in_phase(tag, base)
+  local res, err, code = transport():request{ url = base .. "/echo" }
+  ngx.shared.gateway:set("phase:" .. tag, result_text(res, err, code))
+end
+
+-- Slow vendor calls in flight while /health answers: every answer takes a number from
+-- one counter when it finishes, so the spec sees the order of completion.
+function M.slow_call(base)
+  local d = ngx.shared.gateway
+  d:incr("in_flight", 1, 0)
+  local res, err, code = transport():request{ url = base .. "/slow?s=1", timeout = 20 }
+  d:incr("in_flight", -1)
+  local seq = d:incr("seq", 1, 0)
+  ngx.print("seq=" .. seq .. "\n" .. result_text(res, err, code))
+end
+
+function M.health()
+  local d = ngx.shared.gateway
+  local seq = d:incr("seq", 1, 0)
+  ngx.print("seq=" .. seq .. "\nin_flight=" .. (d:get("in_flight") or 0))
+end
+
+---------------------------------------------------------------------------------------------
+-- tokens across workers
+
+local manager
+
+-- The token manager of this worker: a Sobot-like fetch over the cosocket transport,
+-- slowed down so that the workers' refreshes overlap; the store from the config; a clock
+-- that the spec can move forward (skew in the shared dict).
+local function tokens(conf)
+  if manager then return manager end
+  local ctl = ngx.shared.gateway
+  local store
+  if conf.store == "redis" then
+    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
+                                                password = conf.redis_password, prefix = "mallapi-spec:" }
+  else
+    store = require("mallapi.store").shdict("tokens")
+  end
+  local lock = require("mallapi.core").lock
+  manager = require("mallapi.token").new{
+    key = "sobot:" .. conf.appid, store = store,
+    clock = function() return lock.now() + (ctl:get("skew") or 0) end,
+    fetch = function()
+      ngx.sleep(0.3)
+      local created = tostring(ngx.time())
+      local res, err, code = transport():request{ url = conf.token_base .. "/api/get_token",
+        query = { appid = conf.appid, create_time = created, sign = ngx.md5(conf.appid .. created .. conf.app_key) } }
+      if not res then return nil, err, code end
+      local token = res.body:match('"token":"([^"]+)"')
+      if not token then return nil, "get_token: " .. res.status, "AUTH" end
+      ctl:incr("fetches_by:" .. ngx.worker.pid(), 1, 0)
+      return token, tonumber(res.body:match('"expires_in":(%d+)'))
+    end,
+  }
+  return manager
+end
+
+function M.token_get(conf)
+  local token, err = tokens(conf):get()
+  ngx.print(token or ("error: " .. tostring(err)))
+end
+
+-- Started by init_worker: waits (bounded) for the spec's "go", then gets the token once.
+function M.token_race(conf)
+  local ctl = ngx.shared.gateway
+  ngx.timer.at(0, function(premature)
+    if premature then return end
+    for _ = 1, 3000 do                               -- at most 30 s
+      if ctl:get("go") then break end
+      ngx.sleep(0.01)
+    end
+    if not ctl:get("go") then return end
+    local token, err = tokens(conf):get()
+    ctl:set("result:" .. ngx.worker.pid(), token or ("error: " .. tostring(err)))
+    ctl:incr("done", 1, 0)
+  end)
+end
+
+function M.token_results()
+  local ctl = ngx.shared.gateway
+  local lines = { "done=" .. (ctl:get("done") or 0) }
+  for _, key in ipairs(ctl:get_keys(0)) do
+    if key:find("^result:") or key:find("^fetches_by:") then lines[#lines + 1] = key .. "=" .. ctl:get(key) end
+  end
+  table.sort(lines)
+  ngx.print(table.concat(lines, "\n"))
+end
+
+return M
