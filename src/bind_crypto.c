@@ -521,7 +521,7 @@ static int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
 #endif
     lua_Number d = floor(lua_tonumber(L, arg));
     if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0))
-        bind_argerror(L, arg, fname, "time out of range");
+        bind_argerror(L, arg, fname, "time out of range, years 0001 to 9999");
     return (int64_t)d;
 }
 
@@ -564,7 +564,7 @@ static int bind_clock_format(lua_State *L) {
     int offset = bind_optoffset(L, 2, "format");
     char out[19];
     if (mallapi_clock_format(ms, offset, out) != 0)
-        bind_argerror(L, 1, "format", "time out of range (years 0001 to 9999)");
+        bind_argerror(L, 1, "format", "time out of range, years 0001 to 9999");
     lua_pushlstring(L, out, sizeof out);
     return 1;
 }
