@@ -337,7 +337,10 @@ static const char *bind_sign_optstring(lua_State *L, const char *name, size_t *l
  * option fails loudly instead of changing the signature silently. The
  * strings stay anchored by the opts table. */
 static void bind_sign_read_opts(lua_State *L, bind_sign_config *cfg) {
-    memset(cfg, 0, sizeof *cfg);
+    cfg->opts.style = MALLAPI_SIGN_CONCAT;
+    cfg->opts.sep_len = cfg->opts.prefix_len = cfg->opts.suffix_len = 0;
+    cfg->skip_empty = 0;
+    cfg->n_exclude = 0;   /* the exclude arrays are left unset: only n_exclude entries are read */
     cfg->opts.sep = cfg->opts.prefix = cfg->opts.suffix = "";
     if (lua_isnoneornil(L, 2)) return;
     if (!lua_istable(L, 2))

@@ -10,6 +10,9 @@
 
 static int sign_key_cmp(const mallapi_sign_pair *a, const mallapi_sign_pair *b) {
     size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    /* Most parameter names differ in their first byte: decide that inline. */
+    if (n && a->key[0] != b->key[0])
+        return (unsigned char)a->key[0] < (unsigned char)b->key[0] ? -1 : 1;
     int c = n ? memcmp(a->key, b->key, n) : 0;
     if (c != 0) return c;
     return (a->key_len > b->key_len) - (a->key_len < b->key_len);
