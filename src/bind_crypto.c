@@ -327,8 +327,9 @@ typedef struct {
 /* An optional string option of the opts table at index 2 (value on top). */
 static const char *bind_sign_optstring(lua_State *L, const char *name, size_t *len) {
     int t = lua_type(L, -1);
-    if (t == LUA_TNIL) { *len = 0; return ""; }
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+    /* Strings only: a number converted here would live on the stack alone
+     * and be popped before use; a string is anchored by the opts table. */
+    if (t != LUA_TSTRING)
         bind_argerror(L, 2, "canonical", "opts.%s must be a string, got %s", name, luaL_typename(L, -1));
     return lua_tolstring(L, -1, len);
 }
@@ -592,7 +593,9 @@ static void bind_push_int64(lua_State *L, int64_t v) {
 /* clock.seconds([ms]) -> decimal string of whole seconds (floor) */
 static int bind_clock_seconds(lua_State *L) {
     int64_t ms = bind_optms(L, 1, "seconds");
-    bind_push_int64(L, ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    int64_t secs = ms / 1000;
+    if (ms % 1000 < 0) secs--;   /* floor, without negating (math.mininteger) */
+    bind_push_int64(L, secs);
     return 1;
 }
 
