@@ -334,6 +334,9 @@ static const char *bind_sign_optstring(lua_State *L, const char *name, size_t *l
     return lua_tolstring(L, -1, len);
 }
 
+/* The string key k (klen bytes, NULL when not a string) equals the literal. */
+#define BIND_KEY_IS(lit) (k != NULL && klen == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+
 /* Read opts (index 2) into cfg. Every key must be known, so a misspelt
  * option fails loudly instead of changing the signature silently. The
  * strings stay anchored by the opts table. */
@@ -350,7 +353,7 @@ static void bind_sign_read_opts(lua_State *L, bind_sign_config *cfg) {
     while (lua_next(L, 2) != 0) {                           /* key value */
         size_t klen = 0, len;
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : NULL;
-        if (k && strcmp(k, "style") == 0) {
+        if (BIND_KEY_IS("style")) {
             const char *s = bind_sign_optstring(L, "style", &len);
             if (strcmp(s, "concat") == 0) cfg->opts.style = MALLAPI_SIGN_CONCAT;
             else if (strcmp(s, "pairs") == 0) cfg->opts.style = MALLAPI_SIGN_PAIRS;
@@ -360,18 +363,18 @@ static void bind_sign_read_opts(lua_State *L, bind_sign_config *cfg) {
                 bind_argerror(L, 2, "canonical", "unknown style '%s', expected concat, pairs or values",
                               bind_shortword(s, len, word, sizeof word));
             }
-        } else if (k && strcmp(k, "sep") == 0) {
+        } else if (BIND_KEY_IS("sep")) {
             cfg->opts.sep = bind_sign_optstring(L, "sep", &cfg->opts.sep_len);
-        } else if (k && strcmp(k, "prefix") == 0) {
+        } else if (BIND_KEY_IS("prefix")) {
             cfg->opts.prefix = bind_sign_optstring(L, "prefix", &cfg->opts.prefix_len);
-        } else if (k && strcmp(k, "suffix") == 0) {
+        } else if (BIND_KEY_IS("suffix")) {
             cfg->opts.suffix = bind_sign_optstring(L, "suffix", &cfg->opts.suffix_len);
-        } else if (k && strcmp(k, "skip_empty") == 0) {
+        } else if (BIND_KEY_IS("skip_empty")) {
             if (!lua_isboolean(L, -1))
                 bind_argerror(L, 2, "canonical", "opts.skip_empty must be a boolean, got %s",
                               luaL_typename(L, -1));
             cfg->skip_empty = lua_toboolean(L, -1);
-        } else if (k && strcmp(k, "exclude") == 0) {
+        } else if (BIND_KEY_IS("exclude")) {
             if (!lua_istable(L, -1))
                 bind_argerror(L, 2, "canonical", "opts.exclude must be a list of keys, got %s",
                               luaL_typename(L, -1));

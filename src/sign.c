@@ -8,7 +8,7 @@
 
 #include "sign.h"
 
-static int sign_key_cmp(const mallapi_sign_pair *a, const mallapi_sign_pair *b) {
+static inline int sign_key_cmp(const mallapi_sign_pair *a, const mallapi_sign_pair *b) {
     size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
     /* Most parameter names differ in their first byte: decide that inline. */
     if (n && a->key[0] != b->key[0])
@@ -22,8 +22,9 @@ static int sign_qsort_cmp(const void *a, const void *b) {
     return sign_key_cmp(a, b);
 }
 
-/* Binary insertion sort for the usual handful of parameters (no call
- * through a function pointer per comparison); qsort for large tables. */
+/* Straight insertion sort for the usual handful of parameters (no call
+ * through a function pointer, and most comparisons end at the first byte);
+ * qsort for large tables. */
 void mallapi_sign_sort(mallapi_sign_pair *pairs, size_t n) {
     if (n > 32) {
         qsort(pairs, n, sizeof *pairs, sign_qsort_cmp);
@@ -31,15 +32,12 @@ void mallapi_sign_sort(mallapi_sign_pair *pairs, size_t n) {
     }
     for (size_t i = 1; i < n; i++) {
         mallapi_sign_pair item = pairs[i];
-        size_t lo = 0, hi = i;   /* first position whose key is greater than item's */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (sign_key_cmp(&pairs[mid], &item) <= 0) lo = mid + 1; else hi = mid;
+        size_t j = i;
+        while (j > 0 && sign_key_cmp(&pairs[j - 1], &item) > 0) {
+            pairs[j] = pairs[j - 1];
+            j--;
         }
-        if (lo < i) {
-            memmove(&pairs[lo + 1], &pairs[lo], (i - lo) * sizeof *pairs);
-            pairs[lo] = item;
-        }
+        pairs[j] = item;
     }
 }
 
