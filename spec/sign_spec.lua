@@ -171,6 +171,14 @@ describe("sign #c", function()
     assert.equal("id531464955418787840", sign.canonical({ id = raw }))
   end)
 
+  it("skips a JSON null (NULL light userdata, as cjson.null) with skip_empty, refuses it otherwise", function()
+    local null = require("cjson").null
+    assert.equal("a1", sign.canonical({ a = 1, b = null }, { skip_empty = true }))
+    assert.equal(
+      "bad argument #1 to 'canonical' (value of 'b' is a null, expected string, number, boolean or raw number)",
+      error_of(sign.canonical, { a = 1, b = null }))
+  end)
+
   it("handles big tables and long strings past the stack buffers", function()
     local params, keys = {}, {}
     for i = 1, 300 do
