@@ -33,5 +33,8 @@ build = {
     ["mallapi.store.memory"] = "lua/mallapi/store/memory.lua",
     ["mallapi.store.file"] = "lua/mallapi/store/file.lua",
     ["mallapi.store.redis"] = "lua/mallapi/store/redis.lua",
+    ["mallapi.store.shdict"] = "lua/mallapi/store/shdict.lua",
+    ["mallapi.ngx"] = "lua/mallapi/ngx/init.lua",
+    ["mallapi.ngx.http"] = "lua/mallapi/ngx/http.lua",
   },
 }

@@ -285,12 +285,26 @@ describe("openresty tokens", function()
         location /prime { content_by_lua_block { require("support.openresty_app").token_get(CONF) } }
         location /skew { content_by_lua_block { ngx.shared.gateway:set("skew", tonumber(ngx.var.arg_ms)) } }
         location /go { content_by_lua_block { ngx.shared.gateway:set("go", true) } }
+        location /steps { content_by_lua_block { require("support.openresty_app").store_steps(CONF) } }
         location /results { content_by_lua_block { require("support.openresty_app").token_results() } }
       }
     ]]):gsub("CONF", function() return conf end) }, conf
   end
 
   for _, store in ipairs { "shdict", "redis" } do
+    it("the store interface inside nginx (" .. store .. " store)", function()
+      local srv = gateway_for(store)
+      local body, status = get(srv:url("/steps"))
+      srv:stop()
+      assert.equal(200, status)
+      assert.equal(table.concat({
+        "get absent -> nil", "set -> true", "get -> v\n1=%", "lock -> id", "lock again -> false",
+        "unlock other -> false", "unlock -> true", "unlock twice -> false", "lock short lease -> id",
+        "lock after lease -> id", "unlock expired -> false", "delete -> true", "get deleted -> nil",
+        "set ttl -> true", "get after ttl -> nil", "tostring -> mallapi.store." .. store .. "(...)",
+      }, "\n"), body)
+    end)
+
     it("four workers in the mandatory window at once make one fetch (" .. store .. " store)", function()
       assert.equal("ok", token_server.admin(token_base, "reset=1&expires_in=3600"))
       local conf

@@ -217,4 +217,43 @@ function M.token_results()
   ngx.print(table.concat(lines, "\n"))
 end
 
+-- The store interface, step by step, on a shdict or a Redis store inside nginx: one
+-- line per step with what it returned (lock ids shown as "id").
+function M.store_steps(conf)
+  local store
+  if conf.store == "redis" then
+    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
+                                                password = conf.redis_password, prefix = "steps:" .. ngx.now() }
+  else
+    store = require("mallapi.store").shdict("tokens")
+  end
+  local out = {}
+  local function show(step, a, b, c)
+    if type(a) == "string" and a:find(":", 1, true) and step:find("^lock") then a = "id" end
+    out[#out + 1] = step .. " -> " .. tostring(a) .. (b and (", " .. tostring(b) .. ", " .. tostring(c)) or "")
+  end
+  local id
+  show("get absent", store:get("k"))
+  show("set", store:set("k", "v\n1=%", 60000))
+  show("get", store:get("k"))
+  id = store:lock("k", 60000)
+  show("lock", id)
+  show("lock again", store:lock("k", 60000))
+  show("unlock other", store:unlock("k", "someone-else"))
+  show("unlock", store:unlock("k", id))
+  show("unlock twice", store:unlock("k", id))
+  id = store:lock("k", 100)
+  show("lock short lease", id)
+  ngx.sleep(0.3)
+  show("lock after lease", store:lock("k", 60000))
+  show("unlock expired", store:unlock("k", id))
+  show("delete", store:delete("k"))
+  show("get deleted", store:get("k"))
+  show("set ttl", store:set("t", "x", 100))
+  ngx.sleep(0.3)
+  show("get after ttl", store:get("t"))
+  show("tostring", (tostring(store):gsub("%(.*", "(...)")))
+  ngx.print(table.concat(out, "\n"))
+end
+
 return M
