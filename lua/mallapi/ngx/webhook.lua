@@ -1,0 +1,311 @@
+-- mallapi.ngx.webhook: a webhook receiver for nginx. In the content phase it reads the
+-- raw body (from memory or nginx's temp file), verifies the vendor's signature with
+-- mallapi.webhook.verify, drops a repeated delivery, queues the event in a
+-- lua_shared_dict and answers at once (200/400/401/413/503). A background ngx.timer in
+-- every worker takes events off the queue and runs `handle` (map and push to another
+-- vendor), retrying with exponential back-off; an event leaves the queue only when
+-- `handle` succeeded or failed permanently (then it is kept under "dead:").
+local ngx = ngx
+local type, error, tostring, tonumber, pcall, setmetatable, ipairs =
+  type, error, tostring, tonumber, pcall, setmetatable, ipairs
+local string_format, math_min = string.format, math.min
+
+local M = {}
+
+local Receiver = {}
+Receiver.__index = Receiver
+Receiver.__tostring = function(self)
+  return string_format("mallapi.ngx.webhook(%s, dict=%s)", self.vendor, self.dict_name)
+end
+
+-- Queue records: "<attempts> <next_at> <claimed_until> <event type>\n<raw body>".
+local function encode(rec)
+  return string_format("%d %.3f %.3f %s\n%s", rec.attempts, rec.next_at, rec.claimed_until or 0,
+                       rec.type, rec.body)
+end
+
+local function decode(text)
+  if type(text) ~= "string" then return nil end
+  local attempts, next_at, claimed, etype, body = text:match("^(%d+) ([%d.]+) ([%d.]+) ([^\n]*)\n(.*)$")
+  if not attempts then return nil end
+  return { attempts = tonumber(attempts), next_at = tonumber(next_at), claimed_until = tonumber(claimed),
+           type = etype, body = body }
+end
+
+local function now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+local function default_log(level, msg)
+  ngx.log(level == "error" and ngx.ERR or (level == "warn" and ngx.WARN or ngx.INFO), msg)
+end
+
+-- The id that makes a delivery "the same event": event type, the object's id and its
+-- update time when the body has them, else the signature (a hash of the whole body).
+function M.default_event_id(event)
+  local data = event.data
+  local id, updated = data.id, data.updateTime or data.updatedAt or data.update_time
+  if id ~= nil and type(id) ~= "table" then
+    return event.type .. ":" .. tostring(id) .. ":" .. tostring(updated or "")
+  end
+  return event.type .. ":" .. tostring(data.sign)
+end
+
+local function check_type(opts, name, want, default)
+  local v = opts[name]
+  if v == nil then return default end
+  if type(v) ~= want then
+    error("mallapi.ngx.webhook.new: bad option '" .. name .. "' (" .. want .. " expected, got " .. type(v) .. ")", 3)
+  end
+  return v
+end
+
+-- mallapi.ngx.webhook.new{ vendor = "shoplus", secret =, dict =, handle = function(event) ... end,
+--   max_body = 1 MiB, dedup_ttl = 7 days (s), base_delay = 1, max_delay = 300 (s),
+--   max_attempts = nil (for ever), poll = 0.5 (s), claim = 60 (s), batch = 32,
+--   event_id = M.default_event_id, log = ngx.log, verify = mallapi.webhook.verify options }
+-- handle(event) -> true | nil, msg, code; code "PERMANENT" or "MAP" moves the event to
+-- "dead:<id>" instead of retrying.
+function M.new(opts)
+  if type(opts) ~= "table" then
+    error("mallapi.ngx.webhook.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+  end
+  local vendor = check_type(opts, "vendor", "string", "shoplus")
+  if type(opts.secret) ~= "string" or opts.secret == "" then
+    error("mallapi.ngx.webhook.new: bad option 'secret' (non-empty string expected)", 2)
+  end
+  local dict_name = opts.dict
+  if type(dict_name) ~= "string" or not (ngx.shared and ngx.shared[dict_name]) then
+    error("mallapi.ngx.webhook.new: bad option 'dict' (name of a lua_shared_dict expected, got "
+          .. tostring(dict_name) .. ")", 2)
+  end
+  if type(opts.handle) ~= "function" then
+    error("mallapi.ngx.webhook.new: bad option 'handle' (function expected, got " .. type(opts.handle) .. ")", 2)
+  end
+  local secret = opts.secret                         -- kept in a closure, never a field
+  return setmetatable({
+    vendor = vendor, dict_name = dict_name, dict = ngx.shared[dict_name], handle = opts.handle,
+    max_body = check_type(opts, "max_body", "number", 1024 * 1024),
+    dedup_ttl = check_type(opts, "dedup_ttl", "number", 7 * 86400),
+    base_delay = check_type(opts, "base_delay", "number", 1),
+    max_delay = check_type(opts, "max_delay", "number", 300),
+    max_attempts = check_type(opts, "max_attempts", "number", nil),
+    poll = check_type(opts, "poll", "number", 0.5),
+    claim = check_type(opts, "claim", "number", 60),
+    batch = check_type(opts, "batch", "number", 32),
+    event_id = check_type(opts, "event_id", "function", M.default_event_id),
+    log = check_type(opts, "log", "function", default_log),
+    verify_opts = check_type(opts, "verify", "table", {}),
+    secret = function() return secret end,
+  }, Receiver)
+end
+
+---------------------------------------------------------------------------------------------
+-- receiving (content phase)
+
+local function answer(status, code, msg)
+  ngx.status = status                                -- luacheck: ignore 122
+  ngx.header["Content-Type"] = "application/json"    -- luacheck: ignore 122
+  ngx.print(string_format('{"code":"%s","msg":"%s"}', code, msg))
+  return ngx.exit(status)
+end
+
+-- The raw request body, from memory or from nginx's temp file: body | nil, status, reason.
+function Receiver:read_body()
+  local length = tonumber(ngx.var.http_content_length)
+  if length and length > self.max_body then return nil, 413, "body larger than " .. self.max_body .. " bytes" end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if not body then
+    local path = ngx.req.get_body_file()
+    if path then
+      local f, err = io.open(path, "rb")
+      if not f then return nil, 500, "cannot read the buffered body: " .. tostring(err) end
+      body = f:read(self.max_body + 1)
+      f:close()
+    end
+  end
+  body = body or ""
+  if #body > self.max_body then return nil, 413, "body larger than " .. self.max_body .. " bytes" end
+  return body
+end
+
+-- Checks and queues one delivery; returns status, code, message (no secrets in them).
+function Receiver:accept(body, headers)
+  local verify = require("mallapi.webhook").verify
+  local vopts = { body = body, headers = headers, secret = self.secret() }
+  for k, v in pairs(self.verify_opts) do vopts[k] = v end
+  local event, err, code = verify(self.vendor, vopts)
+  if not event then
+    if code == "SIGNATURE" then return 401, code, err end
+    return 400, code or "BAD_BODY", err
+  end
+  local ok, id = pcall(self.event_id, event)
+  if not ok or type(id) ~= "string" or id == "" then return 400, "BAD_BODY", "no event id" end
+  local dict = self.dict
+  local added, aerr = dict:add("seen:" .. id, true, self.dedup_ttl)
+  if not added then
+    if aerr == "exists" then return 200, "DUPLICATE", "already received" end
+    return 503, "QUEUE", "queue full: " .. tostring(aerr)
+  end
+  local rec = { attempts = 0, next_at = 0, type = event.type, body = body }
+  local saved, serr = dict:set("ev:" .. id, encode(rec))
+  local queued, qerr
+  if saved then queued, qerr = dict:rpush("q", id) end
+  if not saved or not queued then
+    dict:delete("ev:" .. id)
+    dict:delete("seen:" .. id)                       -- let the vendor deliver it again
+    return 503, "QUEUE", "queue full: " .. tostring(serr or qerr)
+  end
+  return 200, "OK", "queued"
+end
+
+-- content_by_lua: receiver:serve()
+function Receiver:serve()
+  if ngx.req.get_method() ~= "POST" then return answer(405, "METHOD", "POST expected") end
+  local body, status, reason = self:read_body()
+  if not body then return answer(status, status == 413 and "TOO_LARGE" or "IO", reason) end
+  local code, ecode, msg = self:accept(body, ngx.req.get_headers())
+  if code ~= 200 then self.log("warn", "webhook refused (" .. code .. "): " .. tostring(msg)) end
+  return answer(code, ecode, code == 200 and msg or (ecode == "QUEUE" and "try again later" or "refused"))
+end
+
+---------------------------------------------------------------------------------------------
+-- processing (timers)
+
+function Receiver:delay(attempts)
+  return math_min(self.max_delay, self.base_delay * 2 ^ (attempts - 1))
+end
+
+-- Runs handle on one queued id (claimed by us). Returns nothing; the record is
+-- deleted, moved to dead: or put back with its next attempt time.
+function Receiver:process(id, rec)
+  local event = require("mallapi.webhook").verify(self.vendor, {
+    body = rec.body, headers = { ["WebHook-Event"] = rec.type }, secret = self.secret(),
+    tolerance = 1e12 })                              -- decoded again from the kept raw body
+  local ok, res, err, code
+  if event then
+    ok, res, err, code = pcall(self.handle, event, id)
+    if not ok then res, err, code = nil, "handle raised: " .. tostring(res), "ERROR" end
+  else
+    res, err, code = nil, "stored event no longer verifies", "PERMANENT"
+  end
+  local dict = self.dict
+  if res then
+    dict:delete("ev:" .. id)
+    dict:incr("stat:done", 1, 0)
+    return
+  end
+  rec.attempts = rec.attempts + 1
+  if code == "PERMANENT" or code == "MAP" or (self.max_attempts and rec.attempts >= self.max_attempts) then
+    dict:set("dead:" .. id, encode(rec))
+    dict:delete("ev:" .. id)
+    dict:incr("stat:dead", 1, 0)
+    self.log("error", string_format("webhook event %s given up after %d attempts: %s", id, rec.attempts,
+                                    tostring(err)))
+    return
+  end
+  rec.next_at = now() + self:delay(rec.attempts)
+  rec.claimed_until = 0
+  dict:incr("stat:retries", 1, 0)
+  self.log("warn", string_format("webhook event %s attempt %d failed (%s), next in %.1f s", id, rec.attempts,
+                                 tostring(err), self:delay(rec.attempts)))
+  dict:set("ev:" .. id, encode(rec))
+  dict:rpush("q", id)
+end
+
+-- One pass over the queue: at most `batch` due events handled, the others put back.
+function Receiver:drain()
+  local dict = self.dict
+  local n = math_min(dict:llen("q") or 0, self.batch * 4)
+  local handled = 0
+  for _ = 1, n do
+    if handled >= self.batch then break end
+    local id = dict:lpop("q")
+    if not id then break end
+    local rec = decode(dict:get("ev:" .. id))
+    if rec then
+      local t = now()
+      if rec.next_at > t then
+        dict:rpush("q", id)
+      else
+        rec.claimed_until = t + self.claim           -- a worker that dies now leaves this mark
+        dict:set("ev:" .. id, encode(rec))
+        handled = handled + 1
+        self:process(id, rec)
+      end
+    end
+  end
+  return handled
+end
+
+-- Events whose claim ran out (the worker died while handling them) go back on the queue;
+-- one worker at a time sweeps.
+function Receiver:sweep()
+  local dict = self.dict
+  if not dict:add("sweeping", true, self.claim) then return 0 end
+  local t, count = now(), 0
+  for _, key in ipairs(dict:get_keys(0)) do
+    if key:sub(1, 3) == "ev:" then
+      local rec = decode(dict:get(key))
+      if rec and rec.claimed_until > 0 and rec.claimed_until < t then
+        rec.claimed_until = 0
+        dict:set(key, encode(rec))
+        dict:rpush("q", key:sub(4))
+        count = count + 1
+      end
+    end
+  end
+  return count
+end
+
+-- init_worker_by_lua: receiver:start() runs drain every `poll` seconds in this worker
+-- (and a sweep every `claim` seconds).
+function Receiver:start()
+  local last_sweep = 0
+  local running = false
+  local ok, err = ngx.timer.every(self.poll, function(premature)
+    if premature or running then return end
+    running = true
+    local fine, why = pcall(function()
+      self:drain()
+      if now() - last_sweep > self.claim then
+        last_sweep = now()
+        self:sweep()
+      end
+    end)
+    running = false
+    if not fine then self.log("error", "webhook queue: " .. tostring(why)) end
+  end)
+  if not ok then return nil, "webhook.start: " .. tostring(err), "TIMER" end
+  return true
+end
+
+-- Queue counters: { queued, done, retries, dead }.
+function Receiver:stats()
+  local dict = self.dict
+  return { queued = dict:llen("q") or 0, done = dict:get("stat:done") or 0,
+           retries = dict:get("stat:retries") or 0, dead = dict:get("stat:dead") or 0 }
+end
+
+---------------------------------------------------------------------------------------------
+-- The usual handle: map a Shoplus order event to a Sobot order and push it with
+-- orders/add. `client` is mallapi.client("sobot", cfg) (inside nginx its transport is the
+-- cosocket one); `extra` fields go into the canonical record (e.g. store_id).
+function M.shoplus_order_to_sobot(client, extra)
+  local mallapi = require "mallapi"
+  return function(event)
+    local order, err, code = mallapi.map("shoplus.order", "sobot.order", event.data, extra)
+    if not order then return nil, err, code or "MAP" end
+    local failed, perr, pcode = client:call("orders/add", { order_list = { order } })
+    if failed == nil then return nil, perr, pcode end
+    if type(failed) == "table" and failed[1] ~= nil then   -- Sobot refused the order itself
+      return nil, "sobot orders/add refused the order: " .. tostring(failed[1].retMsg), "PERMANENT"
+    end
+    return true
+  end
+end
+
+M.encode_record, M.decode_record = encode, decode
+return M
