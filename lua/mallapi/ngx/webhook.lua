@@ -10,7 +10,7 @@ local type, error, tostring, tonumber, pcall, setmetatable, ipairs =
   type, error, tostring, tonumber, pcall, setmetatable, ipairs
 local string_format, math_min = string.format, math.min
 
-local M = {}
+local M = { receivers = {} }
 
 local Receiver = {}
 Receiver.__index = Receiver
@@ -64,7 +64,8 @@ end
 -- mallapi.ngx.webhook.new{ vendor = "shoplus", secret =, dict =, handle = function(event) ... end,
 --   max_body = 1 MiB, dedup_ttl = 7 days (s), base_delay = 1, max_delay = 300 (s),
 --   max_attempts = nil (for ever), poll = 0.5 (s), claim = 60 (s), batch = 32,
---   event_id = M.default_event_id, log = ngx.log, verify = mallapi.webhook.verify options }
+--   event_id = M.default_event_id, log = ngx.log, verify = mallapi.webhook.verify options,
+--   name = vendor (for mallapi.ngx.webhook.serve(name)) }
 -- handle(event) -> true | nil, msg, code; code "PERMANENT" or "MAP" moves the event to
 -- "dead:<id>" instead of retrying.
 function M.new(opts)
@@ -84,7 +85,8 @@ function M.new(opts)
     error("mallapi.ngx.webhook.new: bad option 'handle' (function expected, got " .. type(opts.handle) .. ")", 2)
   end
   local secret = opts.secret                         -- kept in a closure, never a field
-  return setmetatable({
+  local name = check_type(opts, "name", "string", vendor)
+  local receiver = setmetatable({ name = name,
     vendor = vendor, dict_name = dict_name, dict = ngx.shared[dict_name], handle = opts.handle,
     max_body = check_type(opts, "max_body", "number", 1024 * 1024),
     dedup_ttl = check_type(opts, "dedup_ttl", "number", 7 * 86400),
@@ -99,6 +101,16 @@ function M.new(opts)
     verify_opts = check_type(opts, "verify", "table", {}),
     secret = function() return secret end,
   }, Receiver)
+  M.receivers[name] = receiver
+  return receiver
+end
+
+-- content_by_lua: mallapi.ngx.webhook.serve(name) serves with the receiver that
+-- init_worker made under that name (default: the vendor's name).
+function M.serve(name)
+  local receiver = M.receivers[name]
+  if not receiver then error("mallapi.ngx.webhook.serve: no receiver named '" .. tostring(name) .. "'", 2) end
+  return receiver:serve()
 end
 
 ---------------------------------------------------------------------------------------------
@@ -296,6 +308,7 @@ end
 function M.shoplus_order_to_sobot(client, extra)
   local mallapi = require "mallapi"
   return function(event)
+    if not tostring(event.type):find("^order_") then return true end   -- not an order: nothing to push
     local order, err, code = mallapi.map("shoplus.order", "sobot.order", event.data, extra)
     if not order then return nil, err, code or "MAP" end
     local failed, perr, pcode = client:call("orders/add", { order_list = { order } })
