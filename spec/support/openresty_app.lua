@@ -143,6 +143,26 @@ function M.slow_call(base)
   ngx.print("seq=" .. seq .. "\n" .. result_text(res, err, code))
 end
 
+-- The same through mallapi.client (Sobot stores/get against the sandbox): inside nginx its
+-- transport must be the cosocket one, chosen by mallapi.http.new by itself.
+local sobot_client
+function M.client_call()
+  local mallapi = require "mallapi"
+  if not sobot_client then
+    sobot_client = mallapi.client("sobot", { appid = os.getenv("SOBOT_APPID"), app_key = os.getenv("SOBOT_APP_KEY"),
+                                             base_url = os.getenv("SOBOT_BASE_URL"), timeout = 20,
+                                             token_store = mallapi.store.shdict("mallapi_tokens") })
+  end
+  local d = ngx.shared.gateway
+  d:incr("in_flight", 1, 0)
+  local data, err, code = sobot_client:call("stores/get", { page_no = 1, page_size = 10 })
+  d:incr("in_flight", -1)
+  local seq = d:incr("seq", 1, 0)
+  local used = tostring(sobot_client:transport().c or sobot_client:transport())
+  ngx.print("seq=" .. seq .. "\ntransport=" .. used .. "\n"
+            .. result_text(data and { status = 200, headers = {}, body = "data" } or nil, err, code))
+end
+
 function M.health()
   local d = ngx.shared.gateway
   local seq = d:incr("seq", 1, 0)

@@ -1,0 +1,278 @@
+-- The webhook receiver of examples/openresty/nginx.conf in a real nginx, against the
+-- vendor sandbox: Shoplus deliveries signed by the sandbox's own signer (not mallapi's),
+-- mapped orders arriving at the Sobot sandbox with 64-bit ids exact, refusals that
+-- change nothing, duplicates processed once, and events queued while Sobot fails
+-- arriving after it recovers. Loops wait on counters, bounded in count; no durations.
+local nginx = require "support.nginx"
+local socket = require "socket"
+local http = require "socket.http"
+local ltn12 = require "ltn12"
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local missing
+for _, module in ipairs { "mallapi.webhook", "mallapi.client", "mallapi.map", "mallapi.http" } do
+  if not package.searchpath(module, package.path) then missing = module end
+end
+if not exists("sandbox/lua/sandbox/launch.lua") then missing = "sandbox/lua/sandbox/launch.lua" end
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function post(url, body, headers)
+  local out = {}
+  headers = headers or {}
+  headers["Content-Length"] = tostring(#body)
+  local _, status = http.request{ url = url, method = "POST", source = ltn12.source.string(body),
+                                  headers = headers, sink = ltn12.sink.table(out) }
+  return status, table.concat(out)
+end
+
+local function get(url)
+  http.TIMEOUT = 10
+  return (http.request(url))
+end
+
+-- The Shoplus order webhook body of the vendor document (002, "订单webhook"), as raw JSON
+-- text so that the 64-bit ids stay as written.
+local ORDER = [[{"billingAddress":{"address1":"广州","address2":"sd","city":"guangzhou","country":"China",
+"countryCode":"CN","firstName":"chen","lastName":"dandan","phone":"22222","province":"Guangdong",
+"provinceCode":"CN-GD","zip":"00000"},"buyerAcceptsMarketing":true,"clientDetail":{"browserIp":"172.17.48.0"},
+"clientId":"531106138222886912","createTime":1616488739000,"currency":"USD","customer":{"acceptsMarketing":true,
+"email":"czj1@cc.com"},"discounts":[],"discountsAmount":0,"email":"czj1@cc.com","gateway":"Stripe",
+"id":ORDER_ID,"itemsAmount":16.05,"number":1,"orderItems":[{"createTime":1606877585000,
+"financialStatus":"Pending","fulfillmentStatus":"Shipped","id":531464955276181500,"payAmount":16.05,
+"productId":PRODUCT_ID,"quantity":1,"saleAmount":16.05,"skuCode":"100003875459","title":"badge canvas shoulder bag",
+"totalDiscount":0,"updateTime":1616503500000,"variantId":37,"variantOptionValue":"134465 White",
+"variantPrice":16.05,"vendor":"dsp-buy"}],"orderNo":"ORDER_NO","orderShipping":{"payShipAmount":0,
+"shipAmount":0,"shippingId":71,"shippingTitle":"Free"},"payItemAmount":16.05,"payTime":1606877591000,
+"payTotalAmount":16.05,"payment":{"creditCardCompany":"Stripe"},"phone":"22222","shippingAddress":{
+"address1":"广州","address2":"sd","city":"guangzhou","country":"China","countryCode":"CN","firstName":"chen",
+"lastName":"dandan","phone":"22222","province":"Guangdong","provinceCode":"CN-GD","zip":"00000"},"shopId":0,
+"sourceName":"test","status":1,"test":false,"token":"ffbb0ff8-ee54-4cfa-8601-838214748cae","totalWeight":0,
+"updateTime":1622098157000,"sign":""}]]
+
+local function order(id, order_no, product_id)
+  return (ORDER:gsub("\n", ""):gsub("ORDER_ID", id):gsub("ORDER_NO", order_no):gsub("PRODUCT_ID", product_id))
+end
+
+describe("openresty webhook receiver", function()
+  if missing then
+    it("needs " .. missing, function() pending("not merged yet: " .. missing) end)
+    return
+  end
+
+  local launch, sb, srv, hook, hook_file, secret
+  local max_body = 1024 * 1024
+
+  setup(function()
+    package.path = "sandbox/lua/?.lua;" .. package.path
+    launch = require "sandbox.launch"
+    sb = launch.start{ workers = 1 }
+    secret = "shoplus-webhook-secret-7f3a"
+    local conf = read_file("examples/openresty/nginx.conf")
+    local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
+    block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT1;")
+    local cred = sb.credentials.sobot
+    srv = nginx.start{ ports = 3, main = table.concat({
+      "env SHOPLUS_WEBHOOK_SECRET=" .. secret .. ";", "env SOBOT_APPID=" .. cred.appid .. ";",
+      "env SOBOT_APP_KEY=" .. cred.app_key .. ";", "env SOBOT_BASE_URL=" .. sb.urls.sobot .. ";",
+      "env SOBOT_STORE_ID=store-1;", "env WEBHOOK_BASE_DELAY=0.1;", "env WEBHOOK_MAX_DELAY=0.5;" }, "\n"),
+      http = block .. [[
+        lua_shared_dict gateway 1m;
+        server {
+          listen 127.0.0.1:$PORT3;
+          location = /call { content_by_lua_block { require("support.openresty_app").client_call() } }
+          location = /health { content_by_lua_block { require("support.openresty_app").health() } }
+        }
+        server {                      # the same receiver, bodies always buffered to a file
+          listen 127.0.0.1:$PORT2;
+          client_body_in_file_only clean;
+          location = /webhooks/shoplus { content_by_lua_block { require("mallapi.ngx.webhook").serve("shoplus") } }
+        }
+      ]] }
+    -- workers of a root master run as nobody: let them reach the body temp directory
+    os.execute("chmod 755 '" .. srv.prefix .. "'")
+    hook = "http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/shoplus"
+    hook_file = "http://127.0.0.1:" .. srv.ports[2] .. "/webhooks/shoplus"
+  end)
+
+  teardown(function()
+    if srv then srv:stop() end
+    if sb then sb:stop() end
+  end)
+
+  local function stats()
+    local text = get("http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/stats") or ""
+    local s = {}
+    for name, n in text:gmatch("(%a+)=(%d+)") do s[name] = tonumber(n) end
+    return s
+  end
+
+  local function sobot_orders()
+    local by_id = {}
+    for _, o in ipairs(sb:dump("sobot", "orders")) do by_id[tostring(o.order_id)] = o end
+    return by_id
+  end
+
+  -- wait (bounded) until pred() is true; returns its last value
+  local function wait_for(pred)
+    local v
+    for _ = 1, 300 do
+      v = pred()
+      if v then return v end
+      socket.sleep(0.05)
+    end
+    return v
+  end
+
+  local function parse(text)
+    local out = {}
+    for name, value in (text or ""):gmatch("([%w_.]+)=([^\n]*)") do out[name] = value end
+    return out
+  end
+
+  it("one worker answers /health while vendor calls through mallapi.client wait on the sandbox", function()
+    local gw = "http://127.0.0.1:" .. srv.ports[3]
+    assert.equal("data", parse(get(gw .. "/call")).body)   -- token fetched, nothing slow yet
+    sb:knob("sobot", "latency_ms", 1000)
+    local ok, err = pcall(function()
+      local calls = {}
+      for i = 1, 4 do
+        local c = assert(socket.tcp())
+        c:settimeout(10)
+        assert(c:connect("127.0.0.1", srv.ports[3]))
+        assert(c:send("GET /call HTTP/1.0\r\nHost: x\r\n\r\n"))
+        calls[i] = c
+      end
+      local in_flight
+      for _ = 1, 200 do
+        in_flight = tonumber(parse(get(gw .. "/health")).in_flight)
+        if in_flight == 4 then break end
+        socket.sleep(0.005)
+      end
+      assert.equal(4, in_flight)
+      local health = {}
+      for i = 1, 10 do health[i] = tonumber(parse(get(gw .. "/health")).seq) end
+      local ends = {}
+      for i, c in ipairs(calls) do
+        local r = parse(c:receive("*a"):match("\r\n\r\n(.*)$"))
+        c:close()
+        assert.equal("data", r.body)
+        assert.equal("mallapi.ngx.http.Session (open)", r.transport)
+        ends[i] = tonumber(r.seq)
+      end
+      table.sort(health)
+      table.sort(ends)
+      assert.is_true(health[#health] < ends[1], table.concat(health, ",") .. " / " .. table.concat(ends, ","))
+    end)
+    sb:knob("sobot", "latency_ms", nil)
+    assert(ok, err)
+  end)
+
+  it("a valid order event is accepted and arrives at Sobot mapped, 64-bit ids exact", function()
+    local status, body = sb:send_webhook(hook, "order_create", order("531464955418787840", "5202012027521001",
+                                                                     "9007199254740993"), secret)
+    assert.equal(200, status)
+    assert.matches('"code":"OK"', body)
+    local got = wait_for(function() return sobot_orders()["531464955418787840"] end)
+    assert.is_table(got)
+    assert.equal("5202012027521001", tostring(got.order_no))
+    assert.equal("store-1", tostring(got.store_id))
+    assert.equal("9007199254740993", tostring(got.order_item_list[1].item_id))
+    assert.equal("1605", tostring(got.actual_amount))
+  end)
+
+  it("reads a body that nginx buffered to a file", function()
+    local status = sb:send_webhook(hook_file, "order_create", order("531464955418787841", "F-1", "7"), secret)
+    assert.equal(200, status)
+    assert.is_table(wait_for(function() return sobot_orders()["531464955418787841"] end))
+  end)
+
+  it("the same event posted twice is processed once", function()
+    local before = wait_for(function() local s = stats(); return s.queued == 0 and s end)
+    local raw = order("531464955418787842", "D-1", "8")
+    local s1, b1 = sb:send_webhook(hook, "order_update", raw, secret)
+    local s2, b2 = sb:send_webhook(hook, "order_update", raw, secret)
+    assert.equal(200, s1)
+    assert.matches('"code":"OK"', b1)
+    assert.equal(200, s2)
+    assert.matches('"code":"DUPLICATE"', b2)
+    local after = wait_for(function() local s = stats(); return s.queued == 0 and s.done > before.done and s end)
+    assert.equal(before.done + 1, after.done)
+    assert.is_table(sobot_orders()["531464955418787842"])
+  end)
+
+  -- name, how the post is made, status, code in the answer
+  local refusals = {
+    { "tampered", function()
+        local signed = order("531464955418787850", "T-1", "1")
+        local sign = launch.shoplus_webhook_sign(signed, secret)
+        signed = signed:gsub('"sign":""', '"sign":"' .. sign .. '"')
+                       :gsub('"payTotalAmount":16.05', '"payTotalAmount":1.05')
+        return post(hook, signed, { ["Content-Type"] = "application/json", ["WebHook-Event"] = "order_create" })
+      end, 401, "SIGNATURE" },
+    { "signed with another secret", function()
+        return sb:send_webhook(hook, "order_create", order("531464955418787851", "T-2", "1"), "not-the-secret")
+      end, 401, "SIGNATURE" },
+    { "unsigned", function()
+        return post(hook, order("531464955418787852", "T-3", "1"),
+                    { ["Content-Type"] = "application/json", ["WebHook-Event"] = "order_create" })
+      end, 401, "SIGNATURE" },
+    { "oversized", function()
+        local big = order("531464955418787853", "T-4", "1"):gsub('"sourceName":"test"',
+                                                                 '"sourceName":"' .. string.rep("x", max_body) .. '"')
+        return sb:send_webhook(hook, "order_create", big, secret)
+      end, 413, "TOO_LARGE" },
+    { "malformed", function()
+        return post(hook, '{"id":531464955418787854,"orderNo":', { ["WebHook-Event"] = "order_create" })
+      end, 400, "BAD_BODY" },
+    { "without WebHook-Event", function()
+        local raw = order("531464955418787855", "T-6", "1")
+        raw = raw:gsub('"sign":""', '"sign":"' .. launch.shoplus_webhook_sign(raw, secret) .. '"')
+        return post(hook, raw, { ["Content-Type"] = "application/json" })
+      end, 400, "BAD_BODY" },
+  }
+  for _, case in ipairs(refusals) do
+    it("a " .. case[1] .. " post gets " .. case[3] .. " and changes nothing", function()
+      local before = wait_for(function() local s = stats(); return s.queued == 0 and s end)
+      local orders_before = #sb:dump("sobot", "orders")
+      local status, body = case[2]()
+      assert.equal(case[3], status)
+      assert.matches('"code":"' .. case[4] .. '"', body)
+      assert.same(before, stats())
+      assert.equal(orders_before, #sb:dump("sobot", "orders"))
+    end)
+  end
+
+  it("events queued while Sobot fails arrive after it recovers", function()
+    local before = wait_for(function() local s = stats(); return s.queued == 0 and s end)
+    sb:knob("sobot", "error_rate", 1)                  -- every business call answers HTTP 500
+    local ids = { "531464955418787860", "531464955418787861", "531464955418787862" }
+    for i, id in ipairs(ids) do
+      assert.equal(200, (sb:send_webhook(hook, "order_create", order(id, "R-" .. i, tostring(100 + i)), secret)))
+    end
+    local failing = wait_for(function() local s = stats(); return s.retries >= before.retries + 6 and s end)
+    assert.is_table(failing)                           -- each event failed at least twice
+    assert.equal(before.done, failing.done)
+    local orders = sobot_orders()
+    for _, id in ipairs(ids) do assert.is_nil(orders[id]) end
+    sb:knob("sobot", "error_rate", nil)
+    local after = wait_for(function() local s = stats(); return s.done == before.done + 3 and s.queued == 0 and s end)
+    assert.is_table(after)
+    assert.equal(0, after.dead)
+    orders = sobot_orders()
+    for i, id in ipairs(ids) do
+      assert.equal("R-" .. i, tostring(orders[id].order_no))
+      assert.equal(tostring(100 + i), tostring(orders[id].order_item_list[1].item_id))
+    end
+  end)
+end)
