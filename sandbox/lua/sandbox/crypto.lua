@@ -2,6 +2,7 @@
 -- HMAC-SHA256 through LuaJIT FFI straight into OpenSSL's libcrypto (nginx links it already),
 -- because Debian has no lua-resty-string. Nothing here comes from mallapi.
 local ffi = require "ffi"
+local bit = require "bit"
 
 local M = {}
 

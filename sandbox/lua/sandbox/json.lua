@@ -60,7 +60,7 @@ end
 
 local decode_value
 
-local function fail(s, pos, what)
+local function fail(_, pos, what)
   error({ json_error = format("json: %s at byte %d", what, pos) }, 0)
 end
 

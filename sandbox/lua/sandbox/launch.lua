@@ -111,7 +111,7 @@ end
 
 -- POST a signed Shoplus event to url. body: a table (encoded by sandbox.json, bignums kept)
 -- or raw JSON object text. Returns status, response body.
-function Sandbox:send_webhook(url, event, body, secret)
+function Sandbox.send_webhook(_, url, event, body, secret)
   local raw = type(body) == "string" and body or json.encode(body)
   local members = assert(json.raw_members(raw))
   local sign = M.shoplus_webhook_sign(raw, secret)
