@@ -29,7 +29,7 @@ local function key(v) return json.text(v) end
 
 local function find_order(no)
   local o = store.get(V, "orders", key(no))
-  if not o then return nil, fail(M.NOT_FOUND, "order not found: " .. tostring(key(no))) end
+  if not o then return nil, M.error_body(M.NOT_FOUND, "order not found: " .. tostring(key(no))) end
   return o
 end
 
@@ -71,7 +71,7 @@ end
 
 h["order/sales/cancel"] = function(p)
   local o, err = find_order(p.platformOrderNo)
-  if not o then return err end
+  if not o then return 200, err end
   if key(o.salesOrderCode) ~= key(p.salesOrderCode) then
     return fail(M.NOT_FOUND, "salesOrderCode does not match the order")
   end
@@ -94,14 +94,14 @@ local function check_sales_order(p)
   local o, err = find_order(p.platformOrderNo)
   if not o then return nil, err end
   if p.salesOrderId ~= nil and key(o.salesOrderId) ~= key(p.salesOrderId) then
-    return nil, fail(M.NOT_FOUND, "salesOrderId does not match the order")
+    return nil, M.error_body(M.NOT_FOUND, "salesOrderId does not match the order")
   end
   return o
 end
 
 h["order/exchange/create"] = function(p)
   local o, err = check_sales_order(p)
-  if not o then return err end
+  if not o then return 200, err end
   record("exchanges", p)
   o.isExchange = 1
   store.put(V, "orders", key(o.platformOrderNo), o)
@@ -110,14 +110,14 @@ end
 
 h["order/supply/create"] = function(p)
   local o, err = find_order(p.platformOrderNo)
-  if not o then return err end
+  if not o then return 200, err end
   record("supplies", p)
   return ok()
 end
 
 h["order/return/create"] = function(p)
   local o, err = check_sales_order(p)
-  if not o then return err end
+  if not o then return 200, err end
   record("returns", p)
   o.refundStatus = 10
   store.put(V, "orders", key(o.platformOrderNo), o)

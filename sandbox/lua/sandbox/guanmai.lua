@@ -35,7 +35,7 @@ local function key(v) return json.text(v) end
 
 local function find(entity, id, what)
   local rec = store.get(V, entity, key(id))
-  if not rec then return nil, fail(M.NOT_FOUND, what .. " not found: " .. tostring(key(id))) end
+  if not rec then return nil, envelope(M.NOT_FOUND, what .. " not found: " .. tostring(key(id)), json.null) end
   return rec
 end
 
@@ -124,7 +124,7 @@ local ORDER_STATUS = { [1] = true, [5] = true, [10] = true, [15] = true }
 
 h["order/update"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   if p.status ~= nil and not ORDER_STATUS[util.num(p.status) or -1] then
     return fail(M.PARAM_ERROR, "status must be one of 1, 5, 10, 15")
   end
@@ -137,7 +137,7 @@ end
 
 h["order/get"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   return ok(util.public(o))
 end
 
@@ -166,7 +166,7 @@ end
 
 h["order/sku/create"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   for _, line in ipairs(p.products) do
     if line_index(o, line.sku_id) then return fail(M.PARAM_ERROR, "sku already in the order: " .. key(line.sku_id)) end
   end
@@ -182,7 +182,7 @@ end
 
 h["order/sku/delete"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   for _, sku in ipairs(p.sku_ids) do
     local i = line_index(o, sku)
     if not i then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
@@ -194,7 +194,7 @@ end
 
 h["order/sku/update"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   for _, line in ipairs(p.products) do
     local i = line_index(o, line.sku_id)
     if not i then return fail(M.NOT_FOUND, "sku not in the order: " .. key(line.sku_id)) end
@@ -210,7 +210,7 @@ end
 local function after_sales_create(kind)
   return function(p)
     local o, err = find("orders", p.order_id, "order")
-    if not o then return err end
+    if not o then return 200, err end
     o[kind] = json.is_array(o[kind]) and o[kind] or json.array()
     for _, item in ipairs(p[kind]) do
       if not line_index(o, item.sku_id) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(item.sku_id)) end
@@ -231,7 +231,7 @@ h["order/refund/create"] = after_sales_create("refund")
 local function after_sales_change(kind, delete)
   return function(p)
     local o, err = find("orders", p.order_id, "order")
-    if not o then return err end
+    if not o then return 200, err end
     local list = json.is_array(o[kind]) and o[kind] or json.array()
     for _, item in ipairs(p[kind]) do
       local found
@@ -281,13 +281,13 @@ end
 
 h["product/spu/get"] = function(p)
   local rec, err = find("spus", p.spu_id, "spu")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(util.public(rec))
 end
 
 h["product/spu/update"] = function(p)
   local rec, err = find("spus", p.spu_id, "spu")
-  if not rec then return err end
+  if not rec then return 200, err end
   for _, n in ipairs { "name", "desc", "std_unit_name", "pinlei_id" } do
     if p[n] ~= nil then rec[n] = p[n] end
   end
@@ -314,7 +314,7 @@ end
 
 h["product/sku/update"] = function(p)
   local rec, err = find("skus", p.sku_id, "sku")
-  if not rec then return err end
+  if not rec then return 200, err end
   for _, n in ipairs(SKU_FIELDS) do
     if p[n] ~= nil then rec[n] = p[n] end
   end
@@ -328,7 +328,7 @@ end
 
 h["product/sku/get"] = function(p)
   local rec, err = find("skus", p.sku_id, "sku")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(util.public(rec))
 end
 
@@ -386,7 +386,7 @@ end
 
 h["delivery/driver/update"] = function(p)
   local rec, err = find("drivers", p.driver_id, "driver")
-  if not rec then return err end
+  if not rec then return 200, err end
   for _, n in ipairs(DRIVER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
   store.put(V, "drivers", key(rec.driver_id), rec)
   return ok()
@@ -404,7 +404,7 @@ end
 
 h["delivery/route/update"] = function(p)
   local rec, err = find("routes", p.route_id, "route")
-  if not rec then return err end
+  if not rec then return 200, err end
   if p.route_name ~= nil then rec.route_name = p.route_name end
   if p.customer_ids ~= nil then rec.customer_ids = p.customer_ids end
   store.put(V, "routes", key(rec.route_id), rec)
@@ -420,7 +420,7 @@ h["delivery/route/list"] = function(p) return paged(list_of("routes", p), p) end
 
 h["delivery/route/get"] = function(p)
   local route, err = find("routes", p.route_id, "route")
-  if not route then return err end
+  if not route then return 200, err end
   local rows = {}
   for _, cid in ipairs(route.customer_ids or {}) do
     local c = store.get(V, "customers", key(cid)) or {}
@@ -446,7 +446,7 @@ end
 
 h["customer/upadte"] = function(p)                  -- the document's (and the server's) spelling
   local rec, err = find("customers", p.customer_id, "customer")
-  if not rec then return err end
+  if not rec then return 200, err end
   for _, n in ipairs(CUSTOMER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
   store.put(V, "customers", rec.customer_id, rec)
   return ok()
@@ -474,7 +474,7 @@ end
 
 h["finance/order/refund"] = function(p)
   local o, err = find("orders", p.order_id, "order")
-  if not o then return err end
+  if not o then return 200, err end
   local t = util.num(p.type)
   if t ~= 1 and t ~= 2 then return fail(M.PARAM_ERROR, "type must be 1 or 2") end
   local id = tostring(store.next(V, "finance_refund"))

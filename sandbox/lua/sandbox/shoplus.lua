@@ -38,7 +38,7 @@ local function key(v) return json.text(v) end
 
 local function find(entity, id, what)
   local rec = store.get(V, entity, key(id))
-  if not rec then return nil, fail(M.NOT_FOUND, what .. " not found: " .. tostring(key(id))) end
+  if not rec then return nil, envelope(M.NOT_FOUND, what .. " not found: " .. tostring(key(id)), {}) end
   return rec
 end
 
@@ -91,7 +91,7 @@ end
 
 h["products.updateAll"] = function(p)
   local old, err = find("products", p.id, "product")
-  if not old then return err end
+  if not old then return 200, err end
   local product = with_variant_ids(json.copy(p))
   product.id, product.createdAt, product.updatedAt = old.id, old.createdAt, util.datetime()
   product.isDeleted = old.isDeleted
@@ -110,7 +110,7 @@ end
 
 h["products.updateSpuSelective"] = function(p)
   local rec, err = selective(p)
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok({ result = true })
 end
 
@@ -134,7 +134,7 @@ end
 
 h["products.detail"] = function(p)
   local rec, err = find("products", p.id, "product")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(util.public(rec))
 end
 
@@ -145,7 +145,7 @@ end
 
 h["products.skus.addOrUpdate"] = function(p)
   local product, err = find("products", p.productId, "product")
-  if not product then return err end
+  if not product then return 200, err end
   product.productVariants = json.is_array(product.productVariants) and product.productVariants or json.array()
   for _, v in ipairs(p.updateProductVariants) do
     local done = false
@@ -187,7 +187,7 @@ end
 
 h["Order.detail"] = function(p)
   local rec, err = find("orders", p.id, "order")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(util.public(rec))
 end
 
@@ -237,7 +237,7 @@ end
 
 h["Fulfillment.update"] = function(p)
   local rec, err = find("fulfillments", p.id, "fulfillment")
-  if not rec then return err end
+  if not rec then return 200, err end
   if key(rec.orderNo) ~= key(p.orderNo) then return fail(M.PARAM_ERROR, "orderNo does not match the fulfillment") end
   rec.trackingNumber = p.trackingNumber or rec.trackingNumber
   rec.trackingCompany = p.trackingCompany or rec.trackingCompany
@@ -266,7 +266,7 @@ end
 
 h["collections.update"] = function(p)
   local rec, err = find("collections", p.id, "collection")
-  if not rec then return err end
+  if not rec then return 200, err end
   util.merge(rec, p, { id = true })
   rec.updatedAt = util.datetime()
   store.put(V, "collections", key(rec.id), rec)
@@ -275,7 +275,7 @@ end
 
 h["collections.detail"] = function(p)
   local rec, err = find("collections", p.id, "collection")
-  if not rec then return err end
+  if not rec then return 200, err end
   local num, size = page_num(p, 1000)
   if not num then return fail(M.PARAM_ERROR, size) end
   local products = {}
@@ -320,13 +320,13 @@ end
 
 h["customer.detail"] = function(p)
   local rec, err = find("customers", p.id, "customer")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(util.public(rec))
 end
 
 h["customer.update"] = function(p)
   local rec, err = find("customers", p.id, "customer")
-  if not rec then return err end
+  if not rec then return 200, err end
   for _, name in ipairs { "firstName", "lastName", "phone", "acceptsMarketing" } do
     if p[name] ~= nil then rec[name] = p[name] end
   end
@@ -355,7 +355,7 @@ end
 
 h["webhook.update"] = function(p)
   local rec, err = find("webhooks", p.id, "webhook")
-  if not rec then return err end
+  if not rec then return 200, err end
   if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " .. tostring(p.event)) end
   for _, name in ipairs { "url", "event", "platform", "apiSecret" } do
     if p[name] ~= nil then rec[name] = p[name] end
@@ -373,7 +373,7 @@ end
 
 h["webhook.detail"] = function(p)
   local rec, err = find("webhooks", p.id, "webhook")
-  if not rec then return err end
+  if not rec then return 200, err end
   return ok(rec)
 end
 
