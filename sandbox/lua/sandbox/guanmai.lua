@@ -116,7 +116,8 @@ h["order/create"] = function(p)
 end
 
 h["order/delete"] = function(p)
-  if not store.delete(V, "orders", key(p.order_id)) then return fail(M.NOT_FOUND, "order not found: " .. key(p.order_id)) end
+  if not store.delete(V, "orders", key(p.order_id)) then return fail(M.NOT_FOUND, "order not found: " ..
+    key(p.order_id)) end
   return ok()
 end
 
@@ -369,7 +370,8 @@ local function assign(p, driver_id)
 end
 
 h["delivery/driver/assign"] = function(p)
-  if not store.get(V, "drivers", key(p.driver_id)) then return fail(M.NOT_FOUND, "driver not found: " .. key(p.driver_id)) end
+  if not store.get(V, "drivers", key(p.driver_id)) then return fail(M.NOT_FOUND, "driver not found: " ..
+    key(p.driver_id)) end
   return assign(p, p.driver_id)
 end
 h["delivery/driver/cancel"] = function(p) return assign(p, json.null) end
@@ -392,7 +394,8 @@ h["delivery/driver/update"] = function(p)
   return ok()
 end
 
-h["delivery/driver/list"] = function(p) return paged(list_of("drivers", p, {}, { "name", "phone", "plate_number" }), p) end
+h["delivery/driver/list"] = function(p) return paged(list_of("drivers", p, {}, { "name", "phone",
+  "plate_number" }), p) end
 h["delivery/car_model/list"] = function(p) return paged(list_of("car_models", p), p) end
 h["delivery/carrier/list"] = function(p) return paged(list_of("carriers", p), p) end
 
@@ -412,7 +415,8 @@ h["delivery/route/update"] = function(p)
 end
 
 h["delivery/route/delete"] = function(p)
-  if not store.delete(V, "routes", key(p.route_id)) then return fail(M.NOT_FOUND, "route not found: " .. key(p.route_id)) end
+  if not store.delete(V, "routes", key(p.route_id)) then return fail(M.NOT_FOUND, "route not found: " ..
+    key(p.route_id)) end
   return ok()
 end
 

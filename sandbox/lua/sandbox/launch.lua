@@ -61,11 +61,13 @@ local Sandbox = {}
 Sandbox.__index = Sandbox
 
 function Sandbox:control(vendor, action, args)
-  local base = self.ports[vendor] and ("http://127.0.0.1:" .. self.ports[vendor]) or error("unknown vendor " .. tostring(vendor), 3)
+  local base = self.ports[vendor] and ("http://127.0.0.1:" .. self.ports[vendor]) or error("unknown vendor " ..
+    tostring(vendor), 3)
   local status, body = request("POST", base .. "/_sandbox/" .. action, json.encode(args or {}))
   local answer = json.decode(body)
   if status ~= 200 then
-    error("sandbox " .. action .. " " .. vendor .. ": " .. tostring(status) .. " " .. tostring(answer and answer.error or body), 3)
+    error("sandbox " .. action .. " " .. vendor .. ": " .. tostring(status) .. " " .. tostring(answer and
+      answer.error or body), 3)
   end
   return answer
 end

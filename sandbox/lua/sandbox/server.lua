@@ -3,6 +3,7 @@
 -- A vendor module provides handle(req) -> status, answer table [, headers], error_body(status,
 -- msg), entities {name = key member} for seeding, and optionally pre(req) (requests it serves
 -- before the faults, e.g. Sobot's token API) and expire_token().
+-- luacheck: globals ngx
 local json = require "sandbox.json"
 local store = require "sandbox.store"
 

@@ -116,7 +116,8 @@ end
 
 h["products.updateSpuSelectiveBatch"] = function(p)
   for _, item in ipairs(p.products) do
-    if not store.get(V, "products", key(item.id)) then return fail(M.NOT_FOUND, "product not found: " .. key(item.id)) end
+    if not store.get(V, "products", key(item.id)) then return fail(M.NOT_FOUND, "product not found: " ..
+      key(item.id)) end
   end
   for _, item in ipairs(p.products) do selective(item) end
   return ok({ result = true })
@@ -290,7 +291,8 @@ h["collections.detail"] = function(p)
 end
 
 h["collections.delete"] = function(p)
-  if not store.delete(V, "collections", key(p.id)) then return fail(M.NOT_FOUND, "collection not found: " .. key(p.id)) end
+  if not store.delete(V, "collections", key(p.id)) then return fail(M.NOT_FOUND, "collection not found: " ..
+    key(p.id)) end
   return ok({ result = true })
 end
 
@@ -356,7 +358,8 @@ end
 h["webhook.update"] = function(p)
   local rec, err = find("webhooks", p.id, "webhook")
   if not rec then return 200, err end
-  if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " .. tostring(p.event)) end
+  if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " ..
+    tostring(p.event)) end
   for _, name in ipairs { "url", "event", "platform", "apiSecret" } do
     if p[name] ~= nil then rec[name] = p[name] end
   end
@@ -406,7 +409,8 @@ function M.handle(req)
   if req.uri ~= "/open-api" then return 404, envelope("404", "no such endpoint: " .. req.uri, {}) end
   if req.method ~= "POST" then return 405, envelope("405", "method not allowed", {}) end
   local body = json.decode(req.body)
-  if type(body) ~= "table" or json.is_array(body) then return fail(M.PARAM_ERROR, "request body must be a JSON object") end
+  if type(body) ~= "table" or json.is_array(body) then return fail(M.PARAM_ERROR,
+    "request body must be a JSON object") end
   for _, name in ipairs { "name", "version", "app_key", "data", "timestamp", "sign" } do
     if type(body[name]) ~= "string" then return fail(M.PARAM_ERROR, "missing system parameter: " .. name) end
   end
