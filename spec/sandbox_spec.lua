@@ -92,6 +92,12 @@ describe("sandbox", function()
       assert.equal("000000", a.retCode)
     end)
 
+    it("token_ttl sets the lifetime of the next tokens", function()
+      sb:knob("sobot", "token_ttl", 120)
+      local _, item = fresh_token()
+      assert.equal(120, item.expires_in)
+    end)
+
     it("refuses a token request signed with the wrong app_key", function()
       local status, a = C.sobot_token(urls.sobot, { appid = creds.sobot.appid, app_key = "wrong-key" })
       assert.equal(200, status)
@@ -238,7 +244,8 @@ describe("sandbox", function()
         { operator = "x", waybillId = "W1", delivery_state = "shipped", front_modified = "2026-01-01 00:00:00" })
       assert.same({ 200, true }, { status, o.success })
       status, o = C.hd(urls.hd, creds.hd, "GET", "saleorder/" .. id)
-      assert.same({ 200, "delivering", "shipped", "W1" }, { status, o.state, o.delivery.state, o.waybills[1].waybill_id })
+      assert.same({ 200, "delivering", "shipped", "W1" },
+        { status, o.state, o.delivery.state, o.waybills[1].waybill_id })
     end)
 
     it("pages saleorders/query from 0 without gaps or repeats and filters by state", function()
@@ -440,9 +447,9 @@ describe("sandbox", function()
         district_code = 440300, area_level1 = 1, area_level2 = 2, restaurant_address = "addr",
           salemenu_ids = { "S1" } })
       local cid = a.data.customer_id
-      _, a = call("POST", "customer/upadte", { customer_id = cid, restaurant_name = "R2" })
+      _, a = call("POST", "customer/upadte", { customer_id = cid, restaurant_name = "餐厅 R&2=~*+" })
       assert.equal(0, a.code)
-      _, a = call("GET", "customer/list", { search_text = "R2" })
+      _, a = call("GET", "customer/list", { search_text = "厅 R&2=~*+" })   -- every byte class in the query
       assert.same({ cid }, ids_of(a.data, "customer_id"))
     end)
 
@@ -637,5 +644,37 @@ describe("sandbox", function()
       end
       assert.equal(106, #answered)
     end)
+  end)
+
+  describe("logs", function()
+    it("hold none of the secrets or tokens used", function()
+      local logs = sb.server:log("access.log") .. sb.server:log("error.log")
+      assert.is_true(#logs > 0)
+      local _, t = C.sobot_token(urls.sobot, creds.sobot)
+      local secrets = { creds.sobot.app_key, creds.hd.password, creds.shoplus.secret, creds.guanmai.secret,
+        creds.babycare.secret, t.item.token }
+      for _, secret in ipairs(secrets) do
+        assert.is_nil(logs:find(secret, 1, true), "a secret appears in the sandbox logs")
+      end
+    end)
+  end)
+end)
+
+describe("sandbox with 2 workers", function()
+  it("shares state and the Sobot token across workers", function()
+    local sb2 = sandbox.start { workers = 2 }
+    local ok, err = pcall(function()
+      local c = sb2.credentials
+      local _, t = C.sobot_token(sb2.urls.sobot, c.sobot)
+      local _, a = C.sobot(sb2.urls.sobot, t.item.token, "stores/add", { store_list = { { storeid = "w1",
+        store_name = "W", status = 1, create_time = "1646233461000", update_time = "1646233461000", delete_flag = 0 } } })
+      assert.equal("000000", a.retCode)
+      for _ = 1, 8 do                                   -- new connections land on either worker
+        _, a = C.sobot(sb2.urls.sobot, t.item.token, "stores/get", { page_no = 1, page_size = 5 })
+        assert.same({ "000000", 1 }, { a.retCode, a.data.total_count })
+      end
+    end)
+    sb2:stop()
+    assert(ok, err)
   end)
 end)
