@@ -339,6 +339,18 @@ describe("sandbox", function()
       assert_unique_complete(seen, expected)
     end)
 
+    it("keeps a pushed 64-bit number that a double cannot hold exact through push and query", function()
+      local _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.add",
+        '{"title":"Big","brandId":531464955276181500,"freightTemplateId":9007199254740993}')
+      assert.equal("0", a.code)
+      local id = json.text(a.data.id)
+      _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.detail", '{"id":' .. id .. '}')
+      assert.same({ "531464955276181500", "9007199254740993" },
+        { json.text(a.data.brandId), json.text(a.data.freightTemplateId) })
+      local _, _, raw = C.shoplus(urls.shoplus, creds.shoplus, "products", { ids = { id } })
+      assert.truthy(raw:find('"brandId":531464955276181500', 1, true))
+    end)
+
     it("keeps a seeded 64-bit order id exact through Order.list and Order.detail", function()
       sb:seed("shoplus", "orders", { { id = json.bignum("531464955418787840"), orderNo = "5202012027521001",
         status = 1, createdAt = "2026-01-01 10:00:00" }, { id = json.bignum("531464955418787841"), orderNo = "N2",
@@ -667,7 +679,8 @@ describe("sandbox with 2 workers", function()
       local c = sb2.credentials
       local _, t = C.sobot_token(sb2.urls.sobot, c.sobot)
       local _, a = C.sobot(sb2.urls.sobot, t.item.token, "stores/add", { store_list = { { storeid = "w1",
-        store_name = "W", status = 1, create_time = "1646233461000", update_time = "1646233461000", delete_flag = 0 } } })
+        store_name = "W", status = 1, create_time = "1646233461000", update_time = "1646233461000",
+        delete_flag = 0 } } })
       assert.equal("000000", a.retCode)
       for _ = 1, 8 do                                   -- new connections land on either worker
         _, a = C.sobot(sb2.urls.sobot, t.item.token, "stores/get", { page_no = 1, page_size = 5 })
