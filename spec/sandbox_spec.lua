@@ -488,6 +488,31 @@ describe("sandbox", function()
     end)
   end)
 
+  describe("guanmai message sender", function()
+    it("posts messages signed per doc/auth-assumptions.md", function()
+      local receiver = nginx.start { http = [[
+        server { listen 127.0.0.1:$PORT; location / { content_by_lua_block {
+          ngx.req.read_body()
+          ngx.print(ngx.req.get_body_data() or "")
+        } } }
+      ]] }
+      local ok, err = pcall(function()
+        local status, body = sb:send_guanmai_message(receiver:url("/msg"), "order_sorting",
+          { order_ids = { "PL000001", "PL000002" }, note = "a&b=c", gone = json.null }, { ts = 1588888888 })
+        assert.equal(200, status)
+        local msg = json.decode(body)
+        assert.same({ "1.0", creds.guanmai.appid, 1588888888, "order_sorting" },
+          { msg.version, msg.appid, msg.ts, msg.type })
+        -- the string to sign, written out by hand from the rule
+        local expect = C.hmac_sha256_hex(creds.guanmai.secret, "appid=" .. creds.guanmai.appid
+          .. '&note=a&b=c&order_ids=["PL000001","PL000002"]&ts=1588888888&type=order_sorting&version=1.0')
+        assert.equal(expect, msg.sign)
+      end)
+      receiver:stop()
+      assert(ok, err)
+    end)
+  end)
+
   ---------------------------------------------------------------------------- Babycare
   describe("babycare", function()
     before_each(function() sb:reset("babycare") end)

@@ -128,6 +128,38 @@ function Sandbox.send_webhook(_, url, event, body, secret)
   return status, resp, signed
 end
 
+-- Guanmai pushed-message signature (doc/auth-assumptions.md): top-level members except sign,
+-- nulls skipped, sorted by name, `name=value` (strings decoded, other values as written)
+-- joined by "&"; lower-hex HMAC-SHA256 with the secret.
+function M.guanmai_message_sign(raw_body, secret)
+  local hmac = require "openssl.hmac"
+  local members = assert(json.raw_members(raw_body))
+  table.sort(members, function(a, b) return a.name < b.name end)
+  local parts = {}
+  for _, m in ipairs(members) do
+    if m.name ~= "sign" and m.value ~= json.null then
+      parts[#parts + 1] = m.name .. "=" .. (type(m.value) == "string" and m.value or m.raw)
+    end
+  end
+  local bin = hmac.new(secret, "sha256"):final(table.concat(parts, "&"))
+  return (bin:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- POST a signed Guanmai message {version, appid, ts, type, sign, ...fields} to url.
+-- opts: appid (default the sandbox's), secret (default the sandbox's), ts (default now).
+-- Returns status, response body, sent body.
+function Sandbox:send_guanmai_message(url, msg_type, fields, opts)
+  opts = opts or {}
+  local members = { version = "1.0", appid = opts.appid or self.credentials.guanmai.appid,
+                    ts = opts.ts or os.time(), type = msg_type }
+  for k, v in pairs(fields or {}) do members[k] = v end
+  local raw = json.encode(members)
+  members.sign = M.guanmai_message_sign(raw, opts.secret or self.credentials.guanmai.secret)
+  local signed = json.encode(members)
+  local status, resp = request("POST", url, signed, { ["Content-Type"] = "application/json" })
+  return status, resp, signed
+end
+
 function Sandbox:stop()
   if self.server then self.server:stop() self.server = nil end
 end

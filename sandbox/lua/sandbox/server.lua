@@ -56,6 +56,7 @@ local function control(vendor, mod, action)
       return send(400, { error = "knob " .. name .. " takes a number" })
     end
     store.set_knob(vendor, name, value)
+    if name == "error_rate" then ngx.shared.sandbox:delete("seq\0" .. vendor .. "\0error_counter") end
     return send(200, { ok = true })
   elseif action == "seed" then
     local entity, records = args.entity, args.records
