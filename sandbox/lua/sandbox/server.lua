@@ -34,7 +34,7 @@ end
 
 local NUMERIC_KNOBS = { latency_ms = true, error_rate = true, rate_limit = true, drop_next = true,
   fail_token = true, retry_after = true, error_status = true, token_ttl = true, token_latency_ms = true,
-  ts_window = true }
+  ts_window = true, truncate_next = true }
 
 local function control(vendor, mod, action)
   local addr = ngx.var.remote_addr
@@ -119,7 +119,17 @@ function M.handle(vendor)
     local status = store.knob(vendor, "error_status") or 500
     return send(status, mod.error_body(status, "sandbox injected server error"))
   end
-  return send(mod.handle(req))
+  local status, answer, headers = mod.handle(req)
+  if store.take(vendor, "truncate_next") then            -- promise the whole body, send half, close
+    local text = json.encode(answer)
+    ngx.status = status
+    ngx.header["Content-Type"] = "application/json; charset=utf-8"
+    ngx.header["Content-Length"] = #text
+    ngx.print(text:sub(1, math.floor(#text / 2)))
+    ngx.flush(true)
+    return ngx.exit(444)
+  end
+  return send(status, answer, headers)
 end
 
 return M
