@@ -440,14 +440,17 @@ describe("sandbox", function()
         request_amount = 1 } } })
       assert.equal(0, a.code)
       _, a = call("GET", "order/get", { order_id = oid })
-      local ab, rf = a.data.abnormal[1], a.data.refund[1]
+      assert.same({ "D1", 2.5, "7.28", 1820 }, { a.data.details[1].id, a.data.details[1].quantity,
+        a.data.details[1].sale_price, a.data.details[1].real_item_price })
+      local ab, rf = a.data.abnomal[1], a.data.refund[1]           -- the document's spelling
+      assert.same({ "D1", 1, "未按用户时间到达", -100 }, { ab.detail_id, ab.type_id, ab.type_text, ab.money_delta })
       _, a = call("POST", "order/after_sales/update", { order_id = oid, refund = { { id = rf.id, sku_id = "D1",
         exception_reason = 5, request_amount = 0.5 } } })
       assert.equal(0, a.code)
       _, a = call("POST", "order/after_sales/delete", { order_id = oid, abnormal = { { id = ab.id, sku_id = "D1" } } })
       assert.equal(0, a.code)
       _, a = call("GET", "order/get", { order_id = oid })
-      assert.same({ 0, 0.5 }, { #a.data.abnormal, a.data.refund[1].request_amount })
+      assert.same({ 0, 0.5 }, { #a.data.abnomal, a.data.refund[1].request_amount })
       local today = os.date("!%Y-%m-%d", os.time() + 8 * 3600)
       _, a = call("GET", "order/list", { query_type = 1, start_date = today, end_date = today })
       assert.same({ oid }, ids_of(a.data, "order_id"))

@@ -95,22 +95,44 @@ local h = {}
 ---------------------------------------------------------------------------- orders
 local function save_order(o) store.put(V, "orders", o.order_id, o) end
 
+local REASONS = { ["1"] = "未按用户时间到达", ["5"] = "漏单" }
+
+-- One order line in the document's `details` shape (order/get example): id is the SKU id,
+-- prices in fen except sale_price (yuan text).
+local function detail_line(sku_id, amount, price_fen, remark)
+  local sku = store.get(V, "skus", key(sku_id)) or {}
+  local spu = sku.spu_id and store.get(V, "spus", key(sku.spu_id)) or {}
+  local fen = util.num(price_fen) or 0
+  return { id = sku_id, spu_id = sku.spu_id or json.null, name = sku.sku_name or spu.name or json.null,
+    quantity = amount, real_quantity = amount, accept_quantity = amount, purchase_quantity = amount,
+    sale_price = string.format("%.2f", fen / 100), real_item_price = (util.num(amount) or 0) * fen,
+    std_unit_name = sku.std_unit_name or spu.std_unit_name or json.null,
+    sale_unit_name = sku.sale_unit_name or json.null, sale_ratio = sku.sale_ratio or 1,
+    spu_remark = remark or "", is_weight = sku.is_weigh == 1, has_weight = false }
+end
+
+local function recompute(o)
+  local total = 0
+  for _, line in ipairs(o.details) do total = total + (util.num(line.real_item_price) or 0) end
+  o.real_price, o.total_pay = total, total + (util.num(o.freight) or 0)
+end
+
 h["order/create"] = function(p)
   local id = string.format("PL%06d", store.next(V, "order"))
   local now = ngx.now()
   local customer = store.get(V, "customers", key(p.sid)) or {}
   local order = { order_id = id, sid = p.sid, status = 1, pay_status = 1, remark = p.remark or json.null,
-    products = json.copy(p.products), receive_begin_time = p.receive_begin_time or json.null,
-    receive_end_time = p.receive_end_time or json.null, time_config_id = p.time_config_id or json.null,
+    receive_begin_time = p.receive_begin_time or json.null, receive_end_time = p.receive_end_time or json.null,
+    time_config_id = p.time_config_id or json.null, sort_id = json.null,
     date_time = os.date("!%Y-%m-%dT%H:%M:%S", math.floor(now + 8 * 3600)) .. ".000",
-    freight = 0, abnormal = json.array(), refund = json.array(),
+    freight = 0, details = json.array(), abnomal = json.array(), refund = json.array(),
     customer = { resname = customer.restaurant_name or json.null, address = customer.restaurant_address or json.null,
-      receiver_name = customer.receiver_name or json.null, receiver_phone = customer.receiver_telephone or json.null } }
-  local total = 0
-  for _, line in ipairs(order.products) do
-    total = total + (util.num(line.amount) or 0) * (util.num(line.unit_price) or 0)
+      receiver_name = customer.receiver_name or json.null, receiver_phone = customer.receiver_telephone or json.null,
+      receive_begin_time = p.receive_begin_time or json.null, receive_end_time = p.receive_end_time or json.null } }
+  for _, line in ipairs(p.products) do
+    table.insert(order.details, detail_line(line.sku_id, line.amount, line.unit_price, line.spu_remark))
   end
-  order.total_pay, order.real_price = total, total
+  recompute(order)
   save_order(order)
   return ok({ order_id = id })
 end
@@ -131,6 +153,9 @@ h["order/update"] = function(p)
   end
   for _, n in ipairs { "receive_begin_time", "receive_end_time", "status", "remark" } do
     if p[n] ~= nil then o[n] = p[n] end
+  end
+  if type(o.customer) == "table" then
+    o.customer.receive_begin_time, o.customer.receive_end_time = o.receive_begin_time, o.receive_end_time
   end
   save_order(o)
   return ok()
@@ -160,8 +185,8 @@ h["order/list"] = function(p)
 end
 
 local function line_index(o, sku_id)
-  for i, line in ipairs(o.products or {}) do
-    if key(line.sku_id) == key(sku_id) then return i end
+  for i, line in ipairs(o.details or {}) do
+    if key(line.id) == key(sku_id) then return i end
   end
 end
 
@@ -172,11 +197,9 @@ h["order/sku/create"] = function(p)
     if line_index(o, line.sku_id) then return fail(M.PARAM_ERROR, "sku already in the order: " .. key(line.sku_id)) end
   end
   for _, line in ipairs(p.products) do
-    local l = json.copy(line)
-    l.unit_price, l.price = line.price, nil
-    l.remark = p.remark or l.remark
-    table.insert(o.products, l)
+    table.insert(o.details, detail_line(line.sku_id, line.amount, line.price, p.remark))
   end
+  recompute(o)
   save_order(o)
   return ok()
 end
@@ -185,10 +208,10 @@ h["order/sku/delete"] = function(p)
   local o, err = find("orders", p.order_id, "order")
   if not o then return 200, err end
   for _, sku in ipairs(p.sku_ids) do
-    local i = line_index(o, sku)
-    if not i then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
-    table.remove(o.products, i)
+    if not line_index(o, sku) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
   end
+  for _, sku in ipairs(p.sku_ids) do table.remove(o.details, line_index(o, sku)) end
+  recompute(o)
   save_order(o)
   return ok()
 end
@@ -197,31 +220,49 @@ h["order/sku/update"] = function(p)
   local o, err = find("orders", p.order_id, "order")
   if not o then return 200, err end
   for _, line in ipairs(p.products) do
-    local i = line_index(o, line.sku_id)
-    if not i then return fail(M.NOT_FOUND, "sku not in the order: " .. key(line.sku_id)) end
-    if line.amount ~= nil then o.products[i].amount = line.amount end
-    if line.price ~= nil then o.products[i].unit_price = line.price end
-    if p.remark ~= nil then o.products[i].remark = p.remark end
+    if not line_index(o, line.sku_id) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(line.sku_id)) end
   end
+  for _, line in ipairs(p.products) do
+    local i = line_index(o, line.sku_id)
+    local old = o.details[i]
+    local amount = line.amount ~= nil and line.amount or old.quantity
+    local fen = line.price ~= nil and line.price or math.floor((tonumber(old.sale_price) or 0) * 100 + 0.5)
+    o.details[i] = detail_line(line.sku_id, amount, fen, p.remark ~= nil and p.remark or old.spu_remark)
+  end
+  recompute(o)
   save_order(o)
   return ok()
 end
 
--- abnormal / refund records live inside the order, each with an integer id.
+-- Abnormal and refund records live inside the order, in the document's order/get shape
+-- (`abnomal` as the document spells it, and `refund`), each with an integer id.
+local function after_sales_record(kind, order_id, item, id)
+  local reason = key(item.exception_reason)
+  local rec = { id = id, detail_id = item.sku_id, type_id = item.exception_reason,
+                type_text = REASONS[reason or ""] or "", text = "" }
+  if kind == "abnormal" then
+    rec.final_amount, rec.money_delta = item.final_amount, item.money_delta
+  else
+    rec.out_sku_id, rec.out_order_id, rec.request_amount = item.sku_id, order_id, item.request_amount
+    rec.real_amount, rec.state = 0, 1
+  end
+  return rec
+end
+
+local STORED = { abnormal = "abnomal", refund = "refund" }
+
 local function after_sales_create(kind)
   return function(p)
     local o, err = find("orders", p.order_id, "order")
     if not o then return 200, err end
-    o[kind] = json.is_array(o[kind]) and o[kind] or json.array()
+    local list = json.is_array(o[STORED[kind]]) and o[STORED[kind]] or json.array()
     for _, item in ipairs(p[kind]) do
       if not line_index(o, item.sku_id) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(item.sku_id)) end
     end
     for _, item in ipairs(p[kind]) do
-      local rec = json.copy(item)
-      rec.id = store.next(V, "after_sales")
-      rec.state = 1
-      table.insert(o[kind], rec)
+      table.insert(list, after_sales_record(kind, o.order_id, item, store.next(V, "after_sales")))
     end
+    o[STORED[kind]] = list
     save_order(o)
     return ok()
   end
@@ -233,16 +274,23 @@ local function after_sales_change(kind, delete)
   return function(p)
     local o, err = find("orders", p.order_id, "order")
     if not o then return 200, err end
-    local list = json.is_array(o[kind]) and o[kind] or json.array()
-    for _, item in ipairs(p[kind]) do
-      local found
+    local list = json.is_array(o[STORED[kind]]) and o[STORED[kind]] or json.array()
+    local found = {}
+    for n, item in ipairs(p[kind]) do
       for i, rec in ipairs(list) do
-        if key(rec.id) == key(item.id) and key(rec.sku_id) == key(item.sku_id) then found = i break end
+        if key(rec.id) == key(item.id) and key(rec.detail_id) == key(item.sku_id) then found[n] = i break end
       end
-      if not found then return fail(M.NOT_FOUND, kind .. " record not found: " .. tostring(key(item.id))) end
-      if delete then table.remove(list, found) else util.merge(list[found], item) end
+      if not found[n] then return fail(M.NOT_FOUND, kind .. " record not found: " .. tostring(key(item.id))) end
     end
-    o[kind] = list
+    if delete then
+      table.sort(found, function(x, y) return x > y end)
+      for _, i in ipairs(found) do table.remove(list, i) end
+    else
+      for n, item in ipairs(p[kind]) do
+        list[found[n]] = after_sales_record(kind, o.order_id, item, list[found[n]].id)
+      end
+    end
+    o[STORED[kind]] = list
     save_order(o)
     return ok()
   end
