@@ -323,8 +323,13 @@ describe("sandbox", function()
       local id = json.text(a.data.id)
       assert.is_true(json.is_bignum(a.data.id) and #id == 18)
       _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.detail", '{"id":' .. id .. '}')
-      assert.same({ "0", id, "Tee", 16.05 }, { a.code, json.text(a.data.id), a.data.title,
-        a.data.productVariants[1].salePrice })
+      local variant = a.data.productVariantDTOs[1]
+      assert.same({ "0", id, "Tee", "SKU1", 16.05, id }, { a.code, json.text(a.data.id), a.data.title,
+        variant.skuCode, variant.salePrice, json.text(variant.productId) })
+      _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.skus.addOrUpdate", '{"productId":' .. id
+        .. ',"updateProductVariants":[{"id":' .. json.text(variant.id) .. ',"salePrice":9.5},{"skuCode":"SKU2"}]}')
+      local v = a.data.productVariantDTOs
+      assert.same({ "0", 2, 9.5, "SKU1", "SKU2" }, { a.code, #v, v[1].salePrice, v[1].skuCode, v[2].skuCode })
       local expected = { id }
       for i = 2, 12 do
         _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.add", { title = "P" .. i })

@@ -69,22 +69,85 @@ end
 local h = {}
 
 ---------------------------------------------------------------------------- products
-local function with_variant_ids(product)
-  local variants = product.productVariants
-  if json.is_array(variants) then
-    for _, v in ipairs(variants) do
-      if type(v) == "table" and (v.id == nil or v.id == json.null) then v.id = new_id("variant") end
-    end
+-- Products are stored in the document's answer shape (productImgDTOs, productOptionDTOs,
+-- productCustomizedOptionDTOs, productVariantDTOs with productVariantInventoryDTO); the
+-- request's arrays are turned into those with generated 64-bit ids.
+local SPU_FIELDS = { "spuCode", "title", "vendor", "brandId", "productType", "tags", "freightTemplateId",
+  "productSizeDesc", "productShortDesc", "productLongDesc", "specialReturnDesc", "currencyCode", "taxStatus",
+  "seoTitle", "seoDesc", "seoKeyword", "seoUrl", "spuRemark", "publishStatus" }
+
+local function joined(v)
+  if type(v) ~= "table" then return v end
+  local parts = {}
+  for i, x in ipairs(v) do parts[i] = json.text(x) or "" end
+  return table.concat(parts, ",")
+end
+
+local function present(v) return v ~= nil and v ~= json.null end
+
+local function variant_dto(v, product_id, id, now, old)
+  old = old or {}
+  local function pick(name) if present(v[name]) then return v[name] end return old[name] end
+  local dto = { id = id, productId = product_id, shopId = 0, imgId = old.imgId or json.null,
+    skuCode = pick("skuCode"), salePrice = pick("salePrice"), compareAtPrice = pick("compareAtPrice"),
+    purchasePrice = pick("purchasePrice"), skuBarcode = pick("skuBarcode"), imgUrl = pick("imgUrl"),
+    isTrackInventory = pick("isTrackInventory"), grams = pick("grams"), weight = pick("weight"),
+    weightUnit = pick("weightUnit"),
+    optionValueNames = present(v.optionValueNames) and joined(v.optionValueNames) or old.optionValueNames,
+    customizedOptionNames = present(v.customizedOptionNames) and joined(v.customizedOptionNames)
+      or old.customizedOptionNames,
+    createTime = old.createTime or now, updateTime = now }
+  local inv = type(old.productVariantInventoryDTO) == "table" and old.productVariantInventoryDTO or {}
+  local track = util.num(dto.isTrackInventory)
+  dto.productVariantInventoryDTO = { variantId = id,
+    availableStockQuantity = present(v.availableStockQuantity) and v.availableStockQuantity
+      or inv.availableStockQuantity or 0,
+    lockedStockQuantity = inv.lockedStockQuantity or 0,
+    isTrackInventory = track and (1 - track) or inv.isTrackInventory or json.null,   -- 0 = tracked here
+    inventoryPolicy = present(v.inventoryPolicy) and v.inventoryPolicy or inv.inventoryPolicy or "deny" }
+  return dto
+end
+
+local function product_record(p, id, now, old)
+  old = old or {}
+  local rec = { id = id, shopId = 0, isDeleted = old.isDeleted or 1, createTime = old.createTime or now,
+    updateTime = now }
+  for _, name in ipairs(SPU_FIELDS) do rec[name] = p[name] end
+  rec.publishStatus = present(rec.publishStatus) and rec.publishStatus or 1
+  rec.publishTime = rec.publishStatus == 1 and (old.publishTime or now) or json.null
+  rec.productImgDTOs = json.array()
+  for i, img in ipairs(json.is_array(p.productImages) and p.productImages or {}) do
+    rec.productImgDTOs[i] = { id = new_id("image"), productId = id, shopId = 0, alt = img.alt, title = img.title,
+      position = img.position or i, imgUrl = img.imgUrl or img.fileName, createTime = now, updateTime = now }
   end
-  return product
+  rec.productOptionDTOs = json.array()
+  for i, opt in ipairs(json.is_array(p.productOptions) and p.productOptions or {}) do
+    local opt_id = new_id("option")
+    local values = json.array()
+    for j, val in ipairs(json.is_array(opt.productOptionValues) and opt.productOptionValues or {}) do
+      values[j] = { id = new_id("option_value"), productId = id, optionId = opt_id, value = val.value,
+        position = val.position or j, createTime = now, updateTime = now }
+    end
+    rec.productOptionDTOs[i] = { id = opt_id, productId = id, shopId = 0, name = opt.name,
+      position = opt.position or i, createTime = now, updateTime = now, productOptionValueDTOs = values }
+  end
+  rec.productCustomizedOptionDTOs = json.array()
+  for i, opt in ipairs(json.is_array(p.productCustomizedOptions) and p.productCustomizedOptions or {}) do
+    rec.productCustomizedOptionDTOs[i] = { id = new_id("custom_option"), productId = id, shopId = 0,
+      name = opt.name, position = opt.position or i }
+  end
+  local old_variants = {}
+  for _, v in ipairs(old.productVariantDTOs or {}) do old_variants[key(v.id)] = v end
+  rec.productVariantDTOs = json.array()
+  for i, v in ipairs(json.is_array(p.productVariants) and p.productVariants or {}) do
+    local vid = present(v.id) and v.id or new_id("variant")
+    rec.productVariantDTOs[i] = variant_dto(v, id, vid, now, old_variants[key(vid)])
+  end
+  return rec
 end
 
 h["products.add"] = function(p)
-  local product = with_variant_ids(json.copy(p))
-  product.id = new_id("product")
-  product.createdAt, product.updatedAt = util.datetime(), util.datetime()
-  product.publishStatus = product.publishStatus or 1
-  product.isDeleted = 1
+  local product = product_record(p, new_id("product"), util.datetime())
   store.put(V, "products", key(product.id), product)
   return ok(product)
 end
@@ -92,9 +155,12 @@ end
 h["products.updateAll"] = function(p)
   local old, err = find("products", p.id, "product")
   if not old then return 200, err end
-  local product = with_variant_ids(json.copy(p))
-  product.id, product.createdAt, product.updatedAt = old.id, old.createdAt, util.datetime()
-  product.isDeleted = old.isDeleted
+  for _, v in ipairs(json.is_array(p.productVariants) and p.productVariants or {}) do
+    local known = false
+    for _, ov in ipairs(old.productVariantDTOs or {}) do if key(ov.id) == key(v.id) then known = true end end
+    if present(v.id) and not known then return fail(M.NOT_FOUND, "variant not found: " .. key(v.id)) end
+  end
+  local product = product_record(p, old.id, util.datetime(), old)
   store.put(V, "products", key(product.id), product)
   return ok(product)
 end
@@ -102,8 +168,10 @@ end
 local function selective(p)
   local old, err = find("products", p.id, "product")
   if not old then return nil, err end
-  util.merge(old, p, { id = true })
-  old.updatedAt = util.datetime()
+  for _, name in ipairs(SPU_FIELDS) do
+    if p[name] ~= nil then old[name] = p[name] end
+  end
+  old.updateTime = util.datetime()
   store.put(V, "products", key(old.id), old)
   return old
 end
@@ -116,8 +184,9 @@ end
 
 h["products.updateSpuSelectiveBatch"] = function(p)
   for _, item in ipairs(p.products) do
-    if not store.get(V, "products", key(item.id)) then return fail(M.NOT_FOUND, "product not found: " ..
-      key(item.id)) end
+    if not store.get(V, "products", key(item.id)) then
+      return fail(M.NOT_FOUND, "product not found: " .. tostring(key(item.id)))
+    end
   end
   for _, item in ipairs(p.products) do selective(item) end
   return ok({ result = true })
@@ -127,7 +196,7 @@ h["products"] = function(p)
   local num, size = page_num(p, 200)
   if not num then return fail(M.PARAM_ERROR, size) end
   local records = util.filter(store.list(V, "products"), function(r)
-    return in_ids(p.ids, r.id) and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
+    return in_ids(p.ids, r.id) and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
   end)
   return ok({ totalCount = #records, pageNum = num, pageSize = size,
               productVOs = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
@@ -147,21 +216,20 @@ end
 h["products.skus.addOrUpdate"] = function(p)
   local product, err = find("products", p.productId, "product")
   if not product then return 200, err end
-  product.productVariants = json.is_array(product.productVariants) and product.productVariants or json.array()
+  local variants = json.is_array(product.productVariantDTOs) and product.productVariantDTOs or json.array()
+  local now = util.datetime()
   for _, v in ipairs(p.updateProductVariants) do
-    local done = false
-    if v.id ~= nil and v.id ~= json.null then
-      for i, old in ipairs(product.productVariants) do
-        if key(old.id) == key(v.id) then product.productVariants[i] = util.merge(old, v) done = true break end
-      end
-      if not done then return fail(M.NOT_FOUND, "variant not found: " .. key(v.id)) end
+    if present(v.id) then
+      local found
+      for i, old in ipairs(variants) do if key(old.id) == key(v.id) then found = i break end end
+      if not found then return fail(M.NOT_FOUND, "variant not found: " .. key(v.id)) end
+      variants[found] = variant_dto(v, product.id, variants[found].id, now, variants[found])
     else
-      local nv = json.copy(v)
-      nv.id = new_id("variant")
-      product.productVariants[#product.productVariants + 1] = nv
+      variants[#variants + 1] = variant_dto(v, product.id, new_id("variant"), now)
     end
   end
-  product.updatedAt = util.datetime()
+  product.productVariantDTOs = variants
+  product.updateTime = now
   store.put(V, "products", key(product.id), product)
   return ok(product)
 end

@@ -170,6 +170,11 @@ end
 handlers["refunds/add"] = function(p)
   for _, r in ipairs(p.refund_list) do
     local rec = json.copy(r)
+    if json.is_array(rec.item_list) then
+      local lines = json.array()
+      for i, line in ipairs(rec.item_list) do lines[i] = rename(line, { itemid = "item_id" }) end
+      rec.item_list = lines
+    end
     local key = json.text(rec.refund_no)
     local old = store.get(V, "refunds", key)
     rec.sobot_refund_id = old and old.sobot_refund_id or util.random_hex(24)
