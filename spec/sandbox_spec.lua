@@ -552,6 +552,17 @@ describe("sandbox", function()
         a.success })
     end)
 
+    it("lists seeded packages of an order, one row per SKU", function()
+      sb:seed("babycare", "packages", {
+        { platformOrderNo = "3064563540143586756", expressNo = "1200001", skuCode = "A", quantity = 2 },
+        { platformOrderNo = "3064563540143586756", expressNo = "1200001", skuCode = "B", quantity = 1 },
+        { platformOrderNo = "other", expressNo = "1200002", skuCode = "C", quantity = 1 },
+      })
+      local _, a = call("order/package/list", { platformOrderNo = "3064563540143586756" })
+      assert.equal(0, a.code)
+      assert.same({ "A", "B" }, ids_of(a.data.orderPackageList, "skuCode"))
+    end)
+
     it("refuses a wrong secret, a replayed requestId and a stale requestTime", function()
       local status, a = call("order/salesDetail/list", { platformOrderNo = "1" }, nil,
         { appId = creds.babycare.appId, secret = "wrong" })

@@ -14,7 +14,8 @@ local M = {}
 
 local V = "babycare"
 local PREFIX = "/api/gateway/open/v5/"
-M.entities = { orders = "platformOrderNo", packages = "expressNo", exchanges = "id", supplies = "id", returns = "id" }
+M.entities = { orders = "platformOrderNo", packages = "id", exchanges = "id", supplies = "id", returns = "id" }
+M.auto_keys = { packages = true }     -- package rows (one per SKU) share an expressNo
 
 M.AUTH_ERROR, M.FORBIDDEN, M.PARAM_ERROR, M.NOT_FOUND, M.CONFLICT = 401, 403, 400, 404, 409
 
@@ -43,13 +44,15 @@ local function create_order(p, order_type)
   order.salesOrderId = 100000 + n
   order.salesOrderCode = string.format("SO%s%06d", os.date("!%Y%m%d"), n)
   order.orderType = order_type or order.orderType
-  order.orderStatus, order.deliveryStatus, order.refundStatus = 10, 10, 0
+  order.orderStatus, order.deliveryStatus, order.dispatchStatus, order.refundStatus = 10, 10, 10, 0
+  order.orderFrom = 0
   order.created = util.datetime()
   local lines = json.array()
   for i, line in ipairs(order.detailList or {}) do
     local l = json.copy(line)
     l.id = order.salesOrderId * 100 + i
-    l.detailStatus = 20
+    l.salesOrderId = order.salesOrderId
+    l.detailStatus, l.refundStatus, l.isGift = 20, 0, 0
     lines[i] = l
   end
   order.detailList = lines

@@ -17,6 +17,7 @@ M.entities = { orders = "order_id", category1 = "id", category2 = "id", pinlei =
   skus = "sku_id", salemenus = "salemenu_id", tasks = "id", drivers = "driver_id", car_models = "car_model_id",
   carriers = "carrier_id", routes = "route_id", customers = "customer_id", areas = "customer_id",
   strike_flows = "id", cash_flows = "id", refunds = "id" }
+M.auto_keys = { tasks = true, cash_flows = true, strike_flows = true }
 
 M.AUTH_ERROR, M.PARAM_ERROR, M.NOT_FOUND = 401, 400, 404
 

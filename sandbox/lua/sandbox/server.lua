@@ -65,6 +65,10 @@ local function control(vendor, mod, action)
     if type(records) ~= "table" then return send(400, { error = "records must be an array" }) end
     for i, rec in ipairs(records) do
       local id = json.text(rec[key])
+      if not id and mod.auto_keys and mod.auto_keys[entity] then   -- rows without a natural key
+        rec[key] = store.next(vendor, "seed_" .. entity)
+        id = json.text(rec[key])
+      end
       if not id then return send(400, { error = "record " .. i .. " has no " .. key }) end
       store.put(vendor, entity, id, rec)
     end
