@@ -368,6 +368,55 @@ describe("sandbox", function()
       assert.equal("531464955418787840", tostring(dumped[1].id))
     end)
 
+    it("collections, customers, fulfillments, UTM, merchant and webhooks keep their state", function()
+      local function call(name, params)
+        local _, a = C.shoplus(urls.shoplus, creds.shoplus, name, params)
+        assert.equal("0", a.code, name .. ": " .. tostring(a.msg))
+        return a.data
+      end
+      local pid = json.text(call("products.add", { title = "In collection" }).id)
+      local cid = json.text(call("collections.add", '{"title":"Summer","dataType":2,"spuIds":[' .. pid .. ']}').result)
+      call("collections.update", '{"id":' .. cid .. ',"title":"Summer 2"}')
+      local detail = call("collections.detail", '{"id":' .. cid .. ',"pageNum":1,"pageSize":10}')
+      assert.same({ "Summer 2", 1, pid }, { detail.title, detail.productCount, json.text(detail.products[1].id) })
+      assert.equal(1, call("collections", {}).totalCount)
+      call("collections.delete", '{"id":' .. cid .. '}')
+      assert.equal(0, call("collections", {}).totalCount)
+
+      sb:seed("shoplus", "customers", { { id = 11, email = "a@example.com", firstName = "A" },
+                                        { id = 12, email = "b@example.com", firstName = "B" } })
+      local list = call("customer.list", { ids = "11, 12", email = "b@example.com" })
+      assert.same({ 1, "12" }, { list.totalCount, json.text(list.customers[1].id) })
+      assert.equal("Z", call("customer.update", { id = 11, firstName = "Z", acceptsMarketing = 1 }).firstName)
+      assert.equal("Z", call("customer.detail", { id = 11 }).firstName)
+
+      sb:seed("shoplus", "orders", { { id = 7, orderNo = "N7", status = 1 } })
+      local f = call("Fulfillment.add", { orderNo = "N7", trackingNumber = "T1", trackingCompany = "UPS",
+        lineItems = { { id = 70 } } })
+      call("Fulfillment.update", '{"id":' .. json.text(f.id) .. ',"orderNo":"N7","trackingNumber":"T2"}')
+      local fl = call("Fulfillment.list", { orderNo = "N7" }).fulfillments
+      assert.same({ 1, "T2", "UPS", 70 }, { #fl, fl[1].trackingNumber, fl[1].trackingCompany,
+        fl[1].fulfillmentItems[1].orderItemId })
+      assert.same({ success = true, errorMsg = "" }, call("Order.update", { orderShippingAddress = { orderNo = "N7",
+        city = "Shenzhen" } }))
+      assert.equal("Shenzhen", call("Order.detail", { id = 7 }).shippingAddress.city)
+
+      sb:seed("shoplus", "utms", { { orderNo = "N7", utms = { { utmSource = "google" } } } })
+      local utm = call("UTM.listV2", { orderNos = { "N7", "N8" } }).orderUtms
+      assert.same({ "google", 0 }, { utm[1].utms[1].utmSource, #utm[2].utms })
+      assert.equal("USD", call("merchant", {}).currency)
+
+      local hook = call("webhook.create", { url = "http://127.0.0.1:1/h", event = "order_create", apiSecret = "s" })
+      call("webhook.update", { id = hook.id, event = "order_update" })
+      assert.equal("order_update", call("webhook.detail", { id = hook.id }).event)
+      assert.equal(1, #call("webhook.list", { page = 1, limit = 10 }).webHookVOList)
+      assert.is_true(#call("webhook.event", {}).events > 0)
+      call("webhook.delete", { id = hook.id })
+      assert.equal(0, #call("webhook.list", {}).webHookVOList)
+      call("products.delete", '{"ids":[' .. pid .. ']}')
+      assert.equal(0, call("products", {}).totalCount)
+    end)
+
     it("answers missing parameters and unknown names with its envelope", function()
       local _, a = C.shoplus(urls.shoplus, creds.shoplus, "products.detail", {})
       assert.same({ "400", "missing required parameter: id" }, { a.code, a.msg })
@@ -471,6 +520,69 @@ describe("sandbox", function()
       assert.equal(0, a.code)
       _, a = call("GET", "customer/list", { search_text = "厅 R&2=~*+" })   -- every byte class in the query
       assert.same({ cid }, ids_of(a.data, "customer_id"))
+    end)
+
+    it("SKUs, drivers, routes, sale menus, areas and finance keep their state", function()
+      local function ok(method, path, params)
+        local _, a = call(method, path, params)
+        assert.equal(0, a.code, path .. ": " .. tostring(a.msg))
+        return a.data, a.pagenation
+      end
+      local spu = ok("POST", "product/spu/create", { name = "白菜", std_unit_name = "斤", pinlei_id = "P1" }).spu_id
+      local sku = ok("POST", "product/sku/create", { spu_id = spu, sku_name = "白菜|斤", salemenu_id = "S1",
+        std_price = 728, sale_price = 728, sale_num_least = 1, sale_ratio = 1, sale_unit_name = "斤",
+        std_unit_name = "斤", is_weigh = 1, state = 1 }).sku_id
+      ok("POST", "product/sku/update", { sku_id = sku, sku_name = "白菜|斤", std_price = 700, sale_price = 700,
+        sale_num_least = 1, sale_ratio = 1, sale_unit_name = "斤", std_unit_name = "斤", is_weigh = 1, state = 1 })
+      assert.equal(700, ok("GET", "product/sku/get", { sku_id = sku }).sale_price)
+      assert.same({ sku }, ids_of(ok("GET", "product/sku/list", { spu_id = spu }), "sku_id"))
+      ok("POST", "product/sku/delete", { sku_id = sku })
+      ok("POST", "product/spu/delete", { spu_id = spu })
+      assert.equal(0, #ok("GET", "product/spu/list", {}))
+
+      local driver = ok("POST", "delivery/driver/create", { name = "D", phone = "1", carrier_id = 1, car_model_id = 1,
+        plate_number = "粤B" }).driver_id
+      ok("POST", "delivery/driver/update", { driver_id = driver, name = "D2", phone = "1", carrier_id = 1,
+        car_model_id = 1, plate_number = "粤B", state = 1 })
+      assert.same({ "D2" }, ids_of(ok("GET", "delivery/driver/list", { search_text = "D2" }), "name"))
+      local order = ok("POST", "order/create", { sid = "S1",
+        products = { { sku_id = "D9", amount = 1, unit_price = 1 } } })
+      ok("POST", "delivery/driver/assign", { order_ids = { order.order_id }, driver_id = driver })
+      assert.equal(driver, ok("GET", "order/get", { order_id = order.order_id }).driver_id)
+      ok("POST", "delivery/driver/cancel", { order_ids = { order.order_id } })
+
+      local cust = ok("POST", "customer/create", { username = "u", password = "p", payer_name = "n",
+        payer_telephone = 1, restaurant_name = "R", receiver_name = "r", receiver_telephone = 2, district_code = 1,
+        area_level1 = 1, area_level2 = 2, restaurant_address = "a", salemenu_ids = { "S1" } }).customer_id
+      ok("POST", "delivery/route/create", { route_name = "R1", customer_ids = { cust } })
+      local route = ok("GET", "delivery/route/list", {})[1]
+      ok("POST", "delivery/route/update", { route_id = route.route_id, route_name = "R2" })
+      local on_route = ok("GET", "delivery/route/get", { route_id = route.route_id })
+      assert.same({ cust, "R", "R2" }, { on_route[1].customer_id, on_route[1].customer_name, on_route[1].route_name })
+      ok("POST", "delivery/route/delete", { route_id = route.route_id })
+
+      sb:seed("guanmai", "salemenus", { { salemenu_id = "S1", name = "蔬菜报价单", is_active = 1 },
+                                        { salemenu_id = "S2", name = "other", is_active = 0 } })
+      assert.same({ "S1" }, ids_of(ok("GET", "product/salemenu/list", { customer_id = cust }), "salemenu_id"))
+      sb:seed("guanmai", "areas", { { customer_id = cust, area = { { name = "深圳", code = "440300" } } } })
+      assert.equal("440300", ok("GET", "area/list", { customer_id = cust })[1].code)
+
+      ok("POST", "finance/strike", { customer_id = cust, arrival_time = "2026-01-02", deal_code = "x",
+        arrival_id = "1", arrival_method = "bank", arrival_money = 6802, remark = "" })
+      assert.equal(6802, ok("GET", "finance/strike_flow/list", { customer_id = cust, start_time = "2026-01-01" })[1]
+        .arrival_money)
+      ok("POST", "finance/order/refund", { order_id = order.order_id, type = 2 })
+      sb:seed("guanmai", "cash_flows", { { balance = 5847110, change = -2300, change_type = "cash" } })
+      assert.equal(-2300, ok("GET", "finance/cash_flow/list", {})[1].change)
+      assert.equal("斤", ok("GET", "std_unit_name/list", {})["1"])
+      ok("POST", "order/sku/update", { order_id = order.order_id, products = { { sku_id = "D9", amount = 3 } } })
+      ok("POST", "order/sku/create", { order_id = order.order_id,
+        products = { { sku_id = "D8", amount = 1, price = 5 } } })
+      ok("POST", "order/sku/delete", { order_id = order.order_id, sku_ids = { "D9" } })
+      ok("POST", "order/update", { order_id = order.order_id, status = 5, remark = "r" })
+      local got = ok("GET", "order/get", { order_id = order.order_id })
+      assert.same({ 5, "r", "D8", 5 }, { got.status, got.remark, got.details[1].id, got.total_pay })
+      ok("POST", "order/delete", { order_id = order.order_id })
     end)
 
     it("refuses a wrong secret, a stale ts and a wrong appid with code 401", function()
