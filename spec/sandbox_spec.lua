@@ -655,6 +655,30 @@ describe("sandbox", function()
       local got = a.data.orderList[1]
       assert.same({ "3064563540143586756", code, "6926523450105" },
         { got.platformOrderNo, got.salesOrderCode, got.orderDetailList[1].skuCode })
+      local banniu = { appId = "bn", projectId = "p", taskId = "t", userId = "u",
+        platformOrderNo = "3064563540143586756" }
+      local function with(extra)
+        local t = json.copy(banniu)
+        for k, v in pairs(extra) do t[k] = v end
+        return t
+      end
+      _, a = call("order/exchange/create", with { isAutoFillAddress = true, salesOrderId = got.salesOrderId,
+        exchangeOutDetailList = { { qty = 1, skuCode = "X" } } })
+      assert.same({ 0, json.null }, { a.code, a.data })
+      _, a = call("order/supply/create", with { isAutoFillAddress = true, storeCode = "01TM1001",
+        supplyOrderExt = { platformPayTime = "2026-01-01 10:00:00" },
+        supplyOrderDetailList = { { qty = 1, skuCode = "X" } } })
+      assert.equal(0, a.code)
+      _, a = call("order/return/create", with { storeCode = "01TM1001", salesOrderId = got.salesOrderId,
+        platformRefundNo = "R1", backExpressNo = "E1", backExpressCode = "ZT", returnInDetailList = { {
+        salesOrderDetailId = got.orderDetailList[1].id, platformNo = "3064563540143586757", skuCode = "6926523450105",
+        qty = 1 } } })
+      assert.same({ 0, 0, "" }, { a.code, a.data.code, a.data.errMsg })
+      assert.equal(1, #sb:dump("babycare", "returns"))
+      _, a = call("order/return/create", with { storeCode = "01TM1001", salesOrderId = 1, platformRefundNo = "R2",
+        backExpressNo = "E1", backExpressCode = "ZT", returnInDetailList = { { salesOrderDetailId = 1, platformNo = "1",
+        skuCode = "1", qty = 1 } } })
+      assert.same({ 404, "salesOrderId does not match the order" }, { a.code, a.message })
       _, a = call("order/sales/cancel", { platformOrderNo = "3064563540143586756", salesOrderCode = code })
       assert.equal(0, a.code)
       _, a = call("order/salesDetail/list", { platformOrderNo = "3064563540143586756" })
