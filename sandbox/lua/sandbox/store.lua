@@ -13,6 +13,19 @@ local function k(...)
   return table.concat({ ... }, "\0")
 end
 
+-- Per-worker cache of decoded records by their JSON text (bounded; callers get copies, so a
+-- handler that edits a record cannot change the cache).
+local decoded, decoded_count = {}, 0
+local function decode(text)
+  local v = decoded[text]
+  if v == nil then
+    v = json.decode(text)
+    if decoded_count >= 20000 then decoded, decoded_count = {}, 0 end
+    decoded[text], decoded_count = v, decoded_count + 1
+  end
+  return json.copy(v)
+end
+
 -- Insert or replace a record; a replaced record keeps its place in listings.
 function M.put(vendor, entity, id, record)
   local d = dict()
@@ -30,7 +43,7 @@ end
 function M.get(vendor, entity, id)
   if id == nil then return nil end
   local text = dict():get(k("rec", vendor, entity, json.text(id) or tostring(id)))
-  return text and json.decode(text) or nil
+  return text and decode(text) or nil
 end
 
 function M.delete(vendor, entity, id)
@@ -51,7 +64,7 @@ function M.list(vendor, entity)
     local id = d:get(k("slot", vendor, entity, pos))
     if id and d:get(k("pos", vendor, entity, id)) == pos then
       local text = d:get(k("rec", vendor, entity, id))
-      if text then out[#out + 1] = json.decode(text) end
+      if text then out[#out + 1] = decode(text) end
     end
   end
   return out
