@@ -265,6 +265,20 @@ describe("sandbox", function()
       local _, a = C.hd(urls.hd, creds.hd, "POST", "saleorders/query", { { "page", "0" }, { "page_size", "10" } },
         { states = { "delivered" } })
       assert.equal(0, a.total)
+      local filters = {
+        { { front_order_id = "Q7" }, 1 },
+        { { front_order_ids = { "Q1", "Q2" } }, 2 },
+        { { front_order_id_prefix = "Q1" }, 11 },
+        { { platform_id = "web", shop_id = "0002" }, 25 },
+        { { shop_id_in = "0003" }, 0 },
+        { { order_ids = { expected[3] } }, 1 },
+        { { created_start = "2000-01-01 00:00:00", created_end = "2100-01-01 00:00:00" }, 25 },
+        { { created_end = "2000-01-01 00:00:00" }, 0 },
+      }
+      for _, f in ipairs(filters) do
+        _, a = C.hd(urls.hd, creds.hd, "POST", "saleorders/query", { { "page_size", "100" } }, f[1])
+        assert.equal(f[2], a.total, next(f[1]))
+      end
     end)
 
     it("answers wrong credentials with 401 and the SOMS envelope", function()

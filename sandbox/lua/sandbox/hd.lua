@@ -109,7 +109,8 @@ local function matches(o, f)
     return f[name] == nil or f[name] == json.null or list_has(f[name], value)
   end
   local function prefix(name, value)
-    return f[name] == nil or f[name] == json.null or (value or ""):sub(1, #f[name]) == f[name]
+    local want = json.text(f[name])
+    return want == nil or (value or ""):sub(1, #want) == want
   end
   local function after(name, value)
     local t = util.parse_datetime(f[name])
