@@ -146,6 +146,28 @@ describe("sandbox", function()
       assert_unique_complete(seen, expected)
     end)
 
+    it("filters queries on the pushed update_time (ms) and deletes on delete_flag 1", function()
+      local function store(id, updated, deleted)
+        return { storeid = id, store_name = id, status = 1, create_time = "1646233461000", update_time = updated,
+                 delete_flag = deleted or 0 }
+      end
+      C.sobot(urls.sobot, token, "stores/add", { store_list = { store("a", "1000000000000"),
+        store("b", "2000000000000"), store("c", "3000000000000") } })
+      local cases = {
+        { { start_time_unix = "1500000000000" }, { "b", "c" } },
+        { { end_time_unix = "2000000000000" }, { "a", "b" } },
+        { { start_time_unix = "1500000000000", end_time_unix = "2500000000000" }, { "b" } },
+      }
+      for _, c in ipairs(cases) do
+        c[1].page_no, c[1].page_size = 1, 10
+        local _, a = C.sobot(urls.sobot, token, "stores/get", c[1])
+        assert.same(c[2], ids_of(a.data.data, "store_id"))
+      end
+      C.sobot(urls.sobot, token, "stores/add", { store_list = { store("b", "2100000000000", 1) } })
+      local _, a = C.sobot(urls.sobot, token, "stores/get", { page_no = 1, page_size = 10 })
+      assert.same({ "a", "c" }, ids_of(a.data.data, "store_id"))
+    end)
+
     it("items, orders, refunds, categories and logistics round-trip", function()
       local _, a = C.sobot(urls.sobot, token, "items/add", { item_list = { { storeid = "s1", itemid = "i1",
         name = "Tea", retail_price = "200", create_time = "1646233461000", update_time = "1646233461000",
@@ -429,6 +451,26 @@ describe("sandbox", function()
       assert.equal(0, #call("webhook.list", {}).webHookVOList)
       call("products.delete", '{"ids":[' .. pid .. ']}')
       assert.equal(0, call("products", {}).totalCount)
+    end)
+
+    it("filters Order.list on status and times and pages it with page/limit", function()
+      sb:seed("shoplus", "orders", {
+        { id = 1, orderNo = "A", status = 1, createdAt = "2026-01-01 10:00:00", updatedAt = "2026-01-05 10:00:00" },
+        { id = 2, orderNo = "B", status = 3, createdAt = "2026-01-02 10:00:00", updatedAt = "2026-01-02 10:00:00" },
+        { id = 3, orderNo = "C", status = 1, createdAt = "2026-01-03 10:00:00", updatedAt = "2026-01-03 10:00:00" },
+      })
+      local cases = {
+        { { orderStatus = 1 }, { "A", "C" } },
+        { { orderStatus = -2 }, { "A", "B", "C" } },
+        { { createdAtMin = "2026-01-02 00:00:00" }, { "B", "C" } },
+        { { updatedAtMax = "2026-01-04 00:00:00" }, { "B", "C" } },
+        { { ids = { 3, 1 } }, { "A", "C" } },
+        { { limit = 2, page = 2 }, { "C" } },
+      }
+      for _, c in ipairs(cases) do
+        local _, a = C.shoplus(urls.shoplus, creds.shoplus, "Order.list", c[1])
+        assert.same(c[2], ids_of(a.data.orders, "orderNo"))
+      end
     end)
 
     it("answers missing parameters and unknown names with its envelope", function()
