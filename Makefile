@@ -60,7 +60,7 @@ spec:
 	sh spec/run.sh
 
 lint:
-	luacheck -q lua spec examples bench sandbox
+	luacheck -q $(wildcard lua spec examples bench sandbox)
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
