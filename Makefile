@@ -7,6 +7,7 @@
 #   make test          deps + both builds + lint + every spec under Lua 5.4 and LuaJIT
 #   make memcheck      the C-level specs under valgrind
 #   make bench         benchmarks next to their peers (never part of the tests)
+#   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
 
 LUA      ?= 5.4
 ifeq ($(LUA),luajit)
@@ -31,7 +32,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke rock-check clean
+.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke rock-check clean sandbox
 
 all: $(CORE)
 
@@ -59,13 +60,17 @@ spec:
 	sh spec/run.sh
 
 lint:
-	luacheck -q lua spec examples bench
+	luacheck -q $(wildcard lua spec examples bench sandbox)
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
 
 bench: all
 	sh bench/run.sh
+
+# The local vendor sandbox (nginx + Lua) on 127.0.0.1, until Ctrl-C / SIGTERM.
+sandbox:
+	@sh sandbox/run.sh
 
 rock-check:
 	sh spec/support/rock_check.sh
