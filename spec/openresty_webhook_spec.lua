@@ -85,7 +85,8 @@ describe("openresty webhook receiver", function()
     srv = nginx.start{ ports = 3, main = table.concat({
       "env SHOPLUS_WEBHOOK_SECRET=" .. secret .. ";", "env SOBOT_APPID=" .. cred.appid .. ";",
       "env SOBOT_APP_KEY=" .. cred.app_key .. ";", "env SOBOT_BASE_URL=" .. sb.urls.sobot .. ";",
-      "env SOBOT_STORE_ID=store-1;", "env WEBHOOK_BASE_DELAY=0.1;", "env WEBHOOK_MAX_DELAY=0.5;" }, "\n"),
+      "env SOBOT_STORE_ID=store-1;", "env WEBHOOK_BASE_DELAY=0.1;", "env WEBHOOK_MAX_DELAY=0.5;",
+      "env WEBHOOK_CLAIM=2;" }, "\n"),
       http = block .. [[
         lua_shared_dict gateway 1m;
         server {
@@ -274,5 +275,23 @@ describe("openresty webhook receiver", function()
       assert.equal("R-" .. i, tostring(orders[id].order_no))
       assert.equal(tostring(100 + i), tostring(orders[id].order_item_list[1].item_id))
     end
+  end)
+
+  it("an event whose worker is killed while pushing it is pushed again by the next worker", function()
+    local before = wait_for(function() local s = stats(); return s.queued == 0 and s end)
+    sb:knob("sobot", "latency_ms", 1500)
+    local ok, err = pcall(function()
+      assert.equal(200, (sb:send_webhook(hook, "order_create", order("531464955418787870", "K-1", "70"), secret)))
+      assert.is_table(wait_for(function() local s = stats(); return s.queued == 0 and s end))  -- taken, in flight
+      local p = assert(io.popen("pgrep -P " .. srv.pid))                -- the one worker of our nginx
+      local worker = assert(tonumber(p:read("*l")))
+      p:close()
+      os.execute("kill -9 " .. worker)
+    end)
+    sb:knob("sobot", "latency_ms", nil)
+    assert(ok, err)
+    local after = wait_for(function() local s = stats(); return s.done == before.done + 1 and s end)
+    assert.is_table(after)
+    assert.equal("K-1", tostring(sobot_orders()["531464955418787870"].order_no))
   end)
 end)
