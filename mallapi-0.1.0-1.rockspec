@@ -19,7 +19,7 @@ build = {
     ["mallapi.core"] = {
       sources = {
         "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
-        "src/bind_util.c", "src/core.c",
+        "src/bind_util.c", "src/core.c", "src/json.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
