@@ -504,7 +504,9 @@ size_t mallapi_json_fmt_double(double d, char *out, int mark_float) {
             double m = a * json_pow10[k];
             if (m >= 9007199254740992.0) break;
             if (m != floor(m) || m / json_pow10[k] != a) continue;
-            s = json_utoa_rev((uint64_t)m, end);
+            uint64_t mi = (uint64_t)m;
+            while (mi % 10 == 0) { mi /= 10; k--; }   /* 2.32 found as 2320e-3 */
+            s = json_utoa_rev(mi, end);
             size_t nd = (size_t)(end - s);
             if (d < 0) *o++ = '-';
             if (nd <= (size_t)k) {
