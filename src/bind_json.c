@@ -435,7 +435,9 @@ static int json_enc_number(json_enc *e, int idx, int depth) {
         return mallapi_json_put_int(b, (int64_t)x) ? json_enc_oom(e, depth) : 0;
 #endif
     if (mallapi_jbuf_reserve(b, 32)) return json_enc_oom(e, depth);
-    b->len += mallapi_json_fmt_double(x, b->data + b->len, MALLAPI_HAS_INT64);
+    /* Always marked as a float: on LuaJIT an integral double beyond 2^53
+     * then reads back as a double rather than as a raw integer. */
+    b->len += mallapi_json_fmt_double(x, b->data + b->len, 1);
     return 0;
 }
 
