@@ -80,8 +80,9 @@ for pi, name in ipairs(payloads) do
   end
   local m = rows.mallapi
   if pi <= 3 then
-    verdict[#verdict + 1] = string.format("%s: decode %.2fx (target 1.5x) %s, encode %.2fx (target 1.2x) %s, memory %.2fx %s",
-      name, m.dec / base.dec, m.dec / base.dec >= 1.5 and "met" or "MISSED",
+    verdict[#verdict + 1] = string.format(
+      "%s: decode %.2fx (target 1.5x) %s, encode %.2fx (target 1.2x) %s, memory %.2fx %s", name,
+      m.dec / base.dec, m.dec / base.dec >= 1.5 and "met" or "MISSED",
       m.enc / base.enc, m.enc / base.enc >= 1.2 and "met" or "MISSED",
       m.mem / base.mem, m.mem <= base.mem and "met" or "MISSED")
   end

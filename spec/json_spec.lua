@@ -339,7 +339,7 @@ describe("json errors #c", function()
   it("reports values it cannot encode with their path", function()
     local t = {}
     t.self = t
-    local cases = {
+    local bad_values = {
       { { a = { print } }, "json.encode: cannot encode function at $.a[1]", "TYPE" },
       { { a = { b = coroutine.create(print) } }, "json.encode: cannot encode thread at $.a.b", "TYPE" },
       { { a = io.stdout }, "json.encode: cannot encode userdata at $.a", "TYPE" },
@@ -347,7 +347,7 @@ describe("json errors #c", function()
       { { [true] = 1 }, "json.encode: unsupported key type boolean at $", "KEYS" },
       { { a = { b = t } }, "json.encode: cycle at $.a.b.self", "CYCLE" },
     }
-    for _, c in ipairs(cases) do
+    for _, c in ipairs(bad_values) do
       local s, err, code = json.encode(c[1])
       assert.is_nil(s)
       assert.equal(c[2], err)
