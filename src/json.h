@@ -32,6 +32,7 @@ static inline void mallapi_jbuf_putn(mallapi_jbuf *b, const char *s, size_t n) {
     b->len += n;
 }
 static inline int mallapi_jbuf_append(mallapi_jbuf *b, const char *s, size_t n) {
+    if (n == 0) return 0;                 /* data may still be NULL */
     if (mallapi_jbuf_reserve(b, n)) return -1;
     mallapi_jbuf_putn(b, s, n);
     return 0;
