@@ -35,13 +35,6 @@ local function payload(name)
   return read(payload_dir .. "/" .. name)
 end
 
--- On LuaJIT an integral float such as 26.0 is the number 26 and encodes as 26:
--- the canonical form of a compact document there.
-local function runtime_canonical(s)
-  if HAS_INT64 then return s end
-  return (s:gsub('([:,%[]%-?%d+)%.0([,%]}])', '%1%2'):gsub('([:,%[]%-?%d+)%.0([,%]}])', '%1%2'))
-end
-
 teardown(function()
   if payload_dir then os.execute("rm -rf '" .. payload_dir .. "'") end
 end)
@@ -417,6 +410,20 @@ describe("json ordered #c", function()
     assert.equal('{"a":{"b":false,"y":[1,{"b":null,"k":"v"}]},"new":5,"z":1}', json.encode(v, { sort_keys = true }))
   end)
 
+  it("writes member numbers back as they were read while unchanged", function()
+    local s = '{"a":1E2,"b":-0,"c":1.50,"d":26.0,"e":{"f":0.10}}'
+    local v = json.decode(s, { ordered = true })
+    assert.equal(100, v.a)
+    assert.equal(1.5, v.c)
+    assert.equal(s, json.encode(v))
+    v.c = 2.5
+    v.e.f = 0.25
+    assert.equal('{"a":1E2,"b":-0,"c":2.5,"d":26.0,"e":{"f":0.25}}', json.encode(v))
+    -- array elements are written in the runtime's canonical form
+    assert.equal(HAS_INT64 and "[1.0,1.5,100.0]" or "[1,1.5,100]",
+      json.encode(json.decode("[1.0,1.50,1E2]", { ordered = true })))
+  end)
+
   it("keeps one entry per repeated name, with the last value", function()
     local v = json.decode('{"a":1,"b":2,"a":3}', { ordered = true })
     assert.equal('{"a":3,"b":2}', json.encode(v))
@@ -502,7 +509,7 @@ describe("json vendor round trips #c", function()
   for name, s in pairs(docs) do
     it(name .. ": compact input comes back byte for byte, values survive", function()
       local ordered = json.decode(s, { ordered = true })
-      assert.equal(runtime_canonical(s), json.encode(ordered))
+      assert.equal(s, json.encode(ordered))
       local v = json.decode(s)
       assert.same(v, json.decode(json.encode(v)))
     end)
@@ -511,7 +518,7 @@ describe("json vendor round trips #c", function()
   for _, name in ipairs({ "orders_small.json", "hd_saleorder.json", "orders_1k.json", "http_small.json" }) do
     it(name .. " (gen_payloads.lua): ordered round trip and deep equality", function()
       local s = payload(name)
-      assert.equal(runtime_canonical(s), json.encode(json.decode(s, { ordered = true })))
+      assert.equal(s, json.encode(json.decode(s, { ordered = true })))
       local v = json.decode(s)
       assert.same(v, json.decode(json.encode(v)))
     end)

@@ -16,6 +16,7 @@
 
 #define JSON_MAX_DEPTH_LIMIT 10000      /* C recursion bound for max_depth */
 #define JSON_ORDER_FIELD "__jsonorder"   /* metatable field: member names in order */
+#define JSON_NUMTEXT_FIELD "__jsonnumtext" /* metatable field: name -> number text as read */
 #define JSON_ARRAY_FLUSH 4096            /* pending array elements before a flush */
 #define JSON_OBJECT_FLUSH 1024           /* pending object members before a flush */
 #define JSON_KEEP_BUFFER (1u << 20)      /* output buffer kept between calls up to this */
@@ -78,6 +79,29 @@ static json_raw *json_toraw(lua_State *L, int idx, int raw_mt) {
         lua_pop(L, 1);
     }
     return r;
+}
+
+/* The text encode writes for the finite Lua number at idx (at most 32 bytes):
+ * integers in decimal, floats in their shortest form marked with ".0" when
+ * integral, except that on LuaJIT integral values up to 2^53 are integers. */
+static size_t json_number_text(lua_State *L, int idx, char *out) {
+    mallapi_jbuf b = { out, 0, 32 };
+#if MALLAPI_HAS_INT64
+    if (lua_isinteger(L, idx)) {
+        mallapi_json_put_int(&b, (int64_t)lua_tointeger(L, idx));
+        return b.len;
+    }
+#endif
+    double x = (double)lua_tonumber(L, idx);
+#if !MALLAPI_HAS_INT64
+    if (x == floor(x) && fabs(x) <= 9007199254740992.0 && !(x == 0 && signbit(x))) {
+        mallapi_json_put_int(&b, (int64_t)x);
+        return b.len;
+    }
+#endif
+    /* Always marked as a float: on LuaJIT an integral double beyond 2^53
+     * then reads back as a double rather than as a raw integer. */
+    return mallapi_json_fmt_double(x, out, 1);
 }
 
 /* ================================================================ decoder */
@@ -205,6 +229,25 @@ static void json_dec_flush_members(json_dec *d, int slot, int first, int pending
     lua_settop(L, first - 1);
 }
 
+/* Ordered mode: when the number just decoded (top, its name below) would be
+ * written differently by encode ("26.0" on LuaJIT, "1E2", "-0", "1.50"), keep
+ * its text in the table at texts_slot (made on first use) so that encode can
+ * write it back while the value is unchanged. */
+static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end) {
+    lua_State *L = d->L;
+    char canonical[32];
+    size_t len = (size_t)(end - text);
+    size_t n = json_number_text(L, -1, canonical);
+    if (n == len && memcmp(canonical, text, len) == 0) return;
+    if (lua_isnil(L, texts_slot)) {
+        lua_newtable(L);
+        lua_replace(L, texts_slot);
+    }
+    lua_pushvalue(L, -2);
+    lua_pushlstring(L, text, len);
+    lua_rawset(L, texts_slot);
+}
+
 static const char *json_dec_object(json_dec *d, const char *p, int depth) {
     lua_State *L = d->L;
     if (depth >= d->max_depth) return json_dec_depth_error(d, p);
@@ -213,8 +256,11 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
     int created = 0, pending = 0, n = 0;
     lua_Integer nkeys = 0;
     lua_pushnil(L);                                          /* slot */
-    if (d->ordered) lua_newtable(L);                         /* slot, order */
-    int first = slot + 1 + d->ordered;
+    if (d->ordered) {
+        lua_newtable(L);                                     /* slot, order */
+        lua_pushnil(L);                                      /* slot, order, number texts */
+    }
+    int first = slot + 1 + 2 * d->ordered;
     p = mallapi_json_skip_ws(p + 1);
     if (*p != '}') {
         for (;;) {
@@ -226,7 +272,9 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
             p = mallapi_json_skip_ws(p);
             if (*p != ':') return mallapi_json_unexpected(&d->s, p);
             p = mallapi_json_skip_ws(p + 1);
+            const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
+            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 2, value, p);
             n++;
             if ((++pending & 15) == 0 && (pending >= JSON_OBJECT_FLUSH || !json_dec_room(L))) {
                 if (!created) {
@@ -254,8 +302,10 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
     }
     if (pending) json_dec_flush_members(d, slot, first, pending, &nkeys);
     if (d->ordered) {
-        lua_createtable(L, 0, 1);                            /* slot, order, mt */
-        lua_insert(L, -2);                                   /* slot, mt, order */
+        lua_createtable(L, 0, 2);                            /* slot, order, texts, mt */
+        lua_insert(L, slot + 1);                             /* slot, mt, order, texts */
+        if (!lua_isnil(L, -1)) lua_setfield(L, slot + 1, JSON_NUMTEXT_FIELD);
+        else lua_pop(L, 1);                                  /* slot, mt, order */
         lua_setfield(L, -2, JSON_ORDER_FIELD);               /* slot, mt */
         lua_setmetatable(L, slot);                           /* slot */
     }
@@ -420,24 +470,14 @@ static int json_enc_oom(json_enc *e, int depth) { return json_enc_fail(e, depth,
 
 static int json_enc_number(json_enc *e, int idx, int depth) {
     mallapi_jbuf *b = e->b;
-#if MALLAPI_HAS_INT64
-    if (lua_isinteger(e->L, idx))
-        return mallapi_json_put_int(b, (int64_t)lua_tointeger(e->L, idx)) ? json_enc_oom(e, depth) : 0;
-#endif
     double x = (double)lua_tonumber(e->L, idx);
     if (!isfinite(x)) {
         if (!e->allow_nan) return json_enc_fail(e, depth, "NUMBER", isnan(x) ? "cannot encode NaN" : "cannot encode inf");
         const char *t = isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
         return mallapi_jbuf_append(b, t, strlen(t)) ? json_enc_oom(e, depth) : 0;
     }
-#if !MALLAPI_HAS_INT64
-    if (x == floor(x) && fabs(x) <= 9007199254740992.0 && !(x == 0 && signbit(x)))
-        return mallapi_json_put_int(b, (int64_t)x) ? json_enc_oom(e, depth) : 0;
-#endif
     if (mallapi_jbuf_reserve(b, 32)) return json_enc_oom(e, depth);
-    /* Always marked as a float: on LuaJIT an integral double beyond 2^53
-     * then reads back as a double rather than as a raw integer. */
-    b->len += mallapi_json_fmt_double(x, b->data + b->len, 1);
+    b->len += json_number_text(e->L, idx, b->data + b->len);
     return 0;
 }
 
@@ -514,7 +554,33 @@ static int json_enc_sorted(json_enc *e, int idx, int depth, size_t count) {
 
 /* Object in the order of the name list at order_idx (a decoded ordered
  * object); names added later follow in table order. */
-static int json_enc_ordered(json_enc *e, int idx, int depth, int order_idx) {
+/* Writes the member value at the top: the number text kept by an ordered
+ * decode when the value still equals it, else the value itself. */
+static int json_enc_member_value(json_enc *e, int depth, int texts_idx, int key_idx) {
+    lua_State *L = e->L;
+    int top = lua_gettop(L);
+    if (texts_idx && lua_type(L, top) == LUA_TNUMBER
+#if MALLAPI_HAS_INT64
+        && !lua_isinteger(L, top)
+#endif
+    ) {
+        lua_pushvalue(L, key_idx);
+        lua_rawget(L, texts_idx);                            /* value, text */
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            size_t len;
+            const char *text = lua_tolstring(L, -1, &len);
+            if (mallapi_json_strtod(text, len) == (double)lua_tonumber(L, top)) {
+                int rc = mallapi_jbuf_append(e->b, text, len) ? json_enc_oom(e, depth) : 0;
+                lua_pop(L, 1);
+                return rc;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return json_enc_value(e, top, depth + 1);
+}
+
+static int json_enc_ordered(json_enc *e, int idx, int depth, int order_idx, int texts_idx) {
     lua_State *L = e->L;
     lua_Integer m = (lua_Integer)lua_rawlen(L, order_idx), written = 0, total = 0;
     int first = 1;
@@ -526,7 +592,7 @@ static int json_enc_ordered(json_enc *e, int idx, int depth, int order_idx) {
         lua_rawget(L, idx);                                  /* key, value */
         if (lua_isnil(L, -1)) { lua_pop(L, 2); continue; }
         if (json_enc_key_string(e, -2, depth, first)) return -1;
-        if (json_enc_value(e, lua_gettop(L), depth + 1)) return -1;
+        if (json_enc_member_value(e, depth, texts_idx, lua_gettop(L) - 1)) return -1;
         lua_pop(L, 2);
         first = 0;
         written++;
@@ -624,8 +690,11 @@ static int json_enc_table(json_enc *e, int idx, int depth) {
             lua_pushliteral(L, JSON_ORDER_FIELD);
             lua_rawget(L, -2);                               /* mt, order */
             if (lua_type(L, -1) == LUA_TTABLE) {
-                int rc = json_enc_ordered(e, idx, depth, lua_gettop(L));
-                if (rc == 0) lua_pop(L, 2);
+                int order_idx = lua_gettop(L);
+                lua_pushliteral(L, JSON_NUMTEXT_FIELD);
+                lua_rawget(L, -3);                           /* mt, order, texts */
+                int rc = json_enc_ordered(e, idx, depth, order_idx, lua_istable(L, -1) ? order_idx + 1 : 0);
+                if (rc == 0) lua_pop(L, 3);
                 return rc;
             }
             lua_pop(L, 1);
