@@ -275,6 +275,31 @@ describe("json strings #c", function()
     assert.equal("UTF8", code)
   end)
 
+  it("agrees with lua-cjson on strings with a special byte at every position", function()
+    local specials = { '"', "\\", "\n", "\1", "é", "中", "😀", "/" }
+    for len = 0, 24 do
+      for _, sp in ipairs(specials) do
+        for at = 0, len do
+          local str = string.rep("a", at) .. sp .. string.rep("b", len - at)
+          local text = json.encode(str)
+          assert.equal(str, cjson.decode(text))
+          assert.equal(str, json.decode(cjson.encode(str)))
+          assert.equal(str, json.decode(text))
+        end
+      end
+    end
+  end)
+
+  it("rejects UTF-8 cut at the end of a string", function()
+    for _, tail in ipairs({ "\228", "\228\184", "\240\159\152" }) do
+      for len = 0, 10 do
+        local s, err = json.encode(string.rep("x", len) .. tail)
+        assert.is_nil(s)
+        assert.equal("json.encode: invalid UTF-8 in string at $", err)
+      end
+    end
+  end)
+
   it("keeps embedded zero bytes from \\u0000", function()
     assert.equal("a\0b", json.decode('"a\\u0000b"'))
   end)

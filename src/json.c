@@ -207,10 +207,26 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
     }
 }
 
+/* Nonzero when one of the 8 bytes in v is a control character, '"', '\\'
+ * or non-ASCII: the word-at-a-time test for plain string runs. */
+static inline uint64_t json_special8(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
+    uint64_t ctrl = (v - ones * 0x20) & ~v;
+    uint64_t zq = (quote - ones) & ~quote, zb = (bslash - ones) & ~bslash;
+    return (ctrl | zq | zb | v) & highs;
+}
+
 const char *mallapi_json_scan_string(mallapi_json_scanner *s, const char *p,
                                      const char **str, size_t *len) {
     const char *q = p;
     for (;;) {
+        while (s->end - q >= 8) {
+            uint64_t v;
+            memcpy(&v, q, 8);
+            if (json_special8(v)) break;
+            q += 8;
+        }
         while (json_plain[(unsigned char)*q]) q++;
         unsigned char c = (unsigned char)*q;
         if (c == '"') {
@@ -405,20 +421,26 @@ static const unsigned char json_esc_class[256] = {
 int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)str, *end = p + n;
+    /* Room for the quotes and every byte as is; each escape reserves its
+     * extra bytes on top of what is left. */
     if (mallapi_jbuf_reserve(b, n + 2)) return -1;
     mallapi_jbuf_putc(b, '"');
     for (;;) {
         const unsigned char *r = p;
-        while (p < end && !json_esc_class[*p]) p++;
-        if (p > r) {
-            if (mallapi_jbuf_reserve(b, (size_t)(p - r) + 1)) return -1;
-            mallapi_jbuf_putn(b, (const char *)r, (size_t)(p - r));
-        }
-        if (p >= end) break;
-        if (json_esc_class[*p] == 2) {
-            /* Validate against a bounded view: a sequence cut by the end of
-             * the string must not read past it. */
-            int len = 0;
+        for (;;) {
+            while (end - p >= 8) {
+                uint64_t v;
+                memcpy(&v, p, 8);
+                if (json_special8(v)) break;
+                p += 8;
+            }
+            if (p >= end) break;
+            unsigned cls = json_esc_class[*p];
+            if (cls == 0) { p++; continue; }
+            if (cls == 1) break;
+            /* UTF-8: validate against a bounded view so that a sequence
+             * cut by the end of the string is not read past it. */
+            int len;
             if (end - p >= 4) len = json_utf8_seq(p);
             else {
                 unsigned char tmp[5] = {0};
@@ -426,12 +448,11 @@ int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
                 len = json_utf8_seq(tmp);
             }
             if (!len) return -2;
-            if (mallapi_jbuf_reserve(b, (size_t)len + 1)) return -1;
-            mallapi_jbuf_putn(b, (const char *)p, (size_t)len);
             p += len;
-            continue;
         }
-        if (mallapi_jbuf_reserve(b, 7)) return -1;
+        if (p > r) mallapi_jbuf_putn(b, (const char *)r, (size_t)(p - r));
+        if (p >= end) break;
+        if (mallapi_jbuf_reserve(b, (size_t)(end - p) + 7)) return -1;
         char *o = b->data + b->len;
         unsigned char c = *p++;
         o[0] = '\\';
@@ -448,7 +469,6 @@ int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
             b->len += 6;
         }
     }
-    if (mallapi_jbuf_reserve(b, 1)) return -1;
     mallapi_jbuf_putc(b, '"');
     return 0;
 }
