@@ -17,8 +17,8 @@
 #define JSON_MAX_DEPTH_LIMIT 10000      /* C recursion bound for max_depth */
 #define JSON_ORDER_FIELD "__jsonorder"   /* metatable field: member names in order */
 #define JSON_NUMTEXT_FIELD "__jsonnumtext" /* metatable field: name -> number text as read */
-#define JSON_ARRAY_FLUSH 4096            /* pending array elements before a flush */
-#define JSON_OBJECT_FLUSH 1024           /* pending object members before a flush */
+#define JSON_ARRAY_FLUSH 256            /* pending array elements before a flush */
+#define JSON_OBJECT_FLUSH 64           /* pending object members before a flush */
 #define JSON_KEEP_BUFFER (1u << 20)      /* output buffer kept between calls up to this */
 
 /* Upvalues shared by every function of the area. */
@@ -179,7 +179,7 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
             n++;
             if ((++pending & 31) == 0 && (pending >= JSON_ARRAY_FLUSH || !json_dec_room(L))) {
                 if (!created) {
-                    lua_createtable(L, (int)(n * 2), 0);
+                    lua_createtable(L, (int)n, 0);
                     lua_replace(L, slot);
                     created = 1;
                 }
@@ -278,7 +278,7 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
             n++;
             if ((++pending & 15) == 0 && (pending >= JSON_OBJECT_FLUSH || !json_dec_room(L))) {
                 if (!created) {
-                    lua_createtable(L, 0, n * 2);
+                    lua_createtable(L, 0, n);
                     lua_replace(L, slot);
                     created = 1;
                 }

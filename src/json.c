@@ -129,6 +129,49 @@ static void json_put_utf8(mallapi_jbuf *b, unsigned cp) {
     }
 }
 
+/* Nonzero when one of the 8 bytes in v is a control character, '"', '\\'
+ * or non-ASCII: the word-at-a-time test for plain string runs. */
+static inline uint64_t json_special8(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
+    uint64_t ctrl = (v - ones * 0x20) & ~v;
+    uint64_t zq = (quote - ones) & ~quote, zb = (bslash - ones) & ~bslash;
+    return (ctrl | zq | zb | v) & highs;
+}
+
+/* Skips whole 8-byte words of plain bytes (see json_plain): stops at the
+ * first special byte when it lies in a word read, else with < 8 bytes left.
+ * Reads never pass end. */
+static inline const char *json_skip_plain_words(const char *q, const char *end) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t v, m;
+        memcpy(&v, q, 8);
+        /* The lowest flagged byte is always a true hit: borrows only carry
+         * upwards from a real match. */
+        if ((m = json_special8(v)) != 0) return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#else
+    (void)end;
+#endif
+    return q;
+}
+
+/* First non-plain byte at or after q; the NUL at *end stops the byte loop. */
+static inline const char *json_skip_plain(const char *q, const char *end) {
+    q = json_skip_plain_words(q, end);
+    while (json_plain[(unsigned char)*q]) q++;
+    return q;
+}
+
+/* The same for a string with no sentinel: never reads at or past end. */
+static inline const char *json_skip_plain_n(const char *q, const char *end) {
+    q = json_skip_plain_words(q, end);
+    while (q < end && json_plain[(unsigned char)*q]) q++;
+    return q;
+}
+
 /* Slow path of scan_string: the string has escapes or bytes to replace.
  * run_start..q is the clean prefix already scanned. */
 static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *run_start,
@@ -139,7 +182,7 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
         return mallapi_json_fail(s, q, "MEMORY", "out of memory");
     for (;;) {
         const char *r = q;
-        while (json_plain[(unsigned char)*q]) q++;
+        q = json_skip_plain(q, s->end);
         if (q > r && mallapi_jbuf_append(b, r, (size_t)(q - r)))
             return mallapi_json_fail(s, q, "MEMORY", "out of memory");
         unsigned char c = (unsigned char)*q;
@@ -207,27 +250,11 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
     }
 }
 
-/* Nonzero when one of the 8 bytes in v is a control character, '"', '\\'
- * or non-ASCII: the word-at-a-time test for plain string runs. */
-static inline uint64_t json_special8(uint64_t v) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
-    uint64_t ctrl = (v - ones * 0x20) & ~v;
-    uint64_t zq = (quote - ones) & ~quote, zb = (bslash - ones) & ~bslash;
-    return (ctrl | zq | zb | v) & highs;
-}
-
 const char *mallapi_json_scan_string(mallapi_json_scanner *s, const char *p,
                                      const char **str, size_t *len) {
     const char *q = p;
     for (;;) {
-        while (s->end - q >= 8) {
-            uint64_t v;
-            memcpy(&v, q, 8);
-            if (json_special8(v)) break;
-            q += 8;
-        }
-        while (json_plain[(unsigned char)*q]) q++;
+        q = json_skip_plain(q, s->end);
         unsigned char c = (unsigned char)*q;
         if (c == '"') {
             *str = p;
@@ -235,8 +262,12 @@ const char *mallapi_json_scan_string(mallapi_json_scanner *s, const char *p,
             return q + 1;
         }
         if (c >= 0x80) {
-            int n = json_utf8_seq((const unsigned char *)q);
-            if (n) { q += n; continue; }
+            int n;
+            while ((n = json_utf8_seq((const unsigned char *)q)) != 0) {
+                q += n;
+                if ((unsigned char)*q < 0x80) break;
+            }
+            if (n) continue;
             if (!s->replace_invalid_utf8) return mallapi_json_fail(s, q, "SYNTAX", "invalid UTF-8");
         } else if (c != '\\') {
             if (q >= s->end) return mallapi_json_fail(s, q, "SYNTAX", "unterminated string");
@@ -428,12 +459,7 @@ int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
     for (;;) {
         const unsigned char *r = p;
         for (;;) {
-            while (end - p >= 8) {
-                uint64_t v;
-                memcpy(&v, p, 8);
-                if (json_special8(v)) break;
-                p += 8;
-            }
+            p = (const unsigned char *)json_skip_plain_n((const char *)p, (const char *)end);
             if (p >= end) break;
             unsigned cls = json_esc_class[*p];
             if (cls == 0) { p++; continue; }
