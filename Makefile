@@ -89,7 +89,7 @@ $(FUZZ_DATA):
 
 fuzz-smoke: $(FUZZ_BIN) $(FUZZ_DATA)
 	$(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  time -p $(FUZZ_BIN) $(FUZZ_ITER) $(FUZZ_SEED) $(FUZZ_CORPUS)
+	  $(FUZZ_BIN) $(FUZZ_ITER) $(FUZZ_SEED) $(FUZZ_CORPUS)
 
 # Longer runs with libFuzzer (clang): make fuzz-long FUZZ_TIME=3600
 FUZZ_TIME  ?= 600

@@ -297,6 +297,8 @@ int main(int argc, char **argv) {
     }
     fuzz_setup();
     clock_t t0 = clock();
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
     char *buf = malloc(FUZZ_MAX_INPUT);
     if (!buf) abort();
     for (size_t i = 0; i < ncorpus; i++) fuzz_one(corpus[i].data, corpus[i].len);
@@ -317,9 +319,11 @@ int main(int argc, char **argv) {
     lua_close(fuzz_L);
     for (size_t i = 0; i < ncorpus; i++) free(corpus[i].data);
     free(corpus);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
     printf("json_fuzz: %zu corpus entries, %ld mutated inputs (%ld decoded, the rest rejected), seed %s, "
-           "%.1f s CPU, no findings\n", ncorpus, iterations, fuzz_accepted, argv[2],
-           (double)(clock() - t0) / CLOCKS_PER_SEC);
+           "%.1f s CPU, %.1f s wall, no findings\n", ncorpus, iterations, fuzz_accepted, argv[2],
+           (double)(clock() - t0) / CLOCKS_PER_SEC,
+           (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9);
     return 0;
 }
 
