@@ -501,6 +501,13 @@ describe("json lua-cjson interop #c", function()
     assert.is_true(from_cjson.data.list[1].note == from_mallapi.data.list[1].note)
   end)
 
+  it("re-encodes a vendor payload decoded by cjson to the same values", function()
+    local from_cjson = cjson.decode(payload("orders_small.json"))
+    local text = assert(json.encode(from_cjson))
+    assert.same(from_cjson, json.decode(text))
+    assert.same(from_cjson, cjson.decode(text))
+  end)
+
   it("honours cjson.array_mt and cjson.empty_array when the loaded cjson has them", function()
     -- Debian's lua-cjson 2.1.0 has neither; stand in for a newer one.
     local real = package.loaded.cjson
