@@ -42,7 +42,7 @@ end
 -- elements or 64 members per open container), a one-time growth of a few KB per
 -- Lua state that the collector later shrinks; lua-cjson needs a few slots per level.
 local STACK_FILL = {}
-for i = 1, 8000 do STACK_FILL[i] = true end
+for i = 1, 4000 do STACK_FILL[i] = true end
 local unpack = table.unpack or unpack -- luacheck: ignore
 
 local function decode_memory(decode, s)
