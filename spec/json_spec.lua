@@ -196,6 +196,56 @@ describe("json numbers #c", function()
     end
   end)
 
+  -- Significant digits of a number text: "0.050" -> 1, "1.2345e-07" -> 5.
+  local function sig_digits(text)
+    local digits = text:gsub("[eE].*$", ""):gsub("[-.]", "")
+    digits = digits:gsub("^0+", ""):gsub("0+$", "")
+    return #digits
+  end
+
+  -- Reference: the fewest %.Ng digits that read back to x (a brute-force search).
+  local function shortest_reference(x)
+    for p = 1, 17 do
+      local t = string.format("%." .. p .. "g", x)
+      if tonumber(t) == x then return t end
+    end
+  end
+
+  it("finds the shortest digits for prices, ratios and full doubles", function()
+    local state = 987654321
+    local function rnd(n)
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state % n
+    end
+    for i = 1, 3000 do
+      local x
+      if i % 3 == 0 then x = rnd(10000000) / 100             -- money
+      elseif i % 3 == 1 then x = rnd(100000) / 10 ^ rnd(9)     -- few digits, any scale
+      else x = (rnd(2147483647) / 2147483647 + rnd(1000)) * 10 ^ (rnd(40) - 20) end
+      if x ~= math.floor(x) then
+        local text = json.encode(x)
+        assert.equal(x, tonumber(text), text)
+        assert.equal(sig_digits(shortest_reference(x)), sig_digits(text), text)
+      end
+    end
+  end)
+
+  it("reads decimal texts to the same double as the runtime's tonumber", function()
+    local state = 4242
+    local function rnd(n)
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state % n
+    end
+    for _ = 1, 3000 do
+      local int = tostring(rnd(100000000))
+      local frac = tostring(rnd(1000000000)):rep(1 + rnd(3))
+      local text = int .. "." .. frac
+      if rnd(2) == 0 then text = text .. "e" .. (rnd(60) - 30) end
+      if rnd(2) == 0 then text = "-" .. text end
+      assert.equal(tonumber(text), json.decode(text), text)
+    end
+  end)
+
   it("rejects NaN and infinity unless allowed", function()
     local cases = {
       { 0 / 0, "json.encode: cannot encode NaN at $.v", "NaN" },

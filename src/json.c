@@ -543,13 +543,16 @@ size_t mallapi_json_fmt_double(double d, char *out, int mark_float) {
             if (mark_float) { *o++ = '.'; *o++ = '0'; }
             return (size_t)(o - out);
         }
-        /* Few decimals (prices, rates): the smallest k with a*10^k integral
-         * and m/10^k == a exactly reads back to a (both sides are the
-         * correctly rounded value of the same real m/10^k). */
+        /* Up to 8 decimals (prices, rates): for the smallest k where the
+         * integer m nearest a*10^k gives m/10^k == a, the text "m e-k" reads
+         * back to a (strtod and the division both round the same real m/10^k
+         * correctly); a text with fewer decimals would have been found at a
+         * smaller k, unless a*10^k itself rounded across .5 (then the
+         * result is still exact, only a digit longer). */
         for (int k = 1; k <= 8; k++) {
-            double m = a * json_pow10[k];
+            double m = nearbyint(a * json_pow10[k]);
             if (m >= 9007199254740992.0) break;
-            if (m != floor(m) || m / json_pow10[k] != a) continue;
+            if (m / json_pow10[k] != a) continue;
             uint64_t mi = (uint64_t)m;
             while (mi % 10 == 0) { mi /= 10; k--; }   /* 2.32 found as 2320e-3 */
             s = json_utoa_rev(mi, end);
