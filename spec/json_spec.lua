@@ -447,6 +447,19 @@ describe("json depth #c", function()
     assert.equal("json: nesting deeper than 1000 at line 1 column 5001 (byte 5001)", err)
   end)
 
+  it("accepts max_depth up to 10000 and stays within the runtime's stack", function()
+    local s = string.rep("[", 10000) .. string.rep("]", 10000)
+    local v, err, code = json.decode(s, { max_depth = 10000 })
+    if HAS_INT64 then
+      assert.is_table(v)
+      assert.is_true(s == json.encode(v, { max_depth = 10000 }))
+    else
+      assert.is_nil(v)
+      assert.truthy(err:match("^json: nesting too deep for the Lua stack at line 1 column %d+ %(byte %d+%)$"), err)
+      assert.equal("DEPTH", code)
+    end
+  end)
+
   it("limits encode nesting", function()
     local deep = {}
     local cur = deep
