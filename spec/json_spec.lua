@@ -262,6 +262,41 @@ describe("json numbers #c", function()
   end)
 end)
 
+describe("json re-entry #c", function()
+  -- A finalizer run by the collector in the middle of an encode or decode may use
+  -- the codec itself (regression: it reused the shared output buffer).
+  local function make_garbage(fn)
+    if newproxy then                                       -- LuaJIT: tables have no __gc
+      local p = newproxy(true)
+      getmetatable(p).__gc = fn
+    else
+      setmetatable({}, { __gc = fn })
+    end
+  end
+
+  it("survives finalizers that call the codec", function()
+    local big = {}
+    for i = 1, 200 do big["key" .. i] = { name = "v" .. i, list = json.array({ i, i + 1 }) } end
+    local expect = json.encode(big, { sort_keys = true })
+    local fired, corrupted = 0, 0
+    for _ = 1, 20 do
+      for _ = 1, 100 do
+        make_garbage(function()
+          fired = fired + 1
+          json.encode({ z = { "inner", 1, 2 }, w = string.rep("q", 50) }, { sort_keys = true })
+          json.decode('{"inner":["\\u00e9tag",1,2,3]}')
+          json.raw_members('{"a":"\\u00e9"}')
+        end)
+      end
+      if json.encode(big, { sort_keys = true }) ~= expect then corrupted = corrupted + 1 end
+      if json.encode(json.decode(expect), { sort_keys = true }) ~= expect then corrupted = corrupted + 1 end
+    end
+    collectgarbage()
+    assert.is_true(fired > 0)
+    assert.equal(0, corrupted)
+  end)
+end)
+
 describe("json raw numbers #c", function()
   it("json.number validates the text", function()
     assert.equal("12345678901234567890", tostring(json.number("12345678901234567890")))

@@ -34,12 +34,15 @@ typedef struct {
 } json_level;
 
 /* Per-Lua-state memory of the codec, a full userdata with __gc (upvalue 1).
- * Encode and decode never call back into Lua code, so one set is enough. */
+ * Encode and decode run no Lua code of their own, but an allocation may run
+ * the collector and a finalizer may call the codec again: such a nested call
+ * gets a fresh state (see json_acquire). */
 typedef struct {
     mallapi_jbuf out;
     mallapi_jbuf scratch;
     json_level *levels;
     size_t nlevels;
+    int busy;
 } json_state;
 
 typedef struct {
@@ -55,6 +58,30 @@ static int json_state_gc(lua_State *L) {
     st->levels = NULL;
     st->nlevels = 0;
     return 0;
+}
+
+/* The state for one call, and one value pushed to keep it alive: the shared
+ * state (nil pushed) or, when the shared one is busy, a fresh state with the
+ * same __gc. json_release marks the shared state free again; a Lua error
+ * (out of memory) thrown past a call leaves it busy, and later calls then
+ * simply use fresh states. */
+static json_state *json_acquire(lua_State *L) {
+    json_state *st = (json_state *)lua_touserdata(L, UV_STATE);
+    if (!st->busy) {
+        st->busy = 1;
+        lua_pushnil(L);
+        return st;
+    }
+    st = (json_state *)lua_newuserdata(L, sizeof *st);
+    memset(st, 0, sizeof *st);
+    st->busy = 2;                                            /* not the shared one */
+    lua_getmetatable(L, UV_STATE);
+    lua_setmetatable(L, -2);
+    return st;
+}
+
+static void json_release(json_state *st) {
+    if (st->busy == 1) st->busy = 0;
 }
 
 static int json_type_error(lua_State *L, int arg, const char *expected) {
@@ -395,7 +422,7 @@ static void json_dec_options(lua_State *L, json_dec *d) {
 }
 
 static int json_decode(lua_State *L) {
-    json_state *st = (json_state *)lua_touserdata(L, UV_STATE);
+    json_state *st;
     json_dec d;
     size_t len;
     if (lua_type(L, 1) != LUA_TSTRING) return json_type_error(L, 1, "string");
@@ -409,6 +436,7 @@ static int json_decode(lua_State *L) {
     lua_settop(L, 2);
     lua_pushvalue(L, UV_ARRAY_MT);                           /* 3 */
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
+    st = json_acquire(L);                                    /* 5 */
     d.array_mt = 3;
     d.raw_mt = 4;
     d.s.start = s;
@@ -420,8 +448,9 @@ static int json_decode(lua_State *L) {
         if (p != d.s.end) p = mallapi_json_unexpected(&d.s, p);
     }
     if (st->scratch.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->scratch);
+    json_release(st);
     if (!p) {
-        lua_settop(L, 4);
+        lua_settop(L, 5);
         return mallapi_push_error(L, d.s.err, d.s.errcode);
     }
     return 1;
@@ -817,11 +846,10 @@ static void json_push_cjson_marks(lua_State *L) {
 }
 
 static int json_encode(lua_State *L) {
-    json_state *st = (json_state *)lua_touserdata(L, UV_STATE);
+    json_state *st;
     json_enc e;
     luaL_checkany(L, 1);
     e.L = L;
-    e.b = &st->out;
     e.max_depth = MALLAPI_JSON_DEFAULT_DEPTH;
     e.sort_keys = e.allow_nan = e.empty_as_array = 0;
     json_enc_options(L, &e);
@@ -833,19 +861,25 @@ static int json_encode(lua_State *L) {
     e.raw_mt = 4;
     e.cj_array_mt = lua_istable(L, 5) ? 5 : 0;
     e.cj_empty = lua_isnil(L, 6) ? 0 : 6;
+    st = json_acquire(L);                                    /* 7 */
     if (st->nlevels < (size_t)e.max_depth + 1) {
         json_level *lv = (json_level *)realloc(st->levels, ((size_t)e.max_depth + 1) * sizeof *lv);
-        if (!lv) return luaL_error(L, "json.encode: out of memory");
+        if (!lv) {
+            json_release(st);
+            return mallapi_push_error(L, "json.encode: out of memory", "MEMORY");
+        }
         st->levels = lv;
         st->nlevels = (size_t)e.max_depth + 1;
     }
     e.levels = st->levels;
+    e.b = &st->out;
     st->out.len = 0;
     int rc = json_enc_value(&e, 1, 0);
     if (rc == 0) lua_pushlstring(L, st->out.data ? st->out.data : "", st->out.len);
     if (st->out.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->out);
+    json_release(st);
     if (rc) {
-        lua_settop(L, 6);
+        lua_settop(L, 7);
         return mallapi_push_error(L, e.err, e.code);
     }
     return 1;
@@ -885,18 +919,19 @@ static int json_number(lua_State *L) {
 /* json.raw_members(s): { {name, raw, name = name, raw = raw}, ... } for the
  * top-level members of an object document, raw being the exact value text. */
 static int json_raw_members(lua_State *L) {
-    json_state *st = (json_state *)lua_touserdata(L, UV_STATE);
+    json_state *st;
     mallapi_json_scanner sc;
     size_t len;
     lua_Integer n = 0;
     if (lua_type(L, 1) != LUA_TSTRING) return json_type_error(L, 1, "string");
     const char *s = lua_tolstring(L, 1, &len);
     memset(&sc, 0, sizeof sc);
+    lua_settop(L, 1);
+    st = json_acquire(L);                                    /* 2 */
     sc.start = s;
     sc.end = s + len;
     sc.scratch = &st->scratch;
-    lua_settop(L, 1);
-    lua_newtable(L);                                         /* 2: list */
+    lua_newtable(L);                                         /* 3: list */
     const char *p = mallapi_json_skip_ws(s);
     if (*p != '{') {
         p = mallapi_json_unexpected(&sc, p);
@@ -923,7 +958,7 @@ static int json_raw_members(lua_State *L) {
                 lua_pushvalue(L, -1);
                 lua_rawseti(L, -3, 2);
                 lua_setfield(L, -2, "raw");
-                lua_rawseti(L, 2, ++n);                      /* list */
+                lua_rawseti(L, 3, ++n);                      /* list */
                 p = mallapi_json_skip_ws(p);
                 if (*p == ',') { p = mallapi_json_skip_ws(p + 1); continue; }
                 if (*p == '}') { p++; break; }
@@ -937,8 +972,9 @@ static int json_raw_members(lua_State *L) {
         }
     }
     if (st->scratch.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->scratch);
+    json_release(st);
     if (!p) return mallapi_push_error(L, sc.err, sc.errcode);
-    lua_settop(L, 2);
+    lua_settop(L, 3);
     return 1;
 }
 
