@@ -9,6 +9,7 @@
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
+#   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
 
 LUA      ?= 5.4
 ifeq ($(LUA),luajit)
@@ -33,7 +34,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke fuzz-long rock-check clean
+.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke fuzz-long rock-check clean sandbox
 
 all: $(CORE)
 
@@ -61,7 +62,7 @@ spec:
 	sh spec/run.sh
 
 lint:
-	luacheck -q lua spec examples bench
+	luacheck -q $(wildcard lua spec examples bench sandbox)
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
@@ -109,6 +110,10 @@ asan: $(FUZZ_BIN) $(FUZZ_DATA)
 	  LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/asan/?.so;;" \
 	  lua5.4 /usr/bin/busted --tags=c spec
 	$(SAN_ENV) $(FUZZ_BIN) 20000 2 $(FUZZ_CORPUS)
+
+# The local vendor sandbox (nginx + Lua) on 127.0.0.1, until Ctrl-C / SIGTERM.
+sandbox:
+	@sh sandbox/run.sh
 
 rock-check:
 	sh spec/support/rock_check.sh
