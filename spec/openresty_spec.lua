@@ -53,6 +53,12 @@ server {
   location /echo { content_by_lua_block { require("support.openresty_app").vendor_echo() } }
   location /chunked { content_by_lua_block { require("support.openresty_app").vendor_chunked() } }
   location /big { content_by_lua_block { require("support.openresty_app").vendor_big() } }
+  location /drop { return 444; }
+  location /truncated { content_by_lua_block { require("support.openresty_app").vendor_truncated() } }
+  location /close {
+    chunked_transfer_encoding off;          # no length, no chunks: the body ends at close
+    content_by_lua_block { require("support.openresty_app").vendor_chunked() }
+  }
   location /slow { content_by_lua_block { require("support.openresty_app").vendor_slow() } }
   location /count { content_by_lua_block { ngx.print(ngx.shared.vendor:get("slow_started") or 0) } }
 }
@@ -145,6 +151,14 @@ describe("openresty", function()
       assert.equal("part1part2part3part4", r.body)
     end)
 
+    it("reads an answer that ends when the server closes", function()
+      local r = run_case("until_close")
+      assert.equal(200, r.status)
+      assert.is_nil(r.headers["content-length"])
+      assert.is_nil(r.headers["transfer-encoding"])
+      assert.equal("part1part2part3", r.body)
+    end)
+
     it("HEAD reads no body", function()
       local r = run_case("head")
       assert.equal(200, r.status)
@@ -181,6 +195,8 @@ describe("openresty", function()
       { "refused", "CONNECT", "http.request: could not connect: GET http://127.0.0.1:C/x (connection refused)" },
       { "dns", "DNS", "http.request: could not resolve host: GET http://no-such-host.invalid/x "
         .. "(no resolver defined to resolve \"no-such-host.invalid\"; add a 'resolver' directive to nginx.conf)" },
+      { "dropped", "IO", "http.request: connection failed: GET http://127.0.0.1:V/drop (closed)" },
+      { "truncated", "PROTOCOL", "http.request: broken answer: GET http://127.0.0.1:V/truncated (closed)" },
       { "bad_scheme", "BAD_REQUEST", "http.request: scheme 'ftp' not allowed (http or https only)" },
       { "bad_header", "BAD_REQUEST", "http.request: header 'X' value contains CR or LF" },
       { "bad_body", "BAD_REQUEST", "http.request: body must be a string (got table)" },

@@ -62,6 +62,15 @@ function M.vendor_big()
   ngx.print(string.rep("x", tonumber(ngx.var.arg_n) or 100))
 end
 
+-- promises 100 bytes, sends 50, closes
+function M.vendor_truncated()
+  local header = ngx.header
+  header["Content-Length"] = 100
+  ngx.print(string.rep("y", 50))
+  ngx.flush(true)
+  ngx.exit(444)
+end
+
 function M.vendor_slow()
   local d = ngx.shared.vendor
   d:incr("slow_started", 1, 0)
@@ -91,6 +100,9 @@ local CASES = {
                                 headers = { { "Content-Type", "text/plain" } } }
   end,
   chunked = function(a) return transport():request{ url = a.base .. "/chunked?n=4" } end,
+  dropped = function(a) return transport():request{ url = a.base .. "/drop" } end,
+  truncated = function(a) return transport():request{ url = a.base .. "/truncated" } end,
+  until_close = function(a) return transport():request{ url = a.base .. "/close?n=3" } end,
   chunked_too_large = function(a) return transport{ max_body = 10 }:request{ url = a.base .. "/chunked?n=4" } end,
   too_large = function(a) return transport{ max_body = 10 }:request{ url = a.base .. "/big?n=100" } end,
   head = function(a) return transport():request{ method = "HEAD", url = a.base .. "/big?n=100" } end,
