@@ -36,5 +36,6 @@ build = {
     ["mallapi.store.shdict"] = "lua/mallapi/store/shdict.lua",
     ["mallapi.ngx"] = "lua/mallapi/ngx/init.lua",
     ["mallapi.ngx.http"] = "lua/mallapi/ngx/http.lua",
+    ["mallapi.ngx.webhook"] = "lua/mallapi/ngx/webhook.lua",
   },
 }
