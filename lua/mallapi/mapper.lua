@@ -1,0 +1,63 @@
+-- mallapi.mapper: compile a mapping spec (plain Lua data) into a C program once and
+-- run it over decoded documents: mapper(doc), mapper:many(list [, opts]) and
+-- mapper:decode(json_text). The spec language is described in doc/map.md.
+local core = require "mallapi.core"
+
+local error, pairs, setmetatable, type = error, pairs, setmetatable, type
+
+local map = core.map
+local M = {}
+
+-- Converters with parameters: M.conv.datetime_to_ms{offset = "+08:00"} is the same as
+-- the table {"datetime_to_ms", offset = "+08:00"} in a field spec.
+M.conv = setmetatable({}, {
+  __index = function(_, name)
+    return function(params)
+      local c = { name }
+      for k, v in pairs(params or {}) do c[k] = v end
+      return c
+    end
+  end,
+})
+
+-- One converter applied to one value, with the mapper's exact arithmetic:
+-- M.convert("money_to_minor", "16.05") --> 1605; nil, msg on bad input.
+M.convert = map.convert
+
+--- Compile spec; a mistake in it raises "mapper: field 'x': ...".
+function M.new(spec)
+  if type(spec) ~= "table" then
+    error("bad argument #1 to 'mallapi.mapper' (table expected, got " .. type(spec) .. ")", 2)
+  end
+  return map.compile(spec)
+end
+
+-- The JSON decoder used by mapper:decode: mallapi.json when the core has it,
+-- otherwise lua-cjson (which reads numbers as doubles: 64-bit ids are not exact then).
+local function json_decoder()
+  local json = core.json
+  if json and json.decode then return json.decode end
+  local ok, cjson = pcall(require, "cjson.safe")
+  if ok then return cjson.decode end
+  return nil
+end
+
+--- mapper:decode(text): decode a JSON document and map it.
+-- Returns the target, or nil, msg, code ("JSON" for bad JSON, "MAP" for a mapping error).
+function map.methods.decode(self, text)
+  if type(text) ~= "string" then
+    error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
+  end
+  local decode = json_decoder()
+  if not decode then return nil, "mapper.decode: no JSON decoder available", "JSON" end
+  local ok, doc, err = pcall(decode, text)
+  if not ok or doc == nil then
+    return nil, "mapper.decode: " .. tostring(ok and err or doc), "JSON"
+  end
+  if type(doc) ~= "table" then
+    return nil, "mapper.decode: the document is not an object", "JSON"
+  end
+  return self(doc)
+end
+
+return setmetatable(M, { __call = function(_, spec) return M.new(spec) end })
