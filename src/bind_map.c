@@ -150,7 +150,7 @@ static int compile_conv(map_compiler *c, const char *field, mallapi_map_field *f
 
 static const char *const field_options[] = {
     "conv", "required", "default", "const", "enum", "enum_default", "each", "fields",
-    "join", "sep", "split", "fn", "skip_empty", NULL
+    "join", "sep", "split", "fn", "skip_empty", "list", NULL
 };
 
 /* Compile one field whose spec value is at stack index v. */
@@ -312,6 +312,10 @@ static int compile_field(map_compiler *c, const char *field, mallapi_map_field *
     lua_getfield(L, v, "required");
     f->required = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, v, "list");
+    f->as_list = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (f->as_list && (!f->sub || f->each)) return compile_fail(c, field, "list = true goes with fields (not each)");
     lua_getfield(L, v, "skip_empty");
     f->skip_empty = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -1005,6 +1009,20 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         int rc = run_program(r, f->sub, v, lua_gettop(L));
         r->depth--;
         if (rc) { lua_settop(L, top); return -1; }
+        if (f->src == MALLAPI_SRC_SELF) {             /* an object of nothing found is left out */
+            lua_pushnil(L);
+            if (!lua_next(L, -2)) {
+                lua_settop(L, top);
+                if (f->required) return run_fail(r, f, "required value missing");
+                return 0;
+            }
+            lua_pop(L, 2);
+        }
+        if (f->as_list) {                             /* one object -> a one-element array */
+            lua_createtable(L, 1, 0);
+            lua_insert(L, -2);
+            lua_rawseti(L, -2, 1);
+        }
         run_store(L, dst, f);
         lua_settop(L, top);
         return 0;

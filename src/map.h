@@ -71,6 +71,7 @@ typedef struct {
     /* Slots in the mapper's value table (0 = none), owned by the binding. */
     int const_slot, default_slot, enum_slot, enum_default_slot, fn_slot;
     int each;                   /* map every element of the source array */
+    int as_list;                /* wrap the nested object in a one-element array */
     struct mallapi_map_program *sub;  /* fields of the nested object / each element */
 } mallapi_map_field;
 
