@@ -51,9 +51,22 @@ static int name_cmp(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Keep every key of path as a Lua string in the value table: running then looks keys
+ * up with lua_rawget on interned strings, without hashing or comparing C strings. */
+static void compile_intern(map_compiler *c, mallapi_map_path *path) {
+    for (int i = 0; i < path->nsteps; i++) {
+        mallapi_map_step *st = &path->steps[i];
+        if (!st->key) continue;
+        lua_pushlstring(c->L, st->key, st->key_len);
+        st->slot = compile_keep(c, -1);
+        lua_pop(c->L, 1);
+    }
+}
+
 static int compile_path(map_compiler *c, const char *field, mallapi_map_path *path, const char *text) {
     char err[MALLAPI_ERRLEN];
     if (mallapi_map_path_parse(path, text, 0, err) != 0) return compile_fail(c, field, err);
+    compile_intern(c, path);
     return 0;
 }
 
@@ -365,6 +378,7 @@ static int compile_program(map_compiler *c, int spec, const char *prefix, mallap
             free(names);
             return compile_fail(c, full, err);
         }
+        compile_intern(c, &f->target);
         lua_getfield(L, spec, names[i]);
         int rc = compile_field(c, full, f, lua_gettop(L));
         lua_pop(L, 1);
@@ -484,12 +498,17 @@ static int is_missing(lua_State *L, int idx) {
 }
 
 /* Push the value at path below the table at src (nil when any step is missing). */
-static void run_push_path(lua_State *L, int src, const mallapi_map_path *path) {
+static void run_push_path(lua_State *L, int values, int src, const mallapi_map_path *path) {
+    const mallapi_map_step *st = &path->steps[0];
+    if (path->nsteps == 1 && st->key) {               /* the common case: one key */
+        lua_rawgeti(L, values, st->slot);
+        lua_rawget(L, src);
+        return;
+    }
     lua_pushvalue(L, src);
-    for (int i = 0; i < path->nsteps; i++) {
+    for (int i = 0; i < path->nsteps; i++, st++) {
         if (lua_type(L, -1) != LUA_TTABLE) { lua_pop(L, 1); lua_pushnil(L); return; }
-        const mallapi_map_step *st = &path->steps[i];
-        if (st->key) lua_getfield(L, -1, st->key);
+        if (st->key) { lua_rawgeti(L, values, st->slot); lua_rawget(L, -2); }
         else lua_rawgeti(L, -1, st->index);
         lua_replace(L, -2);
     }
@@ -587,6 +606,19 @@ static int run_scaled(map_run *r, const mallapi_map_field *f, int idx, int scale
     return 0;
 }
 
+/* Decimal text of v (snprintf is slow for the many ids of a document). */
+static size_t map_int_text(int64_t v, char *buf) {
+    char tmp[24];
+    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0;
+    do { tmp[n++] = (char)('0' + mag % 10); mag /= 10; } while (mag);
+    size_t o = 0;
+    if (v < 0) buf[o++] = '-';
+    while (n) buf[o++] = tmp[--n];
+    buf[o] = '\0';
+    return o;
+}
+
 static void run_push_int(lua_State *L, int64_t v) {
     if (MAP_INT_EXACT(v)) {
 #if MALLAPI_HAS_INT64
@@ -630,14 +662,13 @@ static int run_push_text(map_run *r, const mallapi_map_field *f, int idx, int id
     if (t == LUA_TNUMBER) {
 #if MALLAPI_HAS_INT64
         if (lua_isinteger(L, idx)) {
-            snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
-            lua_pushstring(L, buf);
+            lua_pushlstring(L, buf, map_int_text((int64_t)lua_tointeger(L, idx), buf));
             return 0;
         }
 #endif
         double d = lua_tonumber(L, idx);
         if (d == floor(d) && fabs(d) < 9.2e18) {
-            snprintf(buf, sizeof buf, "%.0f", d);
+            map_int_text((int64_t)d, buf);
         } else {
             if (id_only) return run_fail(r, f, "id_string: %s is not an integer", lua_tostring(L, idx));
             mallapi_double_text(d, buf);
@@ -802,23 +833,31 @@ static int run_enum(map_run *r, const mallapi_map_field *f) {
 }
 
 /* Store the top value into dst at the field's (possibly dotted) target; pops it. */
-static void run_store(lua_State *L, int dst, const mallapi_map_field *f) {
+static void run_store(lua_State *L, int values, int dst, const mallapi_map_field *f) {
     const mallapi_map_path *t = &f->target;
-    if (t->nsteps == 1) { lua_setfield(L, dst, t->steps[0].key); return; }
+    if (t->nsteps == 1) {
+        lua_rawgeti(L, values, t->steps[0].slot);
+        lua_insert(L, -2);
+        lua_rawset(L, dst);
+        return;
+    }
     int value = lua_gettop(L);
     lua_pushvalue(L, dst);
     for (int i = 0; i < t->nsteps - 1; i++) {
-        lua_getfield(L, -1, t->steps[i].key);
+        lua_rawgeti(L, values, t->steps[i].slot);
+        lua_rawget(L, -2);
         if (lua_type(L, -1) != LUA_TTABLE) {
             lua_pop(L, 1);
             lua_newtable(L);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, -3, t->steps[i].key);
+            lua_rawgeti(L, values, t->steps[i].slot);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -4);
         }
         lua_replace(L, -2);
     }
+    lua_rawgeti(L, values, t->steps[t->nsteps - 1].slot);
     lua_pushvalue(L, value);
-    lua_setfield(L, -2, t->steps[t->nsteps - 1].key);
+    lua_rawset(L, -3);
     lua_settop(L, value - 1);
 }
 
@@ -839,7 +878,7 @@ static int run_join(map_run *r, const mallapi_map_field *f, int src) {
     const char *sep = f->sep ? f->sep : "";
     int top = lua_gettop(L);
     if (f->npaths == 1 && f->sep && !f->split) {      /* one path: join its array */
-        run_push_path(L, src, &f->paths[0]);
+        run_push_path(L, r->values, src, &f->paths[0]);
         int arr = lua_gettop(L);
         if (is_missing(L, arr)) return 0;             /* leaves nil on top */
         if (lua_type(L, arr) != LUA_TTABLE) return run_fail_src(r, f, "source ", "", " is not an array");
@@ -863,7 +902,7 @@ static int run_join(map_run *r, const mallapi_map_field *f, int src) {
     int slot = lua_gettop(L);
     int parts = 0;
     for (int i = 0; i < f->npaths; i++) {
-        run_push_path(L, src, &f->paths[i]);
+        run_push_path(L, r->values, src, &f->paths[i]);
         if (is_missing(L, -1) || (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 0)) { lua_pop(L, 1); continue; }
         if (run_push_text(r, f, lua_gettop(L), 0)) { lua_settop(L, top); return -1; }
         lua_replace(L, -2);
@@ -922,10 +961,10 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         lua_pushvalue(L, src);
         break;
     case MALLAPI_SRC_PATH:
-        run_push_path(L, src, &f->paths[0]);
+        run_push_path(L, r->values, src, &f->paths[0]);
         for (int i = 1; i < f->npaths && is_missing(L, -1); i++) {
             lua_pop(L, 1);
-            run_push_path(L, src, &f->paths[i]);
+            run_push_path(L, r->values, src, &f->paths[i]);
         }
         break;
     }
@@ -948,7 +987,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
     if (missing) {
         if (f->default_slot) {
             lua_rawgeti(L, r->values, f->default_slot);
-            run_store(L, dst, f);
+            run_store(L, r->values, dst, f);
         } else if (f->required) {
             lua_settop(L, top);
             if (f->npaths) return run_fail_src(r, f, "required source ", "", " missing");
@@ -994,7 +1033,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         }
         lua_replace(L, v);
         lua_settop(L, v);
-        run_store(L, dst, f);
+        run_store(L, r->values, dst, f);
         lua_settop(L, top);
         return 0;
     }
@@ -1023,7 +1062,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
             lua_insert(L, -2);
             lua_rawseti(L, -2, 1);
         }
-        run_store(L, dst, f);
+        run_store(L, r->values, dst, f);
         lua_settop(L, top);
         return 0;
     }
@@ -1033,7 +1072,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         lua_settop(L, top);
         return -1;
     }
-    run_store(L, dst, f);
+    run_store(L, r->values, dst, f);
     lua_settop(L, top);
     return 0;
 }

@@ -14,6 +14,7 @@ typedef struct {
     char *key;          /* NUL-terminated key, NULL when this step is an index */
     size_t key_len;
     long index;         /* 1-based array index when key is NULL */
+    int slot;           /* the key as a Lua string in the mapper's value table */
 } mallapi_map_step;
 
 typedef struct {
