@@ -161,6 +161,13 @@ static int compile_conv(map_compiler *c, const char *field, mallapi_map_field *f
     return 0;
 }
 
+static int compile_is_simple(const mallapi_map_field *f) {
+    return f->src == MALLAPI_SRC_PATH && f->npaths == 1 && f->paths[0].nsteps == 1 &&
+           f->paths[0].steps[0].key && f->target.nsteps == 1 && !f->conv && !f->enum_slot &&
+           !f->fn_slot && !f->sub && !f->each && !f->split && !f->default_slot && !f->required &&
+           !f->skip_empty;
+}
+
 static const char *const field_options[] = {
     "conv", "required", "default", "const", "enum", "enum_default", "each", "fields",
     "join", "sep", "split", "fn", "skip_empty", "list", NULL
@@ -173,7 +180,11 @@ static int compile_field(map_compiler *c, const char *field, mallapi_map_field *
     f->scale = 2;
     f->offset_min = 8 * 60;
     f->src = MALLAPI_SRC_PATH;
-    if (lua_type(L, v) == LUA_TSTRING) return compile_paths(c, field, f, v, "source");
+    if (lua_type(L, v) == LUA_TSTRING) {
+        if (compile_paths(c, field, f, v, "source")) return -1;
+        f->simple = compile_is_simple(f);
+        return 0;
+    }
     if (lua_type(L, v) == LUA_TFUNCTION) {
         f->src = MALLAPI_SRC_SELF;
         f->fn_slot = compile_keep(c, v);
@@ -333,6 +344,7 @@ static int compile_field(map_compiler *c, const char *field, mallapi_map_field *
     f->skip_empty = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (f->required && f->default_slot) return compile_fail(c, field, "required and default exclude each other");
+    f->simple = compile_is_simple(f);
     return 0;
 }
 
@@ -949,6 +961,14 @@ static int run_push_frame(map_run *r, const mallapi_map_field *f, long index) {
 /* One field: push its value (or nothing when missing and optional) and store it. */
 static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
     lua_State *L = r->L;
+    if (f->simple) {                                  /* dst[key] = src[key] */
+        lua_rawgeti(L, r->values, f->target.steps[0].slot);
+        lua_rawgeti(L, r->values, f->paths[0].steps[0].slot);
+        lua_rawget(L, src);                           /* ... tkey value */
+        if (is_missing(L, -1)) lua_pop(L, 2);
+        else lua_rawset(L, dst);
+        return 0;
+    }
     int top = lua_gettop(L);
     switch (f->src) {
     case MALLAPI_SRC_CONST:

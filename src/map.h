@@ -73,6 +73,7 @@ typedef struct {
     int const_slot, default_slot, enum_slot, enum_default_slot, fn_slot;
     int each;                   /* map every element of the source array */
     int as_list;                /* wrap the nested object in a one-element array */
+    int simple;                 /* one key in, one key out, value as is (fast path) */
     struct mallapi_map_program *sub;  /* fields of the nested object / each element */
 } mallapi_map_field;
 

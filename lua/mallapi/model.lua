@@ -68,7 +68,8 @@ M.entities = {
   },
   order_line = {
     id = "id", ref_id = "id", product_id = "id", sku_id = "id", sku_code = "string",
-    title = "string", options = "string", unit = "string", quantity = "number", unit_price = "money", paid_price = "money",
+    title = "string", options = "string", unit = "string", quantity = "number",
+    unit_price = "money", paid_price = "money",
     cost_price = "money", discount = "money", total = "money", paid_total = "money",
     status = "order_status", refund_status = "refund_status", tracking_number = "string",
     carrier = "string", carrier_code = "string",

@@ -36,7 +36,10 @@ return {
   from_canonical = {
     platformOrderNo = { "order_no", required = true },
     salesOrderId = { "order_id", "id_number", required = true },
-    isAutoFillAddress = { fn = function(refund) return refund.receiver == nil end },
+    isAutoFillAddress = { fn = function(refund)
+      local a = refund.receiver
+      return a == nil or a.street == nil
+    end },
     exchangeReason = "reason",
     exchangeCode = { "refund_no", default = "" },
     buyerMemo = "buyer_note",

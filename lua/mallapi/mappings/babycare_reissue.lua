@@ -1,7 +1,7 @@
 -- Babycare reissue (补发) order <-> canonical order (type "reissue"). Reads and writes
 -- the order/supply/create body (004: L649-742). The BanNiu account fields appId,
 -- projectId, taskId and userId are settings the caller adds to the body.
--- isAutoFillAddress is true when the canonical order has no shipping address.
+-- isAutoFillAddress is true when the canonical order has no shipping street address.
 local D = { "ms_to_datetime", offset = "+08:00" }
 local T = { "datetime_to_ms", offset = "+08:00" }
 
@@ -32,7 +32,10 @@ return {
   from_canonical = {
     platformOrderNo = { "order_no", required = true },
     storeCode = { "store_code", required = true },
-    isAutoFillAddress = { fn = function(order) return order.shipping_address == nil end },
+    isAutoFillAddress = { fn = function(order)
+      local a = order.shipping_address
+      return a == nil or a.street == nil
+    end },
     receiverName = "shipping_address.name",
     mobile = "shipping_address.phone",
     phone = "buyer_phone",

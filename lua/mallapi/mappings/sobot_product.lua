@@ -20,7 +20,7 @@ return {
     images = { fields = { url = "media_url" }, list = true },
     skus = { list = true, fields = {
       id = { { "item_id", "itemid" }, "id_string" },
-      sku_code = { "sku_code", "trim" },
+      sku_code = "sku_code",
       title = "name",
       price = { "retail_price", "int", required = true },
       cost_price = { "cost_price", "int" },
