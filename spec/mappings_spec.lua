@@ -58,6 +58,28 @@ describe("shipped mappings", function()
     end
   end)
 
+  it("read vendor status codes with the model's tables (the README table)", function()
+    local S = model.status
+    local uses = {
+      { "shoplus_order", "status", S.shoplus.order_status },
+      { "shoplus_order", "fulfillment_status", S.shoplus.fulfillment_status },
+      { "shoplus_product", "status", S.shoplus.product_publish_status },
+      { "sobot_order", "status", S.sobot.order_status },
+      { "sobot_order", "buyer_id_type", S.sobot.buyer_id_type },
+      { "sobot_logistics", "status", S.sobot.logistics_status },
+      { "sobot_refund", "status", S.sobot.refund_status },
+      { "sobot_product", "status", S.sobot.product_status },
+      { "sobot_store", "status", S.sobot.store_status },
+      { "sobot_store", "type", S.sobot.store_type },
+      { "hd_order", "status", S.hd.order_status },
+      { "guanmai_order", "status", S.guanmai.order_status },
+      { "babycare_order", "status", S.babycare.order_status },
+    }
+    for _, u in ipairs(uses) do
+      assert.same(u[3], require("mallapi.mappings." .. u[1]).to_canonical[u[2]].enum, u[1] .. " " .. u[2])
+    end
+  end)
+
   it("canonical status values are canonical enum values", function()
     local checks = {
       { "order_status", { "shoplus", "sobot", "hd", "guanmai", "babycare" } },
