@@ -12,7 +12,6 @@ local text = f:read("a")
 f:close()
 local list = cjson.decode(text).data.list
 assert(#list == 1000)
-local list_text = cjson.encode(list)   -- the bare array, for decode-and-map
 
 local tostring, floor, type, fmt, tointeger = tostring, math.floor, type, string.format, math.tointeger
 
@@ -132,21 +131,21 @@ local function time(fn, rounds)
 end
 
 local ROUNDS = 20
+-- one document at a time, each result dropped (both sides allocate the same targets)
 local t_mapper = time(function() for i = 1, #list do m(list[i]) end end, ROUNDS)
 local t_hand = time(function() for i = 1, #list do by_hand(list[i]) end end, ROUNDS)
 local t_many = time(function() m:many(list) end, ROUNDS)
-local t_decode = time(function()
-  local docs = m.decode_many and m:decode_many(list_text) or m:many(cjson.decode(list_text))
-  assert(docs)
-end, ROUNDS)
+-- decode and map straight from the API answer's text, the records at data.list; both
+-- sides keep the 1000 results (decode returns them as a list)
+local t_decode = time(function() assert(m:decode(text, "data.list")) end, ROUNDS)
 local t_cjson = time(function()
-  local docs = cjson.decode(list_text)
-  for i = 1, #docs do by_hand(docs[i]) end
+  local docs, out = cjson.decode(text).data.list, {}
+  for i = 1, #docs do out[i] = by_hand(docs[i]) end
 end, ROUNDS)
 
 print(("map 1000 Shoplus orders to canonical (%s, one run of %d rounds)"):format(_VERSION, ROUNDS))
 print(("  mapper(doc)            %8.2f ms"):format(t_mapper * 1e3))
 print(("  mapper:many(list)      %8.2f ms"):format(t_many * 1e3))
 print(("  hand-written Lua       %8.2f ms   ratio %.2fx (target >= 3x)"):format(t_hand * 1e3, t_hand / t_mapper))
-print(("  decode+map             %8.2f ms"):format(t_decode * 1e3))
+print(("  mapper:decode(text)    %8.2f ms"):format(t_decode * 1e3))
 print(("  cjson.decode + Lua     %8.2f ms   ratio %.2fx (target >= 2x)"):format(t_cjson * 1e3, t_cjson / t_decode))

@@ -20,6 +20,8 @@
 typedef struct {
     mallapi_map_program *prog;
     int values_ref;             /* registry ref of the value table, LUA_NOREF when none */
+    mallapi_map_need *need;     /* what mapper:decode builds, made on first use */
+    char *need_at;              /* the `at` path that need was made for */
 } map_mapper;
 
 /* ------------------------------------------------------------------ compile */
@@ -170,7 +172,7 @@ static int compile_is_simple(const mallapi_map_field *f) {
 
 static const char *const field_options[] = {
     "conv", "required", "default", "const", "enum", "enum_default", "each", "fields",
-    "join", "sep", "split", "fn", "skip_empty", "list", NULL
+    "join", "sep", "split", "fn", "skip_empty", "list", "uses", NULL
 };
 
 /* Compile one field whose spec value is at stack index v. */
@@ -289,6 +291,18 @@ static int compile_field(map_compiler *c, const char *field, mallapi_map_field *
     }
     lua_pop(L, 1);
 
+    lua_getfield(L, v, "uses");                       /* what fn reads of src (for mapper:decode) */
+    if (!lua_isnil(L, -1)) {
+        if (!f->fn_slot) { lua_pop(L, 1); return compile_fail(c, field, "uses goes with fn"); }
+        mallapi_map_field tmp;
+        memset(&tmp, 0, sizeof tmp);
+        int rc = compile_paths(c, field, &tmp, lua_gettop(L), "uses");
+        f->uses = tmp.paths;
+        f->nuses = tmp.npaths;
+        if (rc) { lua_pop(L, 1); return -1; }
+    }
+    lua_pop(L, 1);
+
     lua_getfield(L, v, "fields");
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TTABLE) { lua_pop(L, 1); return compile_fail(c, field, "fields must be a table"); }
@@ -404,6 +418,10 @@ static int mapper_gc(lua_State *L) {
     map_mapper *m = luaL_checkudata(L, 1, MAPPER_MT);
     mallapi_map_program_free(m->prog);
     m->prog = NULL;
+    mallapi_map_need_free(m->need);
+    m->need = NULL;
+    free(m->need_at);
+    m->need_at = NULL;
     if (m->values_ref != LUA_NOREF) {
         luaL_unref(L, LUA_REGISTRYINDEX, m->values_ref);
         m->values_ref = LUA_NOREF;
@@ -417,6 +435,8 @@ static int map_compile(lua_State *L) {
     map_mapper *m = lua_newuserdata(L, sizeof *m);   /* userdata first: __gc frees a half-built one */
     m->prog = NULL;
     m->values_ref = LUA_NOREF;
+    m->need = NULL;
+    m->need_at = NULL;
     luaL_setmetatable(L, MAPPER_MT);
     lua_newtable(L);                                  /* spec mapper values */
     map_compiler c;
@@ -1140,35 +1160,22 @@ static int mapper_call(lua_State *L) {
     return 1;
 }
 
-/* mapper:many(list [, {stop_on_error = true}]) -> out, errs
- * out[i] is the target of list[i], or false when that record failed; errs lists the
- * failures' messages (nil when none). With stop_on_error: nil, msg, "MAP" at the first. */
-static int mapper_many(lua_State *L) {
-    map_mapper *m = check_mapper(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int stop = 0;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        lua_getfield(L, 3, "stop_on_error");
-        stop = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_settop(L, 2);
-    map_run r;
-    run_init(&r, L, m);
-    int n = (int)lua_rawlen(L, 2);
+/* Map every record of the array at list; pushes out, errs and returns 2 (or nil, msg,
+ * "MAP" and 3 at the first failure when stop is set). */
+static int map_many_run(lua_State *L, map_run *r, const map_mapper *m, int list, int stop) {
+    int n = (int)lua_rawlen(L, list);
     lua_createtable(L, n, 0);                         /* out */
     int out = lua_gettop(L);
     int errs = 0, nerr = 0;
     for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, 2, i);
+        lua_rawgeti(L, list, i);
         int rec = lua_gettop(L);
         int rc;
         if (lua_type(L, rec) != LUA_TTABLE) {
-            snprintf(r.err, sizeof r.err, "not an object (%s)", luaL_typename(L, rec));
+            snprintf(r->err, sizeof r->err, "not an object (%s)", luaL_typename(L, rec));
             rc = -1;
         } else {
-            rc = run_one(&r, m, rec);
+            rc = run_one(r, m, rec);
         }
         if (rc == 0) {
             lua_rawseti(L, out, i);
@@ -1176,7 +1183,7 @@ static int mapper_many(lua_State *L) {
             continue;
         }
         lua_pop(L, 1);
-        lua_pushfstring(L, "mapper: record %d: %s", i, r.err);
+        lua_pushfstring(L, "mapper: record %d: %s", i, r->err);
         if (stop) return mallapi_push_error(L, lua_tostring(L, -1), "MAP");
         if (!errs) { lua_newtable(L); lua_insert(L, out + 1); errs = out + 1; }
         lua_rawseti(L, errs, ++nerr);
@@ -1187,6 +1194,228 @@ static int mapper_many(lua_State *L) {
     if (!errs) lua_pushnil(L);
     return 2;
 }
+
+/* mapper:many(list [, {stop_on_error = true}]) -> out, errs
+ * out[i] is the target of list[i], or false when that record failed; errs lists the
+ * failures' messages (nil when none). With stop_on_error: nil, msg, "MAP" at the first. */
+static int map_stop_option(lua_State *L, int idx) {
+    int stop = 0;
+    if (!lua_isnoneornil(L, idx)) {
+        luaL_checktype(L, idx, LUA_TTABLE);
+        lua_getfield(L, idx, "stop_on_error");
+        stop = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    return stop;
+}
+
+static int mapper_many(lua_State *L) {
+    map_mapper *m = check_mapper(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int stop = map_stop_option(L, 3);
+    lua_settop(L, 2);
+    map_run r;
+    run_init(&r, L, m);
+    return map_many_run(L, &r, m, 2, stop);
+}
+
+#if defined(__has_include)
+#if __has_include("json.h")
+#define MAP_HAVE_JSON 1
+#endif
+#endif
+
+#ifdef MAP_HAVE_JSON
+#include "json.h"
+
+/* ---------------------------------------------------------------- decode and map
+ * mapper:decode builds, from the JSON text, only the parts of the document the program
+ * reads (its need tree, map.c); every other value is skipped by the JSON scanner
+ * without creating anything. The program then runs over that partial document. */
+
+#define MAP_SCRATCH_MT "mallapi.MapScratch"
+
+static int map_scratch_gc(lua_State *L) {
+    mallapi_jbuf *b = luaL_checkudata(L, 1, MAP_SCRATCH_MT);
+    mallapi_jbuf_free(b);
+    return 0;
+}
+
+static void dec_push_number(lua_State *L, const mallapi_json_number *num) {
+    switch (num->kind) {
+    case MALLAPI_JSON_INT:
+        if (MAP_INT_EXACT(num->i)) {
+#if MALLAPI_HAS_INT64
+            lua_pushinteger(L, (lua_Integer)num->i);
+#else
+            lua_pushnumber(L, (lua_Number)num->i);
+#endif
+            return;
+        }
+        break;                                        /* LuaJIT beyond 2^53: the digits */
+    case MALLAPI_JSON_FLOAT:
+        lua_pushnumber(L, num->d);
+        return;
+    default:
+        break;
+    }
+    lua_pushlstring(L, num->text, num->len);          /* exact digits; converters read text */
+}
+
+/* Decode the value at p (no leading blanks) with what `need` says of it; pushes it. */
+static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *p,
+                             const mallapi_map_need *need, int depth) {
+    if (depth <= 0) return mallapi_json_fail(s, p, "DEPTH", "nesting too deep");
+    if (!lua_checkstack(L, 4)) return mallapi_json_fail(s, p, "MEMORY", "Lua stack overflow");
+    switch (*p) {
+    case '{': {
+        lua_createtable(L, 0, need->whole ? 4 : need->nkeys);
+        p = mallapi_json_skip_ws(p + 1);
+        if (*p == '}') return p + 1;
+        for (;;) {
+            const char *key;
+            size_t klen;
+            if (*p != '"') return mallapi_json_unexpected(s, p);
+            if (!(p = mallapi_json_scan_string(s, p + 1, &key, &klen))) return NULL;
+            p = mallapi_json_skip_ws(p);
+            if (*p != ':') return mallapi_json_unexpected(s, p);
+            p = mallapi_json_skip_ws(p + 1);
+            const mallapi_map_need *child = need->whole ? need : mallapi_map_need_member(need, key, klen);
+            if (child) {
+                lua_pushlstring(L, key, klen);        /* before the value reuses the scratch */
+                if (!(p = dec_value(L, s, p, child, depth - 1))) return NULL;
+                lua_rawset(L, -3);
+            } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
+                return NULL;
+            }
+            p = mallapi_json_skip_ws(p);
+            if (*p == '}') return p + 1;
+            if (*p != ',') return mallapi_json_unexpected(s, p);
+            p = mallapi_json_skip_ws(p + 1);
+        }
+    }
+    case '[': {
+        const mallapi_map_need *el = need->whole ? need : need->elems;
+        int n = 0;
+        lua_newtable(L);
+        p = mallapi_json_skip_ws(p + 1);
+        if (*p == ']') return p + 1;
+        for (;;) {
+            if (el) {
+                if (!(p = dec_value(L, s, p, el, depth - 1))) return NULL;
+                lua_rawseti(L, -2, ++n);
+            } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
+                return NULL;
+            }
+            p = mallapi_json_skip_ws(p);
+            if (*p == ']') return p + 1;
+            if (*p != ',') return mallapi_json_unexpected(s, p);
+            p = mallapi_json_skip_ws(p + 1);
+        }
+    }
+    case '"': {
+        const char *str;
+        size_t len;
+        if (!(p = mallapi_json_scan_string(s, p + 1, &str, &len))) return NULL;
+        lua_pushlstring(L, str, len);
+        return p;
+    }
+    case 't': case 'f': case 'n': {
+        char c = *p;
+        if (!(p = mallapi_json_skip_value(s, p, 1))) return NULL;
+        if (c == 'n') lua_pushlightuserdata(L, NULL);  /* json.null */
+        else lua_pushboolean(L, c == 't');
+        return p;
+    }
+    default: {
+        mallapi_json_number num;
+        if (*p != '-' && (*p < '0' || *p > '9')) return mallapi_json_unexpected(s, p);
+        if (!(p = mallapi_json_scan_number(s, p, &num))) return NULL;
+        dec_push_number(L, &num);
+        return p;
+    }
+    }
+}
+
+/* mapper:decode(text [, at]) -> target | nil, msg, code
+ * With `at` (a path such as "data.list"), maps every record of the array there and
+ * returns out, errs like mapper:many. */
+static int mapper_decode(lua_State *L) {
+    map_mapper *m = check_mapper(L);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    const char *at = luaL_optstring(L, 3, NULL);
+    int stop = map_stop_option(L, 4);
+    lua_settop(L, 4);
+    if (!m->need || (at ? !m->need_at || strcmp(at, m->need_at) : m->need_at != NULL)) {
+        mallapi_map_path path;
+        char err[MALLAPI_ERRLEN];
+        if (at && mallapi_map_path_parse(&path, at, 0, err)) {
+            lua_pushfstring(L, "mapper.decode: %s", err);
+            return luaL_argerror(L, 3, lua_tostring(L, -1));
+        }
+        mallapi_map_need *need = mallapi_map_need_build(m->prog, at ? &path : NULL);
+        if (at) {
+            for (int i = 0; i < path.nsteps; i++) free(path.steps[i].key);
+            free(path.steps);
+            free(path.text);
+        }
+        if (!need) return luaL_error(L, "mapper.decode: out of memory");
+        mallapi_map_need_free(m->need);
+        free(m->need_at);
+        m->need = need;
+        m->need_at = at ? strdup(at) : NULL;
+    }
+    mallapi_jbuf *scratch = lua_newuserdata(L, sizeof *scratch);   /* 5: freed by __gc on error */
+    memset(scratch, 0, sizeof *scratch);
+    luaL_setmetatable(L, MAP_SCRATCH_MT);
+    mallapi_json_scanner sc;
+    memset(&sc, 0, sizeof sc);
+    sc.start = text;
+    sc.end = text + len;
+    sc.scratch = scratch;
+    const char *p = mallapi_json_skip_ws(text);
+    if (!at && *p != '{') return mallapi_push_error(L, "mapper.decode: the document is not an object", "JSON");
+    p = dec_value(L, &sc, p, m->need, MALLAPI_JSON_DEFAULT_DEPTH);  /* 6: the document */
+    if (p) {
+        p = mallapi_json_skip_ws(p);
+        if (p != sc.end) p = mallapi_json_unexpected(&sc, p);
+    }
+    mallapi_jbuf_free(scratch);
+    if (!p) {
+        lua_pushfstring(L, "mapper.decode: %s", sc.err);
+        return mallapi_push_error(L, lua_tostring(L, -1), "JSON");
+    }
+    map_run r;
+    run_init(&r, L, m);                               /* 7: values */
+    lua_insert(L, 6);                                 /* 6: values, 7: document */
+    r.values = 6;
+    if (at) {
+        mallapi_map_path path;
+        char err[MALLAPI_ERRLEN];
+        mallapi_map_path_parse(&path, at, 0, err);   /* parsed once already: cannot fail */
+        for (int i = 0; i < path.nsteps; i++) {
+            if (lua_type(L, -1) != LUA_TTABLE) { lua_pushnil(L); break; }
+            if (path.steps[i].key) lua_getfield(L, -1, path.steps[i].key);
+            else lua_rawgeti(L, -1, path.steps[i].index);
+        }
+        for (int i = 0; i < path.nsteps; i++) free(path.steps[i].key);
+        free(path.steps);
+        free(path.text);
+        if (lua_type(L, -1) != LUA_TTABLE) {
+            lua_pushfstring(L, "mapper.decode: no array at '%s'", at);
+            return mallapi_push_error(L, lua_tostring(L, -1), "MAP");
+        }
+        return map_many_run(L, &r, m, lua_gettop(L), stop);
+    }
+    if (lua_type(L, 7) != LUA_TTABLE) return mallapi_push_error(L, "mapper.decode: the document is not an object", "JSON");
+    if (run_one(&r, m, 7)) {
+        lua_pushfstring(L, "mapper: %s", r.err);
+        return mallapi_push_error(L, lua_tostring(L, -1), "MAP");
+    }
+    return 1;
+}
+#endif
 
 static int mapper_tostring(lua_State *L) {
     map_mapper *m = luaL_checkudata(L, 1, MAPPER_MT);
@@ -1227,8 +1456,17 @@ static int map_convert(lua_State *L) {
 }
 
 void mallapi_open_map(lua_State *L) {
+#ifdef MAP_HAVE_JSON
+    luaL_newmetatable(L, MAP_SCRATCH_MT);
+    lua_pushcfunction(L, map_scratch_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+#endif
     static const luaL_Reg methods[] = {
         { "many", mapper_many },
+#ifdef MAP_HAVE_JSON
+        { "decode", mapper_decode },
+#endif
         { NULL, NULL }
     };
     static const luaL_Reg funcs[] = {

@@ -40,6 +40,8 @@ void mallapi_map_program_free(mallapi_map_program *p) {
         map_path_free(&f->target);
         for (int j = 0; j < f->npaths; j++) map_path_free(&f->paths[j]);
         free(f->paths);
+        for (int j = 0; j < f->nuses; j++) map_path_free(&f->uses[j]);
+        free(f->uses);
         free(f->sep);
         mallapi_map_program_free(f->sub);
     }
@@ -92,6 +94,107 @@ int mallapi_map_path_parse(mallapi_map_path *out, const char *text, int target, 
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ needs */
+
+void mallapi_map_need_free(mallapi_map_need *n) {
+    if (!n) return;
+    for (int i = 0; i < n->nkeys; i++) {
+        free(n->members[i].key);
+        mallapi_map_need_free(n->members[i].need);
+    }
+    free(n->members);
+    mallapi_map_need_free(n->elems);
+    free(n);
+}
+
+static mallapi_map_need *need_member(mallapi_map_need *n, const char *key, size_t len) {
+    for (int i = 0; i < n->nkeys; i++)
+        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) return n->members[i].need;
+    if (n->nkeys == n->cap) {
+        int cap = n->cap ? n->cap * 2 : 8;
+        mallapi_map_member *m = realloc(n->members, (size_t)cap * sizeof *m);
+        if (!m) return NULL;
+        n->members = m;
+        n->cap = cap;
+    }
+    mallapi_map_member *m = &n->members[n->nkeys];
+    m->key = malloc(len + 1);
+    m->need = calloc(1, sizeof *m->need);
+    if (!m->key || !m->need) { free(m->key); free(m->need); return NULL; }
+    memcpy(m->key, key, len);
+    m->key[len] = '\0';
+    m->len = len;
+    n->nkeys++;
+    return m->need;
+}
+
+static mallapi_map_need *need_elems(mallapi_map_need *n) {
+    if (!n->elems) n->elems = calloc(1, sizeof *n->elems);
+    return n->elems;
+}
+
+/* The node at the end of path below n, created as needed. */
+static mallapi_map_need *need_walk(mallapi_map_need *n, const mallapi_map_path *path) {
+    for (int i = 0; n && i < path->nsteps; i++) {
+        const mallapi_map_step *st = &path->steps[i];
+        n = st->key ? need_member(n, st->key, st->key_len) : need_elems(n);
+    }
+    return n;
+}
+
+static int need_program(mallapi_map_need *n, const mallapi_map_program *p);
+
+/* An fn's source object: what `uses` names, else all of it. */
+static int need_fn_source(mallapi_map_need *n, const mallapi_map_field *f) {
+    if (!f->nuses) { n->whole = 1; return 0; }
+    for (int i = 0; i < f->nuses; i++) {
+        mallapi_map_need *u = need_walk(n, &f->uses[i]);
+        if (!u) return -1;
+        u->whole = 1;
+    }
+    return 0;
+}
+
+static int need_program(mallapi_map_need *n, const mallapi_map_program *p) {
+    for (int i = 0; i < p->nfields; i++) {
+        const mallapi_map_field *f = &p->fields[i];
+        if (f->src == MALLAPI_SRC_CONST) continue;
+        if (f->src == MALLAPI_SRC_SELF) {
+            if (f->sub && need_program(n, f->sub)) return -1;
+            if (f->fn_slot && need_fn_source(n, f)) return -1;
+            continue;
+        }
+        for (int j = 0; j < f->npaths; j++) {
+            mallapi_map_need *node = need_walk(n, &f->paths[j]);
+            if (!node) return -1;
+            if (f->each) {
+                mallapi_map_need *el = need_elems(node);
+                if (!el) return -1;
+                if (f->sub) { if (need_program(el, f->sub)) return -1; }
+                else el->whole = 1;
+            } else if (f->sub) {
+                if (need_program(node, f->sub)) return -1;
+            } else {
+                node->whole = 1;
+            }
+        }
+        if (f->fn_slot && need_fn_source(n, f)) return -1;
+    }
+    return 0;
+}
+
+mallapi_map_need *mallapi_map_need_build(const mallapi_map_program *p, const mallapi_map_path *at) {
+    mallapi_map_need *root = calloc(1, sizeof *root);
+    if (!root) return NULL;
+    mallapi_map_need *n = root;
+    if (at) {
+        n = need_walk(root, at);
+        n = n ? need_elems(n) : NULL;
+    }
+    if (!n || need_program(n, p)) { mallapi_map_need_free(root); return NULL; }
+    return root;
 }
 
 /* ------------------------------------------------------------------ converter names */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One step of a source or target path: an object key, or a 1-based array index. */
 typedef struct {
@@ -74,6 +75,8 @@ typedef struct {
     int each;                   /* map every element of the source array */
     int as_list;                /* wrap the nested object in a one-element array */
     int simple;                 /* one key in, one key out, value as is (fast path) */
+    mallapi_map_path *uses;     /* what an fn reads of its source object (mapper:decode) */
+    int nuses;
     struct mallapi_map_program *sub;  /* fields of the nested object / each element */
 } mallapi_map_field;
 
@@ -81,6 +84,34 @@ typedef struct mallapi_map_program {
     mallapi_map_field *fields;
     int nfields;
 } mallapi_map_program;
+
+/* What of a source document a program reads, for decoding only those parts of the
+ * JSON text (mapper:decode): needed object members by key, what every array element
+ * needs, or `whole` (build everything below). */
+typedef struct mallapi_map_need {
+    int whole;
+    int nkeys, cap;
+    struct mallapi_map_member *members;
+    struct mallapi_map_need *elems;
+} mallapi_map_need;
+
+typedef struct mallapi_map_member {
+    char *key;
+    size_t len;
+    mallapi_map_need *need;
+} mallapi_map_member;
+
+/* Needs of p when its source object is at `at` (NULL: the document itself; else the
+ * array of records at that path). NULL when out of memory. */
+mallapi_map_need *mallapi_map_need_build(const mallapi_map_program *p, const mallapi_map_path *at);
+void mallapi_map_need_free(mallapi_map_need *n);
+
+static inline const mallapi_map_need *mallapi_map_need_member(const mallapi_map_need *n,
+                                                              const char *key, size_t len) {
+    for (int i = 0; i < n->nkeys; i++)
+        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) return n->members[i].need;
+    return NULL;
+}
 
 /* Programs: allocate with n zeroed fields; free recursively (NULL is fine). */
 mallapi_map_program *mallapi_map_program_new(int nfields);

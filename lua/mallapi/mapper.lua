@@ -3,7 +3,8 @@
 -- mapper:decode(json_text). The spec language is described in doc/map.md.
 local core = require "mallapi.core"
 
-local error, pairs, setmetatable, type = error, pairs, setmetatable, type
+local error, pairs, pcall, require, setmetatable, tonumber, tostring, type =
+  error, pairs, pcall, require, setmetatable, tonumber, tostring, type
 
 local map = core.map
 local M = {}
@@ -32,32 +33,42 @@ function M.new(spec)
   return map.compile(spec)
 end
 
--- The JSON decoder used by mapper:decode: mallapi.json when the core has it,
--- otherwise lua-cjson (which reads numbers as doubles: 64-bit ids are not exact then).
-local function json_decoder()
-  local json = core.json
-  if json and json.decode then return json.decode end
-  local ok, cjson = pcall(require, "cjson.safe")
-  if ok then return cjson.decode end
-  return nil
-end
+-- mapper:decode(text [, at [, opts]]) is C when the core has the JSON scanner: it
+-- builds only the parts of the document the spec reads, then maps them. Without it
+-- (a core built before mallapi.json), this fallback decodes the whole text with
+-- mallapi.json or lua-cjson (whose doubles are not exact beyond 2^53), then maps.
+if not map.methods.decode then
+  local function json_decoder()
+    local json = core.json
+    if json and json.decode then return json.decode end
+    local ok, cjson = pcall(require, "cjson.safe")
+    if ok then return cjson.decode end
+    return nil
+  end
 
---- mapper:decode(text): decode a JSON document and map it.
--- Returns the target, or nil, msg, code ("JSON" for bad JSON, "MAP" for a mapping error).
-function map.methods.decode(self, text)
-  if type(text) ~= "string" then
-    error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
+  map.methods.decode = function(self, text, at, opts)
+    if type(text) ~= "string" then
+      error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
+    end
+    local decode = json_decoder()
+    if not decode then return nil, "mapper.decode: no JSON decoder available", "JSON" end
+    local ok, doc, err = pcall(decode, text)
+    if not ok or doc == nil then
+      return nil, "mapper.decode: " .. tostring(ok and err or doc), "JSON"
+    end
+    if at then
+      for key in tostring(at):gmatch("[^%.]+") do
+        if type(doc) ~= "table" then doc = nil break end
+        doc = doc[tonumber(key:match("^%[(%d+)%]$")) or key]
+      end
+      if type(doc) ~= "table" then return nil, "mapper.decode: no array at '" .. at .. "'", "MAP" end
+      return self:many(doc, opts)
+    end
+    if type(doc) ~= "table" then
+      return nil, "mapper.decode: the document is not an object", "JSON"
+    end
+    return self(doc)
   end
-  local decode = json_decoder()
-  if not decode then return nil, "mapper.decode: no JSON decoder available", "JSON" end
-  local ok, doc, err = pcall(decode, text)
-  if not ok or doc == nil then
-    return nil, "mapper.decode: " .. tostring(ok and err or doc), "JSON"
-  end
-  if type(doc) ~= "table" then
-    return nil, "mapper.decode: the document is not an object", "JSON"
-  end
-  return self(doc)
 end
 
 return setmetatable(M, { __call = function(_, spec) return M.new(spec) end })

@@ -47,7 +47,8 @@ return {
     cancelled_at = { "cancelledTime", "ms" },
     buyer_id = { { "email", "customer.email", "phone" } },
     -- escape hatch: the id type follows whichever of email / phone is present
-    buyer_id_type = { fn = function(order)
+    -- (`uses` tells mapper:decode which members the function reads)
+    buyer_id_type = { uses = { "email", "phone" }, fn = function(order)
       if order.email and order.email ~= "" then return "email" end
       if order.phone and order.phone ~= "" then return "mobile" end
     end },
