@@ -2,6 +2,7 @@
 -- payloads (spec/fixtures/map/): vendor -> canonical, vendor -> canonical -> other
 -- vendor keeping ids (64-bit included), money and times exact, and round trips
 -- vendor -> canonical -> same vendor reproducing the mapped fields.
+-- luacheck: max line length 160
 local map = require "mallapi.map"
 local model = require "mallapi.model"
 local mapper = require "mallapi.mapper"
@@ -348,6 +349,34 @@ describe("round trips vendor -> canonical -> same vendor", function()
       local back = assert(map(c[1], c[1]:match("^%l+") .. "." .. c[1]:match("%.(.*)$"), src))
       local n = reproduced(back, src, c[1])
       assert.is_true(n >= c[3], c[1] .. ": only " .. n .. " fields reproduced")
+    end)
+  end
+end)
+
+describe("mapper:decode over the documents' payloads #c", function()
+  local core = require "mallapi.core"
+  local c_decode = debug.getinfo(core.map.methods.decode, "S").what == "C"
+  local it_c = c_decode and it or pending
+  local cases = {
+    { "shoplus_order", "shoplus_order_webhook.json" },
+    { "shoplus_product", "shoplus_product_webhook.json" },
+    { "shoplus_customer", "shoplus_customer_webhook.json" },
+    { "hd_order", "hd_saleorder.json" },
+    { "guanmai_order", "guanmai_order_get.json" },
+    { "babycare_exchange", "babycare_exchange.json" },
+    { "sobot_order", "sobot_orders_add.json", "order_list" },
+    { "babycare_order", "babycare_sales_detail.json", "data.orderList" },
+  }
+  for _, c in ipairs(cases) do
+    it_c(c[2] .. " gives what decoding everything and mapping gives (ids exact)", function()
+      local m = mapper(require("mallapi.mappings." .. c[1]).to_canonical)
+      local doc = fixture(c[2])
+      if c[3] then
+        for key in c[3]:gmatch("[^.]+") do doc = doc[key] end
+        assert.same({ m:many(doc) }, { m:decode(J.read(c[2]), c[3]) })
+      else
+        assert.same(assert(m(doc)), assert(m:decode(J.read(c[2]))))
+      end
     end)
   end
 end)

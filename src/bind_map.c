@@ -1343,7 +1343,8 @@ static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *
 static int mapper_decode(lua_State *L) {
     map_mapper *m = check_mapper(L);
     size_t len;
-    const char *text = luaL_checklstring(L, 2, &len);
+    luaL_checktype(L, 2, LUA_TSTRING);
+    const char *text = lua_tolstring(L, 2, &len);
     const char *at = luaL_optstring(L, 3, NULL);
     int stop = map_stop_option(L, 4);
     lua_settop(L, 4);
