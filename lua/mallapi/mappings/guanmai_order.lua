@@ -7,7 +7,6 @@
 local status = { [1] = "processing", [5] = "processing", [10] = "shipped", [15] = "delivered" }
 local pay_status = { [1] = "unpaid", [5] = "partially_paid", [10] = "paid" }
 local T = { "datetime_to_ms", offset = "+08:00" }
-local D = { "ms_to_datetime", offset = "+08:00" }
 
 return {
   entity = "order",
