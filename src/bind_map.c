@@ -163,11 +163,20 @@ static int compile_conv(map_compiler *c, const char *field, mallapi_map_field *f
     return 0;
 }
 
+/* Numeric and time converters read "" as a missing value. */
+static int conv_empty_is_missing(mallapi_conv_kind k) {
+    return k != MALLAPI_CONV_NONE && k != MALLAPI_CONV_STRING && k != MALLAPI_CONV_ID_STRING &&
+           k != MALLAPI_CONV_TRIM;
+}
+
+/* 1: dst[key] = src[key]; 2: the same through a converter; 0: the general path. */
 static int compile_is_simple(const mallapi_map_field *f) {
-    return f->src == MALLAPI_SRC_PATH && f->npaths == 1 && f->paths[0].nsteps == 1 &&
-           f->paths[0].steps[0].key && f->target.nsteps == 1 && !f->conv && !f->enum_slot &&
-           !f->fn_slot && !f->sub && !f->each && !f->split && !f->default_slot && !f->required &&
-           !f->skip_empty;
+    int plain = f->src == MALLAPI_SRC_PATH && f->npaths == 1 && f->paths[0].nsteps == 1 &&
+                f->paths[0].steps[0].key && f->target.nsteps == 1 && !f->enum_slot &&
+                !f->fn_slot && !f->sub && !f->each && !f->split && !f->default_slot && !f->skip_empty;
+    if (!plain) return 0;
+    if (!f->conv) return f->required ? 0 : 1;
+    return conv_empty_is_missing(f->conv) ? 2 : 0;
 }
 
 static const char *const field_options[] = {
@@ -819,11 +828,6 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
     return 0;
 }
 
-/* Numeric and time converters read "" as a missing value. */
-static int conv_empty_is_missing(mallapi_conv_kind k) {
-    return k != MALLAPI_CONV_NONE && k != MALLAPI_CONV_STRING && k != MALLAPI_CONV_ID_STRING &&
-           k != MALLAPI_CONV_TRIM;
-}
 
 /* Enum lookup of the top value; codes are tried as given, then as number/text. */
 static int run_enum(map_run *r, const mallapi_map_field *f) {
@@ -981,12 +985,28 @@ static int run_push_frame(map_run *r, const mallapi_map_field *f, long index) {
 /* One field: push its value (or nothing when missing and optional) and store it. */
 static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
     lua_State *L = r->L;
-    if (f->simple) {                                  /* dst[key] = src[key] */
+    if (f->simple == 1) {                             /* dst[key] = src[key] */
         lua_rawgeti(L, r->values, f->target.steps[0].slot);
         lua_rawgeti(L, r->values, f->paths[0].steps[0].slot);
         lua_rawget(L, src);                           /* ... tkey value */
         if (is_missing(L, -1)) lua_pop(L, 2);
         else lua_rawset(L, dst);
+        return 0;
+    }
+    if (f->simple == 2) {                             /* dst[key] = conv(src[key]) */
+        int base = lua_gettop(L);
+        lua_rawgeti(L, r->values, f->target.steps[0].slot);
+        lua_rawgeti(L, r->values, f->paths[0].steps[0].slot);
+        lua_rawget(L, src);                           /* ... tkey value */
+        int t = lua_type(L, -1);
+        if (t == LUA_TNIL || (t == LUA_TLIGHTUSERDATA && !lua_touserdata(L, -1)) ||
+            (t == LUA_TSTRING && lua_rawlen(L, -1) == 0)) {
+            lua_settop(L, base);
+            if (f->required) return run_fail_src(r, f, "required source ", "", " missing");
+            return 0;
+        }
+        if (run_convert(r, f)) { lua_settop(L, base); return -1; }
+        lua_rawset(L, dst);
         return 0;
     }
     int top = lua_gettop(L);
@@ -1264,7 +1284,7 @@ static void dec_push_number(lua_State *L, const mallapi_json_number *num) {
 
 /* Decode the value at p (no leading blanks) with what `need` says of it; pushes it. */
 static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *p,
-                             const mallapi_map_need *need, int depth) {
+                             const mallapi_map_need *need, int depth, int values) {
     if (depth <= 0) return mallapi_json_fail(s, p, "DEPTH", "nesting too deep");
     if (!lua_checkstack(L, 4)) return mallapi_json_fail(s, p, "MEMORY", "Lua stack overflow");
     switch (*p) {
@@ -1280,10 +1300,12 @@ static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *
             p = mallapi_json_skip_ws(p);
             if (*p != ':') return mallapi_json_unexpected(s, p);
             p = mallapi_json_skip_ws(p + 1);
-            const mallapi_map_need *child = need->whole ? need : mallapi_map_need_member(need, key, klen);
-            if (child) {
-                lua_pushlstring(L, key, klen);        /* before the value reuses the scratch */
-                if (!(p = dec_value(L, s, p, child, depth - 1))) return NULL;
+            const mallapi_map_member *mem = need->whole ? NULL : mallapi_map_need_member(need, key, klen);
+            if (need->whole || mem) {
+                /* the key before the value reuses the scratch; the interned one when known */
+                if (mem && mem->slot) lua_rawgeti(L, values, mem->slot);
+                else lua_pushlstring(L, key, klen);
+                if (!(p = dec_value(L, s, p, mem ? mem->need : need, depth - 1, values))) return NULL;
                 lua_rawset(L, -3);
             } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
                 return NULL;
@@ -1302,7 +1324,7 @@ static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *
         if (*p == ']') return p + 1;
         for (;;) {
             if (el) {
-                if (!(p = dec_value(L, s, p, el, depth - 1))) return NULL;
+                if (!(p = dec_value(L, s, p, el, depth - 1, values))) return NULL;
                 lua_rawseti(L, -2, ++n);
             } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
                 return NULL;
@@ -1377,7 +1399,8 @@ static int mapper_decode(lua_State *L) {
     sc.scratch = scratch;
     const char *p = mallapi_json_skip_ws(text);
     if (!at && *p != '{') return mallapi_push_error(L, "mapper.decode: the document is not an object", "JSON");
-    p = dec_value(L, &sc, p, m->need, MALLAPI_JSON_DEFAULT_DEPTH);  /* 6: the document */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, m->values_ref);              /* 6: values */
+    p = dec_value(L, &sc, p, m->need, MALLAPI_JSON_DEFAULT_DEPTH, 6);  /* 7: the document */
     if (p) {
         p = mallapi_json_skip_ws(p);
         if (p != sc.end) p = mallapi_json_unexpected(&sc, p);
@@ -1388,8 +1411,10 @@ static int mapper_decode(lua_State *L) {
         return mallapi_push_error(L, lua_tostring(L, -1), "JSON");
     }
     map_run r;
-    run_init(&r, L, m);                               /* 7: values */
-    lua_insert(L, 6);                                 /* 6: values, 7: document */
+    r.L = L;
+    r.depth = 0;
+    r.elem = 0;
+    r.err[0] = '\0';
     r.values = 6;
     if (at) {
         mallapi_map_path path;

@@ -109,9 +109,12 @@ void mallapi_map_need_free(mallapi_map_need *n) {
     free(n);
 }
 
-static mallapi_map_need *need_member(mallapi_map_need *n, const char *key, size_t len) {
+static mallapi_map_need *need_member(mallapi_map_need *n, const char *key, size_t len, int slot) {
     for (int i = 0; i < n->nkeys; i++)
-        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) return n->members[i].need;
+        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) {
+            if (!n->members[i].slot) n->members[i].slot = slot;
+            return n->members[i].need;
+        }
     if (n->nkeys == n->cap) {
         int cap = n->cap ? n->cap * 2 : 8;
         mallapi_map_member *m = realloc(n->members, (size_t)cap * sizeof *m);
@@ -126,6 +129,7 @@ static mallapi_map_need *need_member(mallapi_map_need *n, const char *key, size_
     memcpy(m->key, key, len);
     m->key[len] = '\0';
     m->len = len;
+    m->slot = slot;
     n->nkeys++;
     return m->need;
 }
@@ -139,7 +143,7 @@ static mallapi_map_need *need_elems(mallapi_map_need *n) {
 static mallapi_map_need *need_walk(mallapi_map_need *n, const mallapi_map_path *path) {
     for (int i = 0; n && i < path->nsteps; i++) {
         const mallapi_map_step *st = &path->steps[i];
-        n = st->key ? need_member(n, st->key, st->key_len) : need_elems(n);
+        n = st->key ? need_member(n, st->key, st->key_len, st->slot) : need_elems(n);
     }
     return n;
 }

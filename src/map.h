@@ -98,6 +98,7 @@ typedef struct mallapi_map_need {
 typedef struct mallapi_map_member {
     char *key;
     size_t len;
+    int slot;                   /* the key's slot in the mapper's value table, 0 if none */
     mallapi_map_need *need;
 } mallapi_map_member;
 
@@ -106,10 +107,10 @@ typedef struct mallapi_map_member {
 mallapi_map_need *mallapi_map_need_build(const mallapi_map_program *p, const mallapi_map_path *at);
 void mallapi_map_need_free(mallapi_map_need *n);
 
-static inline const mallapi_map_need *mallapi_map_need_member(const mallapi_map_need *n,
-                                                              const char *key, size_t len) {
+static inline const mallapi_map_member *mallapi_map_need_member(const mallapi_map_need *n,
+                                                                const char *key, size_t len) {
     for (int i = 0; i < n->nkeys; i++)
-        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) return n->members[i].need;
+        if (n->members[i].len == len && memcmp(n->members[i].key, key, len) == 0) return &n->members[i];
     return NULL;
 }
 
