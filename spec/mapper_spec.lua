@@ -320,6 +320,23 @@ describe("mapper spec language #c", function()
     end)
   end
 
+  it("marks the arrays it makes with the JSON codec's array mark", function()
+
+    local array_mt = {}
+    local raw = function(text) return { raw = text } end
+    local m = core.map.compile({
+      lines = { each = "items", fields = { sku = "sku" } }, none = { each = "empty", fields = { sku = "sku" } },
+      tags = { "tags", split = "," }, one = { list = true, fields = { no = "no" } },
+      big = { "big", "id_number" }, obj = { fields = { no = "no" } },
+    }, { array_mt = array_mt, number = raw })
+    local out = m({ items = { { sku = "A" } }, empty = {}, tags = "a,b", no = "N", big = "531464955276181500" })
+    for _, k in ipairs { "lines", "none", "tags", "one" } do assert.equal(array_mt, getmetatable(out[k]), k) end
+    assert.is_nil(getmetatable(out.obj))
+    assert.is_nil(getmetatable(out.lines[1]))
+    if is_54 then assert.equal(531464955276181500, out.big)
+    else assert.same({ raw = "531464955276181500" }, out.big) end
+  end)
+
   it("raises on a spec that is not a table", function()
     assert.has_error(function() mapper("x") end, "bad argument #1 to 'mallapi.mapper' (table expected, got string)")
   end)

@@ -22,6 +22,8 @@ typedef struct {
     int values_ref;             /* registry ref of the value table, LUA_NOREF when none */
     mallapi_map_need *need;     /* what mapper:decode builds, made on first use */
     char *need_at;              /* the `at` path that need was made for */
+    int array_mt_slot;          /* json.array_mt in the value table (0: none): marks arrays */
+    int number_slot;            /* json.number (0: none): ids beyond 2^53 on LuaJIT */
 } map_mapper;
 
 /* ------------------------------------------------------------------ compile */
@@ -441,11 +443,14 @@ static int mapper_gc(lua_State *L) {
 /* core.map.compile(spec) -> mapper; a bad spec raises "mapper: field 'x': ..." */
 static int map_compile(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
     map_mapper *m = lua_newuserdata(L, sizeof *m);   /* userdata first: __gc frees a half-built one */
     m->prog = NULL;
     m->values_ref = LUA_NOREF;
     m->need = NULL;
     m->need_at = NULL;
+    m->array_mt_slot = m->number_slot = 0;
     luaL_setmetatable(L, MAPPER_MT);
     lua_newtable(L);                                  /* spec mapper values */
     map_compiler c;
@@ -456,6 +461,14 @@ static int map_compile(lua_State *L) {
     if (compile_program(&c, 1, NULL, &m->prog) != 0) {
         lua_pushfstring(L, "mapper: %s", c.err);
         return lua_error(L);
+    }
+    if (lua_istable(L, 2)) {                          /* the JSON codec's array mark and raw numbers */
+        lua_getfield(L, 2, "array_mt");
+        if (lua_istable(L, -1)) m->array_mt_slot = compile_keep(&c, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "number");
+        if (lua_isfunction(L, -1)) m->number_slot = compile_keep(&c, -1);
+        lua_pop(L, 1);
     }
     m->values_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* spec mapper */
     return 1;
@@ -474,6 +487,7 @@ typedef struct {
     int values;                 /* stack index of the value table */
     int depth;
     long elem;                  /* element of a scalar array being converted, 0 when none */
+    int array_mt_slot, number_slot;
     map_frame frames[MAP_MAX_DEPTH];
     char err[MALLAPI_ERRLEN * 3];
 } map_run;
@@ -744,6 +758,15 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         if (run_scaled(r, f, top, 0, &v, mallapi_map_conv_name(f->conv))) return -1;
         if (f->conv == MALLAPI_CONV_INT && !MAP_INT_EXACT(v))
             return run_fail(r, f, "int: %s is beyond 2^53 on this Lua (use id_string)", lua_tostring(L, top));
+        if (!MAP_INT_EXACT(v) && r->number_slot) {   /* LuaJIT: a raw number keeps the digits */
+            lua_rawgeti(L, r->values, r->number_slot);
+            lua_pushlstring(L, buf, map_int_text(v, buf));
+            if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+                lua_settop(L, top);
+                return run_fail(r, f, "id_number: json.number failed");
+            }
+            break;
+        }
         run_push_int(L, v);
         break;
     case MALLAPI_CONV_NUMBER: {
@@ -899,6 +922,13 @@ static void run_store(lua_State *L, int values, int dst, const mallapi_map_field
 
 static int run_program(map_run *r, const mallapi_map_program *p, int src, int dst);
 
+/* Mark the table on top as a JSON array (encodes as [] even when empty). */
+static void run_mark_array(map_run *r) {
+    if (!r->array_mt_slot) return;
+    lua_rawgeti(r->L, r->values, r->array_mt_slot);
+    lua_setmetatable(r->L, -2);
+}
+
 /* Convert + enum one scalar on top of the stack. */
 static int run_scalar(map_run *r, const mallapi_map_field *f) {
     if (f->conv && run_convert(r, f)) return -1;
@@ -957,6 +987,7 @@ static int run_split(map_run *r, const mallapi_map_field *f) {
     size_t len, seplen = strlen(f->sep);
     const char *s = lua_tolstring(L, top, &len), *end = s + len;
     lua_newtable(L);
+    run_mark_array(r);
     int n = 0;
     while (len > 0) {
         const char *hit = NULL;
@@ -1063,6 +1094,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         }
         int n = (int)lua_rawlen(L, v);
         lua_createtable(L, n, 0);                     /* ... src_array out_array */
+        run_mark_array(r);
         int out = lua_gettop(L);
         for (int i = 1; i <= n; i++) {
             lua_rawgeti(L, v, i);
@@ -1119,6 +1151,7 @@ static int run_field(map_run *r, const mallapi_map_field *f, int src, int dst) {
         }
         if (f->as_list) {                             /* one object -> a one-element array */
             lua_createtable(L, 1, 0);
+            run_mark_array(r);
             lua_insert(L, -2);
             lua_rawseti(L, -2, 1);
         }
@@ -1161,6 +1194,8 @@ static void run_init(map_run *r, lua_State *L, const map_mapper *m) {
     r->L = L;
     r->depth = 0;
     r->elem = 0;
+    r->array_mt_slot = m->array_mt_slot;
+    r->number_slot = m->number_slot;
     r->err[0] = '\0';
     lua_rawgeti(L, LUA_REGISTRYINDEX, m->values_ref);
     r->values = lua_gettop(L);
@@ -1414,6 +1449,8 @@ static int mapper_decode(lua_State *L) {
     r.L = L;
     r.depth = 0;
     r.elem = 0;
+    r.array_mt_slot = m->array_mt_slot;
+    r.number_slot = m->number_slot;
     r.err[0] = '\0';
     r.values = 6;
     if (at) {
@@ -1469,6 +1506,7 @@ static int map_convert(lua_State *L) {
     r.L = L;
     r.depth = 0;
     r.elem = 0;
+    r.array_mt_slot = r.number_slot = 0;
     r.values = 0;
     if (is_missing(L, 2) || (lua_type(L, 2) == LUA_TSTRING && lua_rawlen(L, 2) == 0 && conv_empty_is_missing(f.conv))) {
         lua_pushnil(L);

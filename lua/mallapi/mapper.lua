@@ -30,7 +30,10 @@ function M.new(spec)
   if type(spec) ~= "table" then
     error("bad argument #1 to 'mallapi.mapper' (table expected, got " .. type(spec) .. ")", 2)
   end
-  return map.compile(spec)
+  -- arrays the mapper makes carry json.array_mt (so {} encodes as []), and ids beyond
+  -- 2^53 become json.number raw numbers on LuaJIT, when the core has mallapi.json
+  local json = core.json
+  return map.compile(spec, json and { array_mt = json.array_mt, number = json.number } or nil)
 end
 
 -- mapper:decode(text [, at [, opts]]) is C when the core has the JSON scanner: it
