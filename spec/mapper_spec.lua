@@ -337,6 +337,14 @@ describe("mapper spec language #c", function()
     else assert.same({ raw = "531464955276181500" }, out.big) end
   end)
 
+  it("refuses a spec whose fields nest into themselves", function()
+    local loop = { x = "x" }
+    loop.sub = { fields = loop }
+    local ok, err = pcall(mapper, loop)
+    assert.is_false(ok)
+    assert.matches("^mapper: field 'sub%.sub%.[%w.]*': fields nested deeper than 31 levels$", err)
+  end)
+
   it("raises on a spec that is not a table", function()
     assert.has_error(function() mapper("x") end, "bad argument #1 to 'mallapi.mapper' (table expected, got string)")
   end)

@@ -32,6 +32,7 @@ typedef struct {
     lua_State *L;
     int values;                 /* stack index of the value table */
     int nvalues;
+    int depth;                  /* nesting of fields = {...}, bounded (a spec may loop) */
     char err[1024];
 } map_compiler;
 
@@ -321,7 +322,11 @@ static int compile_field(map_compiler *c, const char *field, mallapi_map_field *
             { lua_pop(L, 1); return compile_fail(c, field, "fields goes with a source path, each, or nothing"); }
         if (!has_path) f->src = MALLAPI_SRC_SELF;
         has_path = 1;
-        if (compile_program(c, lua_gettop(L), field, &f->sub)) { lua_pop(L, 1); return -1; }
+        if (c->depth >= MAP_MAX_DEPTH - 1) { lua_pop(L, 1); return compile_fail(c, field, "fields nested deeper than 31 levels"); }
+        c->depth++;
+        int rc = compile_program(c, lua_gettop(L), field, &f->sub);
+        c->depth--;
+        if (rc) { lua_pop(L, 1); return -1; }
     }
     lua_pop(L, 1);
 
@@ -457,6 +462,7 @@ static int map_compile(lua_State *L) {
     c.L = L;
     c.values = lua_gettop(L);
     c.nvalues = 0;
+    c.depth = 0;
     c.err[0] = '\0';
     if (compile_program(&c, 1, NULL, &m->prog) != 0) {
         lua_pushfstring(L, "mapper: %s", c.err);
