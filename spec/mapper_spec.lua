@@ -290,6 +290,58 @@ describe("mapper spec language #c", function()
     assert.same({ nil, "mapper.decode: the document is not an object", "JSON" }, { m:decode("[1]") })
   end)
 
+  it_c("decode streams the same results and errors as mapping the decoded table", function()
+    local cjson = require "cjson"
+    local spec = {
+      id = { { "order_id", "orderid", "id" }, "id_string", required = true },
+      total = { "amount", "money_to_minor", default = 0 },
+      status = { "status", enum = { [1] = "paid", [2] = "shipped" }, enum_default = "other" },
+      name = { join = { "who.first", "who.last" }, sep = " " },
+      ["ship.city"] = "who.city",
+      lines = { each = "items", fields = {
+        sku = { "sku", required = true }, price = { "price", "money_to_minor" },
+        tags = { "tags", split = "," }, codes = { each = "codes", conv = "int" },
+      } },
+      buyer = { "who", fields = { first = "first", phone = { "phone", "string" } } },
+      same = { fields = { no = "no" } },
+      first_sku = "items[1].sku",
+      whole = function(src) return src.extra and src.extra.n end,
+      one = { list = true, fields = { no = "no" } },
+      k = { const = "K" },
+    }
+    local docs = {
+      { id = 5, orderid = "O-1", amount = "16.05", status = 2, no = "N", extra = { n = 1 },
+        who = { first = "Yan", last = "Wu", city = "Xiamen", phone = 137 },
+        items = { { sku = "A", price = 1.5, tags = "x,y", codes = { 1, "2" } }, { sku = "B" } } },
+      { id = 6, status = 9, items = {} },
+      { order_id = "Z", items = { { price = 1 } } },
+      { id = 1, items = { { sku = "A", price = "1.234" } } },
+      { id = 1, items = "no" },
+      { id = 1, who = "no" },
+      { id = 1, items = { 5 } },
+      { id = 1, items = { { sku = "A", codes = { "x" } } } },
+      { amount = 1 },
+    }
+    docs[#docs + 1] = { id = 1, items = cjson.null, who = cjson.null }
+    local streamed = {}          -- without first_sku and whole (reads all), lines and buyer stream
+    for k, v in pairs(spec) do if k ~= "first_sku" and k ~= "whole" then streamed[k] = v end end
+    for _, sp in ipairs { spec, streamed } do
+      for i, doc in ipairs(docs) do
+        local m = mapper(sp)
+        assert.same({ m(doc) }, { m:decode(cjson.encode(doc)) }, "doc " .. i)
+      end
+    end
+    local m = mapper(spec)
+    local out, errs = m:decode(cjson.encode({ data = { list = docs } }), "data.list")
+    local out2, errs2 = m:many(docs)
+    assert.same(out2, out)
+    assert.same(errs2, errs)
+    assert.same({ m:many(docs, { stop_on_error = true }) },
+                { m:decode(cjson.encode({ data = { list = docs } }), "data.list", { stop_on_error = true }) })
+    assert.same({ nil, "mapper.decode: json: unexpected ']' at line 1 column 35 (byte 35)", "JSON" },
+                { m:decode('{"data":{"list":[{"amount":"x"},1,]}}', "data.list") })
+  end)
+
   -- compile errors name the field
   local bad_specs = {
     { { total = { "x", "monye" } }, "mapper: field 'total': unknown converter 'monye'" },

@@ -161,31 +161,34 @@ static int need_fn_source(mallapi_map_need *n, const mallapi_map_field *f) {
     return 0;
 }
 
-static int need_program(mallapi_map_need *n, const mallapi_map_program *p) {
-    for (int i = 0; i < p->nfields; i++) {
-        const mallapi_map_field *f = &p->fields[i];
-        if (f->src == MALLAPI_SRC_CONST) continue;
-        if (f->src == MALLAPI_SRC_SELF) {
-            if (f->sub && need_program(n, f->sub)) return -1;
-            if (f->fn_slot && need_fn_source(n, f)) return -1;
-            continue;
-        }
-        for (int j = 0; j < f->npaths; j++) {
-            mallapi_map_need *node = need_walk(n, &f->paths[j]);
-            if (!node) return -1;
-            if (f->each) {
-                mallapi_map_need *el = need_elems(node);
-                if (!el) return -1;
-                if (f->sub) { if (need_program(el, f->sub)) return -1; }
-                else el->whole = 1;
-            } else if (f->sub) {
-                if (need_program(node, f->sub)) return -1;
-            } else {
-                node->whole = 1;
-            }
-        }
+static int need_field(mallapi_map_need *n, const mallapi_map_field *f) {
+    if (f->src == MALLAPI_SRC_CONST) return 0;
+    if (f->src == MALLAPI_SRC_SELF) {
+        if (f->sub && need_program(n, f->sub)) return -1;
         if (f->fn_slot && need_fn_source(n, f)) return -1;
+        return 0;
     }
+    for (int j = 0; j < f->npaths; j++) {
+        mallapi_map_need *node = need_walk(n, &f->paths[j]);
+        if (!node) return -1;
+        if (f->each) {
+            mallapi_map_need *el = need_elems(node);
+            if (!el) return -1;
+            if (f->sub) { if (need_program(el, f->sub)) return -1; }
+            else el->whole = 1;
+        } else if (f->sub) {
+            if (need_program(node, f->sub)) return -1;
+        } else {
+            node->whole = 1;
+        }
+    }
+    if (f->fn_slot && need_fn_source(n, f)) return -1;
+    return 0;
+}
+
+static int need_program(mallapi_map_need *n, const mallapi_map_program *p) {
+    for (int i = 0; i < p->nfields; i++)
+        if (need_field(n, &p->fields[i])) return -1;
     return 0;
 }
 
@@ -199,6 +202,135 @@ mallapi_map_need *mallapi_map_need_build(const mallapi_map_program *p, const mal
     }
     if (!n || need_program(n, p)) { mallapi_map_need_free(root); return NULL; }
     return root;
+}
+
+/* ------------------------------------------------------------------ streaming plans */
+
+void mallapi_map_plan_free(mallapi_map_plan *pl) {
+    if (!pl) return;
+    for (int i = 0; i < pl->nkeys; i++) { free(pl->keys[i].key); free(pl->keys[i].uses); }
+    free(pl->keys);
+    if (pl->subs)
+        for (int i = 0; i < pl->nfields; i++) mallapi_map_plan_free(pl->subs[i]);
+    free(pl->subs);
+    free(pl->kind);
+    mallapi_map_need_free(pl->partial);
+    free(pl);
+}
+
+static int plan_one_key(const mallapi_map_path *path) {
+    return path->nsteps == 1 && path->steps[0].key != NULL;
+}
+
+static int plan_kind(const mallapi_map_field *f) {
+    if (f->src != MALLAPI_SRC_PATH || f->fn_slot || f->split) return MALLAPI_PLAN_PARTIAL;
+    for (int j = 0; j < f->npaths; j++) if (!plan_one_key(&f->paths[j])) return MALLAPI_PLAN_PARTIAL;
+    if (f->each) return f->npaths == 1 ? MALLAPI_PLAN_EACH : MALLAPI_PLAN_PARTIAL;
+    if (f->sub) return f->npaths == 1 ? MALLAPI_PLAN_OBJECT : MALLAPI_PLAN_PARTIAL;
+    return MALLAPI_PLAN_SCALAR;
+}
+
+static mallapi_plan_key *plan_key(mallapi_map_plan *pl, const char *key, size_t len, int slot, int *cap) {
+    for (int i = 0; i < pl->nkeys; i++)
+        if (pl->keys[i].len == len && memcmp(pl->keys[i].key, key, len) == 0) {
+            if (!pl->keys[i].slot) pl->keys[i].slot = slot;
+            return &pl->keys[i];
+        }
+    if (pl->nkeys == *cap) {
+        int ncap = *cap ? *cap * 2 : 8;
+        mallapi_plan_key *k = realloc(pl->keys, (size_t)ncap * sizeof *k);
+        if (!k) return NULL;
+        pl->keys = k;
+        *cap = ncap;
+    }
+    mallapi_plan_key *k = &pl->keys[pl->nkeys];
+    memset(k, 0, sizeof *k);
+    k->key = malloc(len + 1);
+    if (!k->key) return NULL;
+    memcpy(k->key, key, len);
+    k->key[len] = '\0';
+    k->len = len;
+    k->slot = slot;
+    k->structured = -1;
+    pl->nkeys++;
+    return k;
+}
+
+/* Kinds, then the keys; a structured field sharing its member with anything else, or
+ * living next to an fn that reads the whole object, is demoted to PARTIAL. */
+mallapi_map_plan *mallapi_map_plan_build(const mallapi_map_program *p) {
+    mallapi_map_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return NULL;
+    pl->prog = p;
+    int n = p->nfields;
+    pl->nfields = n;
+    pl->kind = calloc((size_t)n + 1, sizeof *pl->kind);
+    pl->subs = calloc((size_t)n + 1, sizeof *pl->subs);
+    if (!pl->kind || !pl->subs) goto oom;
+    for (int i = 0; i < n; i++) pl->kind[i] = plan_kind(&p->fields[i]);
+    for (int round = 0; round <= n; round++) {
+        /* the needs of the PARTIAL fields, from scratch */
+        mallapi_map_need_free(pl->partial);
+        pl->partial = calloc(1, sizeof *pl->partial);
+        if (!pl->partial) goto oom;
+        pl->npartial = 0;
+        for (int i = 0; i < n; i++)
+            if (pl->kind[i] == MALLAPI_PLAN_PARTIAL) {
+                pl->npartial++;
+                if (need_field(pl->partial, &p->fields[i])) goto oom;
+            }
+        int changed = 0;
+        for (int i = 0; i < n; i++) {
+            int k = pl->kind[i];
+            if (k != MALLAPI_PLAN_EACH && k != MALLAPI_PLAN_OBJECT) continue;
+            const mallapi_map_step *st = &p->fields[i].paths[0].steps[0];
+            int clash = pl->partial->whole || mallapi_map_need_member(pl->partial, st->key, st->key_len);
+            for (int j = 0; j < n && !clash; j++) {
+                if (j == i || (pl->kind[j] != MALLAPI_PLAN_SCALAR && pl->kind[j] != MALLAPI_PLAN_EACH &&
+                               pl->kind[j] != MALLAPI_PLAN_OBJECT)) continue;
+                const mallapi_map_field *g = &p->fields[j];
+                for (int a = 0; a < g->npaths; a++)
+                    if (g->paths[a].steps[0].key_len == st->key_len &&
+                        memcmp(g->paths[a].steps[0].key, st->key, st->key_len) == 0) clash = 1;
+            }
+            if (clash) { pl->kind[i] = MALLAPI_PLAN_PARTIAL; changed = 1; }
+        }
+        if (!changed) break;
+    }
+    int cap = 0;
+    for (int i = 0; i < n; i++) {
+        const mallapi_map_field *f = &p->fields[i];
+        if (pl->kind[i] == MALLAPI_PLAN_PARTIAL) continue;
+        for (int a = 0; a < f->npaths; a++) {
+            const mallapi_map_step *st = &f->paths[a].steps[0];
+            mallapi_plan_key *k = plan_key(pl, st->key, st->key_len, st->slot, &cap);
+            if (!k) goto oom;
+            if (pl->kind[i] == MALLAPI_PLAN_SCALAR) {
+                mallapi_plan_use *u = realloc(k->uses, (size_t)(k->nuses + 1) * sizeof *u);
+                if (!u) goto oom;
+                k->uses = u;
+                k->uses[k->nuses].field = i;
+                k->uses[k->nuses].alt = a;
+                k->nuses++;
+            } else {
+                k->structured = i;
+            }
+        }
+        if ((pl->kind[i] == MALLAPI_PLAN_EACH || pl->kind[i] == MALLAPI_PLAN_OBJECT) && f->sub) {
+            pl->subs[i] = mallapi_map_plan_build(f->sub);
+            if (!pl->subs[i]) goto oom;
+        }
+    }
+    for (int m = 0; m < pl->partial->nkeys; m++) {
+        const mallapi_map_member *mem = &pl->partial->members[m];
+        mallapi_plan_key *k = plan_key(pl, mem->key, mem->len, mem->slot, &cap);
+        if (!k) goto oom;
+        k->partial = mem->need;
+    }
+    return pl;
+oom:
+    mallapi_map_plan_free(pl);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ converter names */

@@ -114,6 +114,38 @@ static inline const mallapi_map_member *mallapi_map_need_member(const mallapi_ma
     return NULL;
 }
 
+/* How mapper:decode streams one object level of a program from JSON text: which
+ * members feed which fields directly (SCALAR: the value itself; EACH / OBJECT: an
+ * array or object mapped straight into the target), and what the remaining (PARTIAL)
+ * fields read, built as a small source table and run by the ordinary runner. */
+enum { MALLAPI_PLAN_PARTIAL = 0, MALLAPI_PLAN_SCALAR, MALLAPI_PLAN_EACH, MALLAPI_PLAN_OBJECT };
+
+typedef struct { int field, alt; } mallapi_plan_use;
+
+typedef struct {
+    char *key;
+    size_t len;
+    int slot;                           /* interned key in the value table, 0 if none */
+    mallapi_plan_use *uses;             /* SCALAR fields fed by this member (alt: path rank) */
+    int nuses;
+    int structured;                     /* the EACH / OBJECT field fed by it, -1 if none */
+    const mallapi_map_need *partial;    /* what PARTIAL fields need of it, NULL if nothing */
+} mallapi_plan_key;
+
+typedef struct mallapi_map_plan {
+    const mallapi_map_program *prog;    /* not owned: free the plan first */
+    int nfields;
+    int *kind;                          /* per field */
+    struct mallapi_map_plan **subs;     /* per field: plan of an EACH / OBJECT field's sub */
+    mallapi_plan_key *keys;
+    int nkeys;
+    mallapi_map_need *partial;          /* needs of the PARTIAL fields (root), NULL if none */
+    int npartial;                       /* PARTIAL fields (a source table is built when > 0) */
+} mallapi_map_plan;
+
+mallapi_map_plan *mallapi_map_plan_build(const mallapi_map_program *p);
+void mallapi_map_plan_free(mallapi_map_plan *pl);
+
 /* Programs: allocate with n zeroed fields; free recursively (NULL is fine). */
 mallapi_map_program *mallapi_map_program_new(int nfields);
 void mallapi_map_program_free(mallapi_map_program *p);
