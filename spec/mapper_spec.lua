@@ -326,9 +326,9 @@ describe("mapper spec language #c", function()
     local streamed = {}          -- without first_sku and whole (reads all), lines and buyer stream
     for k, v in pairs(spec) do if k ~= "first_sku" and k ~= "whole" then streamed[k] = v end end
     for _, sp in ipairs { spec, streamed } do
-      for i, doc in ipairs(docs) do
+      for i, d in ipairs(docs) do
         local m = mapper(sp)
-        assert.same({ m(doc) }, { m:decode(cjson.encode(doc)) }, "doc " .. i)
+        assert.same({ m(d) }, { m:decode(cjson.encode(d)) }, "doc " .. i)
       end
     end
     local m = mapper(spec)
