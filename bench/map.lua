@@ -157,5 +157,5 @@ print(("  mapper:many(list)      %8.2f ms"):format(t_many * 1e3))
 print(("  hand-written Lua       %8.2f ms   ratio %.2fx (target >= 3x)"):format(t_hand * 1e3, t_hand / t_mapper))
 local c_decode = debug.getinfo(require("mallapi.core").map.methods.decode, "S").what == "C"
 print(("  mapper:decode(text)    %8.2f ms   (%s)"):format(t_decode * 1e3,
-  c_decode and "C: JSON scanner, only the read parts built" or "fallback: whole decode, then map"))
+  c_decode and "streamed from the text" or "fallback: whole decode, then map"))
 print(("  cjson.decode + Lua     %8.2f ms   ratio %.2fx (target >= 2x)"):format(t_cjson * 1e3, t_cjson / t_decode))
