@@ -388,3 +388,41 @@ describe("mapper:decode over the documents' payloads #c", function()
     end)
   end
 end)
+
+describe("canonical -> vendor writes only the vendor's own field names", function()
+  -- every key the mapping writes is in the document's request example at the same place
+  local function keys_within(out, example, path)
+    for k, v in pairs(out) do
+      local p = path .. "." .. tostring(k)
+      local e = example[k]
+      if type(k) == "number" then e = example[1] end
+      assert(e ~= nil, p .. " is not in the document's example")
+      if type(v) == "table" and type(e) == "table" then keys_within(v, e, p) end
+    end
+  end
+  local shoplus = function() return fixture("shoplus_order_webhook.json") end
+  local extra = { store_code = "01TM1001" }
+  local cases = {
+    { "shoplus.order", "sobot.order", shoplus, function() return fixture("sobot_orders_add.json").order_list[1] end },
+    { "shoplus.order", "babycare.order", shoplus, function() return fixture("babycare_createV2.json") end },
+    { "shoplus.order", "babycare.reissue", shoplus, function() return fixture("babycare_supply.json") end },
+    { "shoplus.order", "hd.order", shoplus, function() return fixture("hd_saleorder.json") end },
+    { "sobot.store", "sobot.store", function() return fixture("sobot_stores_add.json").store_list[1] end,
+      function() return fixture("sobot_stores_add.json").store_list[1] end },
+    { "shoplus.product", "sobot.product", function() return fixture("shoplus_product_webhook.json") end,
+      function() return fixture("sobot_items_add.json").item_list[1] end },
+    { "sobot.refund", "sobot.refund", function() return fixture("sobot_refunds_add.json").refund_list[1] end,
+      function() return fixture("sobot_refunds_add.json").refund_list[1] end },
+    { "babycare.return", "babycare.return", function() return fixture("babycare_return.json") end,
+      function() return fixture("babycare_return.json") end },
+    { "babycare.exchange", "babycare.exchange", function() return fixture("babycare_exchange.json") end,
+      function() return fixture("babycare_exchange.json") end },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1] .. " -> " .. c[2], function()
+      local x = { store_code = extra.store_code, store_id = "42870430" }
+      local out = assert(map(c[1], c[2], c[3](), x))
+      keys_within(out, c[4](), c[2])
+    end)
+  end
+end)
