@@ -338,6 +338,8 @@ describe("mapper spec language #c", function()
     assert.same(errs2, errs)
     assert.same({ m:many(docs, { stop_on_error = true }) },
                 { m:decode(cjson.encode({ data = { list = docs } }), "data.list", { stop_on_error = true }) })
+    local dup = mapper { a = "a", b = { { "x", "y" } } }
+    assert.same({ a = 2, b = 3 }, dup:decode('{"a":1,"y":9,"a":2,"x":4,"x":3}'))
     assert.same({ nil, "mapper.decode: json: unexpected ']' at line 1 column 35 (byte 35)", "JSON" },
                 { m:decode('{"data":{"list":[{"amount":"x"},1,]}}', "data.list") })
   end)

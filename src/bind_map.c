@@ -1557,7 +1557,7 @@ static const char *stream_object(map_run *r, mallapi_json_scanner *s, const char
             if (pk && !is_missing(L, -1)) {
                 for (int u = 0; u < pk->nuses; u++) {
                     const mallapi_plan_use *use = &pk->uses[u];
-                    if (use->alt < best[use->field]) {
+                    if (use->alt <= best[use->field]) {   /* a repeated key: the last wins */
                         best[use->field] = use->alt;
                         lua_pushvalue(L, -1);
                         lua_replace(L, slots + use->field);
