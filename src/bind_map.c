@@ -1285,13 +1285,7 @@ static int mapper_many(lua_State *L) {
     return map_many_run(L, &r, m, 2, stop);
 }
 
-#if defined(__has_include)
-#if __has_include("json.h")
-#define MAP_HAVE_JSON 1
-#endif
-#endif
 
-#ifdef MAP_HAVE_JSON
 #include "json.h"
 
 /* ---------------------------------------------------------------- decode and map
@@ -1766,7 +1760,6 @@ static int mapper_decode(lua_State *L) {
     if (!sm.nerr) { lua_pushnil(L); lua_replace(L, 9); }
     return 2;
 }
-#endif
 
 static int mapper_tostring(lua_State *L) {
     map_mapper *m = luaL_checkudata(L, 1, MAPPER_MT);
@@ -1808,7 +1801,6 @@ static int map_convert(lua_State *L) {
 }
 
 void mallapi_open_map(lua_State *L) {
-#ifdef MAP_HAVE_JSON
     luaL_newmetatable(L, MAP_SCRATCH_MT);
     lua_pushcfunction(L, map_scratch_gc);
     lua_setfield(L, -2, "__gc");
@@ -1817,12 +1809,9 @@ void mallapi_open_map(lua_State *L) {
     lua_pushcfunction(L, map_path_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-#endif
     static const luaL_Reg methods[] = {
         { "many", mapper_many },
-#ifdef MAP_HAVE_JSON
         { "decode", mapper_decode },
-#endif
         { NULL, NULL }
     };
     static const luaL_Reg funcs[] = {
