@@ -90,7 +90,10 @@ static int http_new(lua_State *L) {
 
 static http_session_ud *http_check_open(lua_State *L, const char *fname) {
     http_session_ud *ud = luaL_checkudata(L, 1, MALLAPI_MT_SESSION);
-    if (!ud->session) luaL_error(L, "%s: session is closed", fname);
+    if (!ud->session) {                               /* no position: the same message from Lua and C */
+        lua_pushfstring(L, "%s: session is closed", fname);
+        lua_error(L);
+    }
     return ud;
 }
 

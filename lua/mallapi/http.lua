@@ -254,6 +254,7 @@ function Session:batch(reqs, opts)
     end
   end
   local n = #reqs
+  if n == 0 then return self.c:batch(reqs) end    -- {} (or raises when closed)
   for i = 1, n do
     if type(reqs[i]) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
   end

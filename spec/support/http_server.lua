@@ -11,11 +11,12 @@
 -- Locations (HTTP and HTTPS):
 --   /json            fixed JSON answer (no Lua: nginx's `return`)
 --   /headers         answer with a repeated header (x-multi: a, x-multi: b)
---   /echo            JSON of method, uri, query string, request headers and body
+--   /echo            JSON of method, uri, protocol, query string, request headers and body
 --   /slow?s=N        answers after N seconds
 --   /status/NNN      answers with status NNN
 --   /flaky?key=K&fail=N&status=S&after=A&mode=M
---                    the first N hits of K fail: status S (with Retry-After: A when given),
+--                    the first N hits of K fail: status S (with Retry-After: A when given,
+--                    or an HTTP-date D seconds ahead with after_date=D),
 --                    or mode=cut (Content-Length larger than the body, then close) or
 --                    mode=close (close with no answer); later hits answer 200 "ok N"
 --   /hits?key=K      how many times K was hit
@@ -45,6 +46,7 @@ local LOCATIONS = [[
         local cjson = require "cjson"
         ngx.header["Content-Type"] = "application/json"
         ngx.print(cjson.encode{ method = ngx.req.get_method(), uri = ngx.var.uri,
+          protocol = ngx.var.server_protocol,
           query = ngx.var.args or "", headers = ngx.req.get_headers(100),
           body = ngx.req.get_body_data() or "" })
       }
@@ -66,6 +68,9 @@ local LOCATIONS = [[
             return ngx.exit(444)
           end
           if args.after then ngx.header["Retry-After"] = args.after end
+          if args.after_date then
+            ngx.header["Retry-After"] = ngx.http_time(ngx.time() + tonumber(args.after_date))
+          end
           ngx.status = tonumber(args.status) or 503
           return ngx.print("fail ", n)
         end
@@ -99,12 +104,27 @@ function Server:url(path) return "http://127.0.0.1:" .. self.port .. (path or "/
 function Server:https_url(path) return "https://127.0.0.1:" .. self.tls_port .. (path or "/") end
 
 -- Distinct connections in the access log (lines "$connection $request_uri $status"),
--- counting only lines whose URI matches `pattern` when given, and the line count.
-function Server:connections(pattern)
+-- counting only lines whose URI matches `pattern` (a Lua pattern or a function of the
+-- URI) when given, and the line count.
+-- nginx writes a line after the answer has gone, so with `want_lines` this waits
+-- (up to 3 s) until that many matching lines are there.
+function Server:connections(pattern, want_lines)
+  local count, lines
+  for _ = 1, 60 do
+    count, lines = self:count_connections(pattern)
+    if not want_lines or lines >= want_lines then break end
+    socket.sleep(0.05)
+  end
+  return count, lines
+end
+
+function Server:count_connections(pattern)
   local seen, count, lines = {}, 0, 0
   for line in (self.nginx:log("conn.log")):gmatch("[^\n]+") do
     local conn, uri = line:match("^(%d+) (%S+)")
-    if conn and (not pattern or uri:find(pattern)) then
+    local wanted = conn and (not pattern or (type(pattern) == "function" and pattern(uri))
+                             or (type(pattern) == "string" and uri:find(pattern)))
+    if wanted then
       lines = lines + 1
       if not seen[conn] then seen[conn], count = true, count + 1 end
     end
