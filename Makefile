@@ -31,7 +31,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke rock-check clean
+.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke rock-check clean
 
 all: $(CORE)
 
@@ -63,6 +63,14 @@ lint:
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
+
+# The HTTP transport's specs need the nginx test server, so they are not tagged #c:
+# this runs the whole spec file once under valgrind (a minute or two).
+memcheck-http: all
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='build/5.4/?.so;;' \
+	  valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	  lua5.4 /usr/bin/busted spec/http_spec.lua
 
 bench: all
 	sh bench/run.sh

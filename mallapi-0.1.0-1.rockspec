@@ -19,7 +19,7 @@ build = {
     ["mallapi.core"] = {
       sources = {
         "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
-        "src/bind_util.c", "src/core.c",
+        "src/bind_util.c", "src/core.c", "src/http.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
@@ -27,5 +27,6 @@ build = {
       defines = { "_GNU_SOURCE" },
     },
     ["mallapi"] = "lua/mallapi/init.lua",
+    ["mallapi.http"] = "lua/mallapi/http.lua",
   },
 }

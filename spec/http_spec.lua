@@ -129,8 +129,9 @@ describe("http #c", function()
     collectgarbage()
   end)
 
-  it("closes at the end of a <close> scope (Lua 5.4)", function()
-    if _VERSION ~= "Lua 5.4" or jit then return end
+  -- Lua 5.4 only: LuaJIT has no to-be-closed variables
+  local it_54 = (_VERSION == "Lua 5.4" and not rawget(_G, "jit")) and it or function() end
+  it_54("closes at the end of a <close> scope", function()
     local chunk = assert(load([[
       local http = ...
       local kept
