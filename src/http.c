@@ -5,6 +5,7 @@
  * or user info (they may carry secrets). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct mallapi_http_session {
     CURLM *multi;                /* batches, created on first use */
     CURL **pool;                 /* easy handles for batches */
     size_t pool_len;
+    struct pollfd *watch;        /* sockets the multi handle asked us to watch */
+    size_t nwatch, watch_cap;
+    long timer_ms;               /* the multi handle's next timeout, -1: none */
     mallapi_http_config cfg;     /* string fields point at the copies below */
     char *proxy, *ca_file, *user_agent;
 };
@@ -163,6 +167,7 @@ void mallapi_http_call_free(mallapi_http_call *c) {
     mallapi_http_buf_free(&c->query);
     mallapi_http_buf_free(&c->header_lines);
     mallapi_http_buf_free(&c->url_buf);
+    mallapi_http_buf_free(&c->checked_url);
     mallapi_http_buf_free(&c->headers);
     mallapi_http_buf_free(&c->body_out);
     if (c->curl_url) {
@@ -288,25 +293,31 @@ static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) 
     if (!c->curl_url && !(c->curl_url = curl_url()))
         return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
     CURLU *u = c->curl_url;
-    curl_url_set(u, CURLUPART_URL, NULL, 0);          /* else a new URL is resolved against the old */
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, c->url, CURLU_NON_SUPPORT_SCHEME);
-    if (uc != CURLUE_OK)
-        return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST, "http.request: URL does not parse (%s)",
-                         curl_url_strerror(uc));
-    char *scheme = NULL;
-    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    if (!scheme || (!http_streq(scheme, "http") && !http_streq(scheme, "https"))) {
-        char shown[32];
-        snprintf(shown, sizeof shown, "%s", scheme ? scheme : "");
+    size_t url_len = strlen(c->url);
+    if (url_len == 0 || url_len != c->checked_url.len || memcmp(c->url, c->checked_url.data, url_len) != 0) {
+        http_buf_clear(&c->checked_url);
+        curl_url_set(u, CURLUPART_URL, NULL, 0);      /* else a new URL is resolved against the old */
+        CURLUcode uc = curl_url_set(u, CURLUPART_URL, c->url, CURLU_NON_SUPPORT_SCHEME);
+        if (uc != CURLUE_OK)
+            return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST, "http.request: URL does not parse (%s)",
+                             curl_url_strerror(uc));
+        char *scheme = NULL;
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        if (!scheme || (!http_streq(scheme, "http") && !http_streq(scheme, "https"))) {
+            char shown[32];
+            snprintf(shown, sizeof shown, "%s", scheme ? scheme : "");
+            curl_free(scheme);
+            return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
+                             "http.request: scheme '%s' not allowed (http or https only)", shown);
+        }
         curl_free(scheme);
-        return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
-                         "http.request: scheme '%s' not allowed (http or https only)", shown);
+        /* remember it: the same URL again (the usual case) skips this parse */
+        if (mallapi_http_buf_append(&c->checked_url, c->url, url_len) < 0) http_buf_clear(&c->checked_url);
     }
-    curl_free(scheme);
+    const char *hash = memchr(c->url, '#', url_len);
+    size_t base = hash ? (size_t)(hash - c->url) : url_len;
     /* the URL as given (curl's URL API would re-case percent-escapes, which breaks
      * signed queries), without its fragment, plus the encoded query */
-    const char *hash = strchr(c->url, '#');
-    size_t base = hash ? (size_t)(hash - c->url) : strlen(c->url);
     http_buf_clear(&c->url_buf);
     if (mallapi_http_buf_append(&c->url_buf, c->url, base) < 0 ||
         (c->query.len &&
@@ -474,6 +485,7 @@ void mallapi_http_session_free(mallapi_http_session *s) {
     }
     free(s->pool);
     if (s->multi) curl_multi_cleanup(s->multi);
+    free(s->watch);
     if (s->easy) curl_easy_cleanup(s->easy);
     if (s->share) curl_share_cleanup(s->share);
     free(s->proxy);
@@ -489,9 +501,47 @@ int mallapi_http_perform(mallapi_http_session *s, mallapi_http_call *c) {
     return http_finish(s->easy, c, rc);
 }
 
+/* The batch loop drives the multi handle with curl_multi_socket_action: curl tells
+ * which sockets to watch (http_on_socket) and when to wake up (http_on_timer); we
+ * poll() just those and hand back only the sockets that fired, so curl does not
+ * walk every transfer on each wake-up. Both callbacks only record plain C data. */
+static int http_on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp) {
+    mallapi_http_session *s = userp;
+    size_t i = 0;
+    while (i < s->nwatch && s->watch[i].fd != fd) i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < s->nwatch) s->watch[i] = s->watch[--s->nwatch];
+        return 0;
+    }
+    if (i == s->nwatch) {
+        if (s->nwatch == s->watch_cap) {
+            size_t cap = s->watch_cap ? 2 * s->watch_cap : 32;
+            struct pollfd *w = realloc(s->watch, cap * sizeof *w);
+            if (!w) return -1;                        /* curl fails the transfer */
+            s->watch = w;
+            s->watch_cap = cap;
+        }
+        s->nwatch++;
+        s->watch[i].fd = fd;
+    }
+    s->watch[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    s->watch[i].revents = 0;
+    return 0;
+}
+
+static int http_on_timer(CURLM *m, long timeout_ms, void *userp) {
+    ((mallapi_http_session *)userp)->timer_ms = timeout_ms;
+    return 0;
+}
+
 static int http_multi_ready(mallapi_http_session *s, size_t want) {
     if (!s->multi) {
         if (!(s->multi = curl_multi_init())) return -1;
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket);
+        curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, http_on_timer);
+        curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+        s->timer_ms = -1;
         if (s->cfg.max_connections > 0) {
             curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, s->cfg.max_connections);
             curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, s->cfg.max_connections);
@@ -511,6 +561,26 @@ static int http_multi_ready(mallapi_http_session *s, size_t want) {
     return 0;
 }
 
+/* Finish every transfer curl reports done; returns how many. */
+static size_t http_multi_drain(mallapi_http_session *s, CURL **idle, size_t *nidle) {
+    CURLMsg *msg;
+    int left = 0;
+    size_t done = 0;
+    while ((msg = curl_multi_info_read(s->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *e = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+        curl_multi_remove_handle(s->multi, e);
+        http_finish(e, (mallapi_http_call *)priv, rc);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+        idle[(*nidle)++] = e;
+        done++;
+    }
+    return done;
+}
+
 int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls, size_t n,
                               size_t concurrency) {
     if (n == 0) return 0;
@@ -523,9 +593,9 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
     }
     CURL **idle = s->pool;                            /* pool[0..nidle) are idle */
     size_t nidle = concurrency, next = 0, running = 0;
-    int fault = 0;
+    int fault = 0, still = 0;
     for (;;) {
-        while (running < concurrency && next < n && !fault) {
+        while (running < concurrency && next < n) {
             mallapi_http_call *c = calls[next++];
             if (c->code) continue;
             CURL *e = idle[--nidle];
@@ -533,28 +603,41 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
             curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)c);
             if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
                 http_finish(e, c, CURLE_OUT_OF_MEMORY);
+                curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
                 nidle++;
                 continue;
             }
             running++;
         }
         if (running == 0) break;
-        int still = 0, done = 0, left = 0;
-        if (curl_multi_perform(s->multi, &still) != CURLM_OK) fault = 1;
-        CURLMsg *msg;
-        while ((msg = curl_multi_info_read(s->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE) continue;
-            CURL *e = msg->easy_handle;
-            CURLcode rc = msg->data.result;
-            char *priv = NULL;
-            curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-            curl_multi_remove_handle(s->multi, e);
-            http_finish(e, (mallapi_http_call *)priv, rc);
-            curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-            idle[nidle++] = e;
-            running--;
-            done++;
+        CURLMcode mc = CURLM_OK;
+        if (s->timer_ms == 0) {                       /* curl asked to be called now */
+            s->timer_ms = -1;
+            mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+        } else {
+            int wait = s->timer_ms < 0 || s->timer_ms > 1000 ? 1000 : (int)s->timer_ms;
+            int ready = poll(s->watch, (nfds_t)s->nwatch, wait);
+            if (ready < 0 && errno != EINTR) {
+                fault = 1;
+            } else if (ready <= 0) {
+                s->timer_ms = -1;
+                mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+            } else {
+                /* copy what fired first: the callbacks reshape s->watch */
+                struct pollfd fired[64];
+                size_t nfired = 0;
+                for (size_t i = 0; i < s->nwatch && nfired < 64; i++)
+                    if (s->watch[i].revents) fired[nfired++] = s->watch[i];
+                for (size_t i = 0; i < nfired && mc == CURLM_OK; i++) {
+                    short r = fired[i].revents;
+                    int ev = ((r & POLLIN) ? CURL_CSELECT_IN : 0) | ((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+                             ((r & (POLLERR | POLLHUP | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+                    mc = curl_multi_socket_action(s->multi, fired[i].fd, ev, &still);
+                }
+            }
         }
+        if (mc != CURLM_OK) fault = 1;
+        running -= http_multi_drain(s, idle, &nidle);
         if (fault) {                                  /* give up on what still runs */
             for (size_t i = 0; i < s->pool_len && running; i++) {
                 CURL *e = s->pool[i];
@@ -563,14 +646,13 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
                 if (priv) {                           /* still in flight */
                     curl_multi_remove_handle(s->multi, e);
                     http_finish(e, (mallapi_http_call *)priv, CURLE_OUT_OF_MEMORY);
+                    curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
                     running--;
                 }
             }
             break;
         }
-        if (!done && still > 0) curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
     }
-    for (size_t i = 0; i < s->pool_len; i++) curl_easy_setopt(s->pool[i], CURLOPT_PRIVATE, NULL);
     for (size_t i = next; i < n; i++)
         if (!calls[i]->code) http_fail(calls[i], MALLAPI_HTTP_E_INTERNAL, "http.batch: multi handle failed%s", NULL);
     return fault ? -1 : 0;

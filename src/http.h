@@ -73,6 +73,7 @@ typedef struct mallapi_http_call {
     size_t max_body;
     void *curl_url;             /* CURLU* owned by the call: validates the URL */
     mallapi_http_buf url_buf;   /* the URL sent: given URL + query, no fragment */
+    mallapi_http_buf checked_url; /* the last URL that parsed (kept across resets) */
     void *curl_headers;         /* struct curl_slist* */
     char curl_err[256];         /* CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE) */
 } mallapi_http_call;
