@@ -299,6 +299,29 @@ describe("http transport against nginx", function()
     noverify:close()
   end)
 
+  it("goes through the proxy given", function()
+    local via = http.new { proxy = srv.proxy_url, retry = false }
+    local res = assert(via:request { url = srv:url("/json"), query = { via = "proxy" } })
+    assert.equal('{"ok":true,"id":1}', res.body)
+    assert.matches("/json%?via=proxy 200", srv.nginx:log("proxy.log"))
+    via:close()
+    local bad = http.new { proxy = srv.closed_url:match("^(http://[^/]+)"), retry = false }
+    local _, _, code = bad:request { url = srv:url("/json") }
+    assert.equal("CONNECT", code)
+    bad:close()
+  end)
+
+  it("multiplexes a batch over one HTTP/2 connection", function()
+    local h2 = http.new { ca_file = srv.ca_file, retry = false }
+    local reqs = {}
+    for i = 1, 8 do reqs[i] = { url = srv:https_url("/slow?s=0.2&h2=1"), query = { i = i } } end
+    srv:clear_log()
+    local results = h2:batch(reqs, { concurrency = 8 })
+    for i = 1, 8 do assert.equal("slow", results[i].res.body) end
+    assert.equal(1, (srv:connections("^/slow%?s=0%.2&h2=1", 8)))
+    h2:close()
+  end)
+
   it("reuses one connection for 1000 sequential requests, also after a retried request", function()
     local t = fake_time()
     local kept = http.new { sleep = t.sleep, clock = t.clock, random = t.random }

@@ -214,21 +214,30 @@ function Session:request(req)
   local policy, perr, pcode = policy_for(self, req)
   if perr then return nil, perr, pcode end
   local hook = self.hook
-  if not policy and not hook then                  -- the hot path: one attempt, no extras
+  if not policy and not hook then                  -- no retries, no hook: one attempt
     return c:request(req, timeout)
   end
   local clock = self.clock
   local start = clock()
   local deadline = start + timeout
-  local attempt, res, err, code = 0
+  local res, err, code = c:request(req, timeout)
+  if not hook then                                 -- the usual outcome, decided at once
+    if res then
+      local statuses = policy.statuses
+      if not (statuses and statuses[res.status]) then return res end
+    elseif code == "BAD_REQUEST" or not (policy.codes and policy.codes[code]) then
+      return nil, err, code
+    end
+  end
+  local attempt = 1
   while true do
-    attempt = attempt + 1
-    res, err, code = c:request(req, deadline - clock())
     local delay = policy and code ~= "BAD_REQUEST" and retry_delay(self, policy, attempt, res, code)
     if delay and clock() + delay >= deadline then delay = nil end
     if hook then call_hook(self, req, attempt, res, err, code, delay or nil) end
     if not delay then break end
     self.sleep(delay)
+    attempt = attempt + 1
+    res, err, code = c:request(req, deadline - clock())
   end
   if res then
     res.attempts = attempt

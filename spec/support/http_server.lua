@@ -4,7 +4,8 @@
 --
 --   local server = require "support.http_server"
 --   local srv = server.start()          -- or server.start{ cpu = "1" } for benchmarks
---   srv:url("/json"), srv:https_url("/json"), srv.ca_file, srv.closed_url
+--   srv:url("/json"), srv:https_url("/json"), srv.ca_file, srv.closed_url,
+--   srv.proxy_url (a forward proxy to the HTTP port, logging to proxy.log)
 --   srv:connections()                   -- distinct $connection values in the access log
 --   srv:stop()
 --
@@ -167,8 +168,10 @@ function M.start(opts)
     "server { listen 127.0.0.1:$PORT2 ssl http2;",
     "  ssl_certificate " .. dir .. "/cert.pem; ssl_certificate_key " .. dir .. "/key.pem;",
     LOCATIONS .. " }",
+    "server { listen 127.0.0.1:$PORT3; access_log $PREFIX/logs/proxy.log conn;",
+    "  location / { proxy_pass http://127.0.0.1:$PORT1; } }",
   }, "\n")
-  local ok, srv = pcall(nginx.start, { http = config, ports = 2, cpu = opts.cpu, workers = opts.workers })
+  local ok, srv = pcall(nginx.start, { http = config, ports = 3, cpu = opts.cpu, workers = opts.workers })
   if not ok then
     sh("rm -rf '" .. dir .. "'")
     error(srv, 2)
@@ -176,6 +179,7 @@ function M.start(opts)
   local closed_port = free_port()
   return setmetatable({
     nginx = srv, port = srv.ports[1], tls_port = srv.ports[2], cert_dir = dir,
+    proxy_url = "http://127.0.0.1:" .. srv.ports[3],
     ca_file = dir .. "/cert.pem", closed_url = "http://127.0.0.1:" .. closed_port .. "/json",
   }, Server)
 end
