@@ -61,6 +61,8 @@ describe("http #c", function()
       { { url = url, method = 1 }, "http.request: method must be a string" },
       { { url = url, method = "GET X" }, "http.request: method contains a character not allowed in a token" },
       { { url = url, method = "" }, "http.request: empty method" },
+      { { url = url, method = "GE\0T" }, "http.request: method contains a character not allowed in a token" },
+      { { url = url, method = string.rep("A", 40) }, "http.request: method is too long" },
       { { url = url, query = "a=1" }, "http.request: query must be a table" },
       { { url = url, query = { a = {} } }, "http.request: query values must be strings, numbers or booleans" },
       { { url = url, query = { [1.5] = "x" } }, "http.request: query names must be strings" },
@@ -184,6 +186,18 @@ describe("http transport against nginx", function()
   it("keeps repeated answer headers as a list in order", function()
     local res = assert(s:request { url = srv:url("/headers") })
     assert.same({ "a", "b" }, res.headers["x-multi"])
+  end)
+
+  it("parses odd answer headers: folding, padding, empty values; refuses a NUL byte", function()
+    local res = assert(s:request { url = srv:url("/raw?kind=fold") })
+    assert.equal("a b", res.headers["x-fold"])
+    res = assert(s:request { url = srv:url("/raw?kind=spaces") })
+    assert.equal("v", res.headers["x-pad"])
+    assert.equal("", res.headers["x-empty"])
+    assert.equal("ok", res.body)
+    local _, err, code = s:request { url = srv:url("/raw?kind=nul") }
+    assert.equal("PROTOCOL", code)
+    assert_starts("http.request: broken answer: GET " .. srv:url("/raw") .. " (", err)
   end)
 
   it("sends method, query, headers and body as given", function()

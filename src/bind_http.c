@@ -266,7 +266,9 @@ static int http_read_request(lua_State *L, int t, mallapi_http_call *c, char *me
     } else {
         const char *m = lua_tolstring(L, -1, &len);
         if (len == 0 || len >= method_cap || strlen(m) != len) {
-            http_refuse(c, len ? "http.request: method is not a valid token" : "http.request: empty method");
+            http_refuse(c, len == 0 ? "http.request: empty method"
+                         : len >= method_cap ? "http.request: method is too long"
+                         : "http.request: method contains a character not allowed in a token");
             goto done;
         }
         for (size_t i = 0; i <= len; i++)

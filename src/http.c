@@ -227,7 +227,10 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *ud) {
     for (size_t i = at; i < at + nlen; i++) {
         char ch = c->headers.data[i];
         if (ch >= 'A' && ch <= 'Z') c->headers.data[i] = (char)(ch + 32);
+        else if (ch == '\0') c->headers.data[i] = ' ';   /* keep the NUL-separated pairs aligned */
     }
+    char *value = c->headers.data + at + nlen + 1, *nul;
+    while ((nul = memchr(value, '\0', end - start)) != NULL && nul < value + (end - start)) *nul = ' ';
     c->header_count++;
     return total;
 }

@@ -23,6 +23,8 @@
 --   /hits?key=K      how many times K was hit
 --   /big?n=N&cl=1    N bytes of body (chunked, or with Content-Length when cl=1)
 --   /cut             Content-Length: 100 but 10 bytes, then the connection closes
+--   /raw?kind=K      a hand-written answer with odd headers: fold (obsolete line folding),
+--                    nul (a NUL byte in a value), spaces (padding, an empty value)
 local nginx = require "support.nginx"
 local socket = require "socket"
 
@@ -87,6 +89,19 @@ local LOCATIONS = [[
           ngx.print(n >= #chunk and chunk or chunk:sub(1, n))
           n = n - #chunk
         end
+      }
+    }
+    location = /raw {
+      content_by_lua_block {
+        local kinds = {
+          fold = "X-Fold: a\r\n  b\r\n",
+          nul = "X-Nul: a\0b\r\n",
+          spaces = "X-Pad:   v  \r\nX-Empty:\r\n",
+        }
+        ngx.req.read_body()
+        local sock = ngx.req.socket(true)
+        sock:send("HTTP/1.1 200 OK\r\n" .. kinds[ngx.var.arg_kind] .. "Content-Length: 2\r\n\r\nok")
+        return ngx.exit(444)
       }
     }
     location = /cut {
