@@ -18,8 +18,9 @@ build = {
   modules = {
     ["mallapi.core"] = {
       sources = {
-        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
-        "src/bind_util.c", "src/core.c", "src/http.c",
+        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
+        "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
+        "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c", "src/http.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
@@ -28,5 +29,10 @@ build = {
     },
     ["mallapi"] = "lua/mallapi/init.lua",
     ["mallapi.http"] = "lua/mallapi/http.lua",
+    ["mallapi.token"] = "lua/mallapi/token.lua",
+    ["mallapi.store"] = "lua/mallapi/store/init.lua",
+    ["mallapi.store.memory"] = "lua/mallapi/store/memory.lua",
+    ["mallapi.store.file"] = "lua/mallapi/store/file.lua",
+    ["mallapi.store.redis"] = "lua/mallapi/store/redis.lua",
   },
 }
