@@ -91,6 +91,8 @@ describe("http #c", function()
       { function() http.new { max_body = "big" } end, "http.new: opts.max_body must be a positive number" },
       { function() http.new { verify = "yes" } end, "http.new: opts.verify must be a boolean" },
       { function() http.new { ca_file = 1 } end, "http.new: opts.ca_file must be a string" },
+      { function() http.new { user_agent = "a\r\nX-Injected: 1" } end,
+        "http.new: opts.user_agent must not contain CR or LF" },
       { function() http.new { hook = 1 } end, "http.new: opts.hook must be a function" },
       { function() http.new { retry = 1 } end, "http.new: opts.retry must be a table or false" },
       { function() http.new { retry = { max_attempts = "x" } } end,
@@ -244,6 +246,8 @@ describe("http transport against nginx", function()
     assert.equal("override/1", cjson.decode(res.body).headers["user-agent"])
     res = assert(other:request { url = srv:url("/echo") })
     assert.equal("agent/9", cjson.decode(res.body).headers["user-agent"])
+    res = assert(other:request { url = srv:url("/echo"), headers = { { "user-agent", "lower/2" } } })
+    assert.equal("lower/2", cjson.decode(res.body).headers["user-agent"])   -- one value, not a list
     other:close()
   end)
 

@@ -73,6 +73,8 @@ static int http_new(lua_State *L) {
     cfg.proxy = http_opt_string(L, 1, "proxy");
     cfg.ca_file = http_opt_string(L, 1, "ca_file");
     cfg.user_agent = http_opt_string(L, 1, "user_agent");
+    if (cfg.user_agent && cfg.user_agent[strcspn(cfg.user_agent, "\r\n")])
+        luaL_error(L, "http.new: opts.user_agent must not contain CR or LF");
     cfg.verify = http_opt_bool(L, 1, "verify", 1);
     cfg.http2 = http_opt_bool(L, 1, "http2", 1);
     cfg.max_connections = (long)http_opt_number(L, 1, "max_connections", 0, 1);

@@ -5,6 +5,7 @@
  * or user info (they may carry secrets). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <strings.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct mallapi_http_session {
     long timer_ms;               /* the multi handle's next timeout, -1: none */
     mallapi_http_config cfg;     /* string fields point at the copies below */
     char *proxy, *ca_file, *user_agent;
+    char *ua_line;               /* "User-Agent: <user_agent>" */
 };
 
 /* ---- buffers ---- */
@@ -39,7 +41,7 @@ int mallapi_http_buf_append(mallapi_http_buf *b, const char *s, size_t n) {
         b->data = p;
         b->cap = cap;
     }
-    if (n) memcpy(b->data + b->len, s, n);
+    if (n && s) memcpy(b->data + b->len, s, n);     /* s == NULL: reserve n bytes, caller fills */
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
@@ -127,6 +129,7 @@ int mallapi_http_add_header(mallapi_http_call *c, const char *name, size_t nlen,
                                 : "http.request: header '%s' value contains NUL", shown);
         }
     }
+    if (nlen == 10 && strncasecmp(name, "user-agent", 10) == 0) c->has_user_agent = 1;
     /* curl sends "Name;" as a header with an empty value ("Name:" would remove it) */
     if (mallapi_http_buf_append(&c->header_lines, name, nlen) < 0 ||
         mallapi_http_buf_append(&c->header_lines, vlen ? ": " : ";", vlen ? 2 : 1) < 0 ||
@@ -156,10 +159,7 @@ void mallapi_http_call_reset(mallapi_http_call *c) {
     c->err[0] = '\0';
     c->too_large = 0;
     c->curl_err[0] = '\0';
-    if (c->curl_headers) {
-        curl_slist_free_all(c->curl_headers);
-        c->curl_headers = NULL;
-    }
+    c->has_user_agent = 0;
 }
 
 void mallapi_http_call_free(mallapi_http_call *c) {
@@ -170,6 +170,9 @@ void mallapi_http_call_free(mallapi_http_call *c) {
     mallapi_http_buf_free(&c->checked_url);
     mallapi_http_buf_free(&c->headers);
     mallapi_http_buf_free(&c->body_out);
+    free(c->header_nodes);
+    c->header_nodes = NULL;
+    c->header_nodes_cap = 0;
     if (c->curl_url) {
         curl_url_cleanup(c->curl_url);
         c->curl_url = NULL;
@@ -219,18 +222,18 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *ud) {
     while (start < n && http_is_ows(p[start])) start++;
     size_t end = n;
     while (end > start && http_is_ows(p[end - 1])) end--;
-    size_t at = c->headers.len;
-    if (mallapi_http_buf_append(&c->headers, p, nlen) < 0 ||
-        mallapi_http_buf_append(&c->headers, "", 1) < 0 ||
-        mallapi_http_buf_append(&c->headers, p + start, end - start) < 0 ||
-        mallapi_http_buf_append(&c->headers, "", 1) < 0) return 0;
-    for (size_t i = at; i < at + nlen; i++) {
-        char ch = c->headers.data[i];
-        if (ch >= 'A' && ch <= 'Z') c->headers.data[i] = (char)(ch + 32);
-        else if (ch == '\0') c->headers.data[i] = ' ';   /* keep the NUL-separated pairs aligned */
+    size_t vlen = end - start, at = c->headers.len;
+    if (mallapi_http_buf_append(&c->headers, NULL, nlen + vlen + 2) < 0) return 0;   /* room */
+    char *out = c->headers.data + at;
+    for (size_t i = 0; i < nlen; i++) {
+        char ch = p[i];
+        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch ? ch : ' ';
     }
-    char *value = c->headers.data + at + nlen + 1, *nul;
-    while ((nul = memchr(value, '\0', end - start)) != NULL && nul < value + (end - start)) *nul = ' ';
+    out[nlen] = '\0';
+    char *value = out + nlen + 1, *nul;
+    memcpy(value, p + start, vlen);
+    value[vlen] = '\0';
+    while ((nul = memchr(value, '\0', vlen)) != NULL) *nul = ' ';   /* keep the pairs aligned */
     c->header_count++;
     return total;
 }
@@ -266,7 +269,6 @@ static CURL *http_easy_new(mallapi_http_session *s) {
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->verify ? 2L : 0L);
@@ -344,20 +346,25 @@ static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) 
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
     }
 
-    struct curl_slist *list = NULL;
-    for (size_t at = 0; at < c->header_lines.len; at += strlen(c->header_lines.data + at) + 1) {
-        struct curl_slist *next = curl_slist_append(list, c->header_lines.data + at);
-        if (!next) {
-            curl_slist_free_all(list);
-            return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
-        }
-        list = next;
+    /* the header list: our own nodes over header_lines, plus the session's User-Agent
+     * (sent as a plain header: cheaper for curl than CURLOPT_USERAGENT) */
+    static char expect_off[] = "Expect:";
+    size_t want = 2;
+    for (size_t at = 0; at < c->header_lines.len; at += strlen(c->header_lines.data + at) + 1) want++;
+    if (want > c->header_nodes_cap) {
+        struct curl_slist *grown = realloc(c->header_nodes, want * sizeof *grown);
+        if (!grown) return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
+        c->header_nodes = grown;
+        c->header_nodes_cap = want;
     }
-    if (c->body && c->body_len > 1024) {              /* no 100-continue round trip */
-        struct curl_slist *next = curl_slist_append(list, "Expect:");
-        if (next) list = next;
-    }
-    c->curl_headers = list;
+    struct curl_slist *nodes = c->header_nodes, *list = NULL;
+    size_t used = 0;
+    for (size_t at = 0; at < c->header_lines.len; at += strlen(c->header_lines.data + at) + 1)
+        nodes[used++].data = c->header_lines.data + at;
+    if (!c->has_user_agent) nodes[used++].data = s->ua_line;
+    if (c->body && c->body_len > 1024) nodes[used++].data = expect_off;   /* no 100-continue wait */
+    for (size_t i = 0; i < used; i++) nodes[i].next = i + 1 < used ? &nodes[i + 1] : NULL;
+    if (used) list = nodes;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
 
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms > 0 ? c->timeout_ms : 1L);
@@ -380,10 +387,6 @@ static int http_finish(CURL *e, mallapi_http_call *c, CURLcode rc) {
     curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &t);
     c->time_s = t;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-    if (c->curl_headers) {
-        curl_slist_free_all(c->curl_headers);
-        c->curl_headers = NULL;
-    }
     if (rc == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -465,6 +468,11 @@ mallapi_http_session *mallapi_http_session_new(const mallapi_http_config *cfg, c
     s->cfg.proxy = s->proxy;
     s->cfg.ca_file = s->ca_file;
     s->cfg.user_agent = s->user_agent;
+    if (!failed) {
+        size_t n = strlen("User-Agent: ") + strlen(s->user_agent) + 1;
+        if ((s->ua_line = malloc(n)) != NULL) snprintf(s->ua_line, n, "User-Agent: %s", s->user_agent);
+        else failed = 1;
+    }
     if (!failed) s->share = curl_share_init();
     if (s->share) {
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -494,6 +502,7 @@ void mallapi_http_session_free(mallapi_http_session *s) {
     free(s->proxy);
     free(s->ca_file);
     free(s->user_agent);
+    free(s->ua_line);
     free(s);
 }
 

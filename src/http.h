@@ -31,6 +31,7 @@ typedef struct mallapi_http_buf {
     size_t len, cap;
 } mallapi_http_buf;
 
+/* Append n bytes of s (s NULL: reserve n bytes for the caller to fill); keeps a NUL after. */
 int mallapi_http_buf_append(mallapi_http_buf *b, const char *s, size_t n);
 void mallapi_http_buf_free(mallapi_http_buf *b);
 
@@ -74,7 +75,9 @@ typedef struct mallapi_http_call {
     void *curl_url;             /* CURLU* owned by the call: validates the URL */
     mallapi_http_buf url_buf;   /* the URL sent: given URL + query, no fragment */
     mallapi_http_buf checked_url; /* the last URL that parsed (kept across resets) */
-    void *curl_headers;         /* struct curl_slist* */
+    void *header_nodes;         /* struct curl_slist[]: the header list handed to curl, */
+    size_t header_nodes_cap;    /* pointing into header_lines (no malloc per header) */
+    int has_user_agent;         /* the caller set User-Agent */
     char curl_err[256];         /* CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE) */
 } mallapi_http_call;
 
