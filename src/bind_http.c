@@ -9,18 +9,19 @@
 #include "bind.h"
 #include "http.h"
 
-#define HTTP_MT_BATCH "mallapi.HttpBatch"
+typedef struct http_batch_slot {
+    mallapi_http_call call;
+    char method[32];
+} http_batch_slot;
 
 typedef struct http_session_ud {
     mallapi_http_session *session;   /* NULL once closed */
     mallapi_http_call call;          /* reused by sequential requests */
     long default_timeout_ms;
+    http_batch_slot *slots;          /* reused by batches (buffers keep their room) */
+    mallapi_http_call **slot_ptrs;
+    size_t slot_cap;
 } http_session_ud;
-
-typedef struct http_batch_ud {       /* calls of one batch, freed by __gc on a raise */
-    mallapi_http_call *calls;
-    size_t n;
-} http_batch_ud;
 
 /* ---- options ---- */
 
@@ -381,16 +382,27 @@ static int http_request(lua_State *L) {
     return 1;
 }
 
-static void http_batch_free(http_batch_ud *b) {
-    for (size_t i = 0; i < b->n; i++) mallapi_http_call_free(&b->calls[i]);
-    free(b->calls);
-    b->calls = NULL;
-    b->n = 0;
+/* Make room for n batch slots; 0 or -1 (out of memory). */
+static int http_slots_reserve(http_session_ud *ud, size_t n) {
+    if (n <= ud->slot_cap) return 0;
+    http_batch_slot *slots = realloc(ud->slots, n * sizeof *slots);
+    if (!slots) return -1;
+    memset(slots + ud->slot_cap, 0, (n - ud->slot_cap) * sizeof *slots);
+    ud->slots = slots;
+    mallapi_http_call **ptrs = realloc(ud->slot_ptrs, n * sizeof *ptrs);
+    if (!ptrs) return -1;                             /* slots kept: slot_cap unchanged */
+    ud->slot_ptrs = ptrs;
+    ud->slot_cap = n;
+    return 0;
 }
 
-static int http_batch_gc(lua_State *L) {
-    http_batch_free(luaL_checkudata(L, 1, HTTP_MT_BATCH));
-    return 0;
+static void http_slots_free(http_session_ud *ud) {
+    for (size_t i = 0; i < ud->slot_cap; i++) mallapi_http_call_free(&ud->slots[i].call);
+    free(ud->slots);
+    free(ud->slot_ptrs);
+    ud->slots = NULL;
+    ud->slot_ptrs = NULL;
+    ud->slot_cap = 0;
 }
 
 /* session:batch(reqs [, concurrency [, timeouts]]) -> results: results[i] is
@@ -410,25 +422,10 @@ static int http_batch(lua_State *L) {
         lua_pop(L, 1);
     }
     lua_settop(L, 4);
-    http_batch_ud *b = lua_newuserdata(L, sizeof *b);  /* [5] */
-    b->calls = NULL;
-    b->n = 0;
-    luaL_setmetatable(L, HTTP_MT_BATCH);
-    mallapi_http_call **ptrs = NULL;
-    char (*methods)[32] = NULL;
-    if (n) {
-        b->calls = calloc(n, sizeof *b->calls);
-        ptrs = malloc(n * sizeof *ptrs);
-        methods = malloc(n * sizeof *methods);
-        if (!b->calls || !ptrs || !methods) {
-            free(ptrs);
-            free(methods);
-            return luaL_error(L, "http.batch: out of memory");
-        }
-        b->n = n;
-    }
+    if (http_slots_reserve(ud, n) < 0) return luaL_error(L, "http.batch: out of memory");
     for (size_t i = 0; i < n; i++) {
-        mallapi_http_call *c = &b->calls[i];
+        http_batch_slot *slot = &ud->slots[i];
+        mallapi_http_call_reset(&slot->call);
         double timeout_s = 0;
         if (has_timeouts) {
             lua_rawgeti(L, 4, (int)i + 1);
@@ -436,15 +433,15 @@ static int http_batch(lua_State *L) {
             lua_pop(L, 1);
         }
         lua_rawgeti(L, 2, (int)i + 1);
-        http_read_request(L, lua_gettop(L), c, methods[i], sizeof methods[i], timeout_s, ud->default_timeout_ms);
+        http_read_request(L, lua_gettop(L), &slot->call, slot->method, sizeof slot->method, timeout_s,
+                          ud->default_timeout_ms);
         lua_pop(L, 1);
-        ptrs[i] = c;
+        ud->slot_ptrs[i] = &slot->call;
     }
-    mallapi_http_perform_many(ud->session, ptrs, n, (size_t)concurrency);
-    free(ptrs);
-    lua_createtable(L, (int)n, 0);                    /* ... batch results */
+    mallapi_http_perform_many(ud->session, ud->slot_ptrs, n, (size_t)concurrency);
+    lua_createtable(L, (int)n, 0);                    /* ... results */
     for (size_t i = 0; i < n; i++) {
-        mallapi_http_call *c = &b->calls[i];
+        mallapi_http_call *c = &ud->slots[i].call;
         if (c->code) {
             lua_createtable(L, 0, 2);
             lua_pushstring(L, c->err);
@@ -455,10 +452,13 @@ static int http_batch(lua_State *L) {
             http_push_response(L, c);
         }
         lua_rawseti(L, -2, (int)i + 1);
-        mallapi_http_call_free(c);                    /* release big bodies early */
     }
-    free(methods);
-    http_batch_free(b);
+    for (size_t i = 0; i < n; i++) {                  /* don't pin big answers */
+        mallapi_http_call *c = &ud->slots[i].call;
+        mallapi_http_call_reset(c);
+        if (c->body_out.cap > 64 * 1024) mallapi_http_buf_free(&c->body_out);
+        if (c->headers.cap > 64 * 1024) mallapi_http_buf_free(&c->headers);
+    }
     return 1;
 }
 
@@ -467,6 +467,7 @@ static int http_close(lua_State *L) {
     http_session_ud *ud = luaL_checkudata(L, 1, MALLAPI_MT_SESSION);
     if (ud->session) {
         mallapi_http_call_free(&ud->call);
+        http_slots_free(ud);
         mallapi_http_session_free(ud->session);
         ud->session = NULL;
     }
@@ -521,11 +522,6 @@ void mallapi_open_http(lua_State *L) {
         lua_setfield(L, -2, "__close");
         lua_pushcfunction(L, http_tostring);
         lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
-    if (luaL_newmetatable(L, HTTP_MT_BATCH)) {
-        lua_pushcfunction(L, http_batch_gc);
-        lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
     static const luaL_Reg funcs[] = {

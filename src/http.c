@@ -24,6 +24,8 @@ struct mallapi_http_session {
     struct pollfd *watch;        /* sockets the multi handle asked us to watch */
     size_t nwatch, watch_cap;
     long timer_ms;               /* the multi handle's next timeout, -1: none */
+    CURLU *url_check;            /* validates request URLs */
+    mallapi_http_buf checked_url; /* the last URL that passed */
     mallapi_http_config cfg;     /* string fields point at the copies below */
     char *proxy, *ca_file, *user_agent;
     char *ua_line;               /* "User-Agent: <user_agent>" */
@@ -167,16 +169,11 @@ void mallapi_http_call_free(mallapi_http_call *c) {
     mallapi_http_buf_free(&c->query);
     mallapi_http_buf_free(&c->header_lines);
     mallapi_http_buf_free(&c->url_buf);
-    mallapi_http_buf_free(&c->checked_url);
     mallapi_http_buf_free(&c->headers);
     mallapi_http_buf_free(&c->body_out);
     free(c->header_nodes);
     c->header_nodes = NULL;
     c->header_nodes_cap = 0;
-    if (c->curl_url) {
-        curl_url_cleanup(c->curl_url);
-        c->curl_url = NULL;
-    }
 }
 
 /* Body bytes: refuse (abort the transfer) past the cap. */
@@ -242,19 +239,22 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *ud) {
  * the fragment or user info. */
 static void http_shown_url(mallapi_http_call *c, char *out, size_t outlen) {
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-    CURLU *u = c->curl_url;
     out[0] = '\0';
+    CURLU *u = c->url ? curl_url() : NULL;
     if (!u) return;
-    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    curl_url_get(u, CURLUPART_HOST, &host, 0);
-    curl_url_get(u, CURLUPART_PORT, &port, 0);
-    curl_url_get(u, CURLUPART_PATH, &path, 0);
-    snprintf(out, outlen, "%s://%s%s%s%s", scheme ? scheme : "?", host ? host : "?",
-             port ? ":" : "", port ? port : "", path ? path : "");
+    if (curl_url_set(u, CURLUPART_URL, c->url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, 0);
+        curl_url_get(u, CURLUPART_PATH, &path, 0);
+        snprintf(out, outlen, "%s://%s%s%s%s", scheme ? scheme : "?", host ? host : "?",
+                 port ? ":" : "", port ? port : "", path ? path : "");
+    }
     curl_free(scheme);
     curl_free(host);
     curl_free(port);
     curl_free(path);
+    curl_url_cleanup(u);
 }
 
 /* ---- easy handles ---- */
@@ -295,12 +295,14 @@ static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) 
         if (!http_is_tchar((unsigned char)*q))
             return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
                              "http.request: method contains a character not allowed in a token%s", NULL);
-    if (!c->curl_url && !(c->curl_url = curl_url()))
-        return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
-    CURLU *u = c->curl_url;
+    /* validate the URL with curl's parser; the session remembers the last URL that
+     * passed, so the same URL again (the usual case) skips the parse */
     size_t url_len = strlen(c->url);
-    if (url_len == 0 || url_len != c->checked_url.len || memcmp(c->url, c->checked_url.data, url_len) != 0) {
-        http_buf_clear(&c->checked_url);
+    if (url_len == 0 || url_len != s->checked_url.len || memcmp(c->url, s->checked_url.data, url_len) != 0) {
+        http_buf_clear(&s->checked_url);
+        if (!s->url_check && !(s->url_check = curl_url()))
+            return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
+        CURLU *u = s->url_check;
         curl_url_set(u, CURLUPART_URL, NULL, 0);      /* else a new URL is resolved against the old */
         CURLUcode uc = curl_url_set(u, CURLUPART_URL, c->url, CURLU_NON_SUPPORT_SCHEME);
         if (uc != CURLUE_OK)
@@ -316,8 +318,7 @@ static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) 
                              "http.request: scheme '%s' not allowed (http or https only)", shown);
         }
         curl_free(scheme);
-        /* remember it: the same URL again (the usual case) skips this parse */
-        if (mallapi_http_buf_append(&c->checked_url, c->url, url_len) < 0) http_buf_clear(&c->checked_url);
+        if (mallapi_http_buf_append(&s->checked_url, c->url, url_len) < 0) http_buf_clear(&s->checked_url);
     }
     const char *hash = memchr(c->url, '#', url_len);
     size_t base = hash ? (size_t)(hash - c->url) : url_len;
@@ -503,6 +504,8 @@ void mallapi_http_session_free(mallapi_http_session *s) {
     free(s->ca_file);
     free(s->user_agent);
     free(s->ua_line);
+    if (s->url_check) curl_url_cleanup(s->url_check);
+    mallapi_http_buf_free(&s->checked_url);
     free(s);
 }
 

@@ -72,9 +72,7 @@ typedef struct mallapi_http_call {
     /* private */
     int too_large;
     size_t max_body;
-    void *curl_url;             /* CURLU* owned by the call: validates the URL */
     mallapi_http_buf url_buf;   /* the URL sent: given URL + query, no fragment */
-    mallapi_http_buf checked_url; /* the last URL that parsed (kept across resets) */
     void *header_nodes;         /* struct curl_slist[]: the header list handed to curl, */
     size_t header_nodes_cap;    /* pointing into header_lines (no malloc per header) */
     int has_user_agent;         /* the caller set User-Agent */
