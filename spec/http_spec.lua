@@ -321,7 +321,7 @@ describe("http transport against nginx", function()
     local via = http.new { proxy = srv.proxy_url, retry = false }
     local res = assert(via:request { url = srv:url("/json"), query = { via = "proxy" } })
     assert.equal('{"ok":true,"id":1}', res.body)
-    assert.matches("/json%?via=proxy 200", srv.nginx:log("proxy.log"))
+    assert.matches("/json%?via=proxy 200", srv:wait_log("proxy.log", "/json?via=proxy 200"))
     via:close()
     local bad = http.new { proxy = srv.closed_url:match("^(http://[^/]+)"), retry = false }
     local _, _, code = bad:request { url = srv:url("/json") }
@@ -362,6 +362,7 @@ describe("http transport against nginx", function()
 
   describe("batch", function()
     it("returns results in request order: {res=} or {err=, code=}", function()
+      local refused_key = key()
       local results = s:batch({
         { url = srv:url("/slow?s=0.3") },
         { url = srv:url("/json") },
@@ -369,8 +370,13 @@ describe("http transport against nginx", function()
         { url = "ftp://x/" },
         { url = srv:url("/status/404") },
         { method = "POST", url = srv:url("/echo"), body = "b5" },
+        { url = srv:url("/flaky"), query = { key = refused_key }, retry = "often" },
+        { url = srv:url("/json"), timeout = -1 },
       }, { concurrency = 3 })
-      assert.equal(6, #results)
+      assert.equal(8, #results)
+      assert.same({ err = "http.request: retry must be a table or false", code = "BAD_REQUEST" }, results[7])
+      assert.equal(0, hits(refused_key))              -- refused before anything was sent
+      assert.same({ err = "http.request: timeout must be a positive number", code = "BAD_REQUEST" }, results[8])
       assert.equal("slow", results[1].res.body)
       assert.equal('{"ok":true,"id":1}', results[2].res.body)
       assert.equal(1, results[2].res.attempts)

@@ -252,6 +252,43 @@ end
 -- or {err = msg, code = CODE}. opts.concurrency (default 8) requests run at once.
 -- Retries go in rounds: the requests to retry wait for the longest delay among
 -- them, then run again together.
+local NO_STATUSES = {}
+
+-- The outcome of attempt `attempt` of batch request i: final (into results[i]) or a
+-- retry (i appended to `again`); returns the delay asked for, or 0.
+local function batch_outcome(self, st, i, r)
+  local req = st.reqs[i]
+  local attempt = st.attempts[i]
+  local policy = st.policies[i]
+  if policy == nil then policy = policy_for(self, req) or false; st.policies[i] = policy end
+  local res, err, code = nil, r.err, r.code
+  if r.status then res = r end
+  local delay
+  if policy and code ~= "BAD_REQUEST" then
+    delay = retry_delay(self, policy, attempt, res, code)
+    if delay and self.clock() + delay >= st.deadlines[i] then delay = nil end
+  end
+  if self.hook then call_hook(self, req, attempt, res, err, code, delay) end
+  if delay then
+    st.again[#st.again + 1] = i
+    st.last[i] = r
+    return delay
+  end
+  if res then
+    res.attempts = attempt
+    if attempt > 1 then res.time = self.clock() - st.start end
+    st.results[i] = { res = res }
+  else
+    if attempt > 1 then err = err .. " [" .. attempt .. " attempts]" end
+    st.results[i] = { err = err, code = code }
+  end
+  return 0
+end
+
+-- session:batch(reqs [, opts]) -> results, in request order: results[i] is {res = res}
+-- or {err = msg, code = CODE}. opts.concurrency (default 8) requests run at once.
+-- Retries go in rounds: the requests to retry wait for the longest delay among
+-- them, then run again together.
 function Session:batch(reqs, opts)
   if type(reqs) ~= "table" then error("http.batch: reqs must be a table", 2) end
   local concurrency = 8
@@ -264,76 +301,79 @@ function Session:batch(reqs, opts)
   end
   local n = #reqs
   if n == 0 then return self.c:batch(reqs) end    -- {} (or raises when closed)
-  for i = 1, n do
-    if type(reqs[i]) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
-  end
-  local clock, hook = self.clock, self.hook
-  local start = clock()
-  local results, policies, deadlines, attempts, last = {}, {}, {}, {}, {}
-  local pending, sub, timeouts = {}, {}, {}
+  local refused
   for i = 1, n do
     local req = reqs[i]
-    local timeout = req.timeout
-    if timeout == nil then timeout = self.timeout end
-    local policy, perr, pcode
-    if type(timeout) ~= "number" or timeout <= 0 or timeout ~= timeout then
-      perr, pcode = "http.request: timeout must be a positive number", "BAD_REQUEST"
-    else
-      policy, perr, pcode = policy_for(self, req)
-    end
-    if perr then
-      results[i] = { err = perr, code = pcode }
-    else
-      policies[i], deadlines[i], attempts[i] = policy or false, start + timeout, 0
-      pending[#pending + 1] = i
+    if type(req) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
+    local retry = req.retry
+    if retry ~= nil and retry ~= false and type(retry) ~= "table" then
+      refused = refused or {}
+      refused[i] = true
     end
   end
-  while #pending > 0 do
-    local now = clock()
-    for k, i in ipairs(pending) do
-      sub[k], timeouts[k] = reqs[i], deadlines[i] - now
-    end
-    for k = #pending + 1, #sub do sub[k], timeouts[k] = nil, nil end
-    local out = self.c:batch(sub, concurrency, timeouts)
-    local again, wait = {}, 0
-    for k, i in ipairs(pending) do
-      local r = out[k]
-      local res, err, code = nil, r.err, r.code
-      if r.status then res = r end
-      attempts[i] = attempts[i] + 1
-      local policy, delay = policies[i], nil
-      if policy and code ~= "BAD_REQUEST" then
-        delay = retry_delay(self, policy, attempts[i], res, code)
-        if delay and clock() + delay >= deadlines[i] then delay = nil end
-      end
-      if hook then call_hook(self, reqs[i], attempts[i], res, err, code, delay) end
-      last[i] = r
-      if delay then
-        again[#again + 1] = i
-        wait = math_max(wait, delay)
-      end
-    end
-    if #again == 0 then break end
-    self.sleep(wait)
-    pending = {}
-    local now2 = clock()
-    for _, i in ipairs(again) do
-      if now2 < deadlines[i] then pending[#pending + 1] = i end
-    end
-  end
-  local now = clock()
-  for i = 1, n do
-    local r = last[i]
-    if r then
-      if r.status then
-        r.attempts = attempts[i]
-        if attempts[i] > 1 then r.time = now - start end
-        results[i] = { res = r }
+  local clock, hook = self.clock, self.hook
+  local st = { reqs = reqs, results = {}, policies = {}, deadlines = {}, attempts = {}, last = {},
+               again = {}, start = clock() }
+  local results, deadlines, attempts = st.results, st.deadlines, st.attempts
+  local timeout = self.timeout
+
+  -- round 1: every request with its own timeout (C reads req.timeout or the session's)
+  local first, index = reqs, nil
+  if refused then
+    first, index = {}, {}
+    for i = 1, n do
+      if refused[i] then
+        results[i] = { err = "http.request: retry must be a table or false", code = "BAD_REQUEST" }
       else
-        local err = r.err
-        if attempts[i] > 1 then err = err .. " [" .. attempts[i] .. " attempts]" end
-        results[i] = { err = err, code = r.code }
+        first[#first + 1], index[#first + 1] = reqs[i], i
       end
+    end
+  end
+  local out = self.c:batch(first, concurrency)
+  local quick = not hook and self.retry and self.retry.statuses or NO_STATUSES
+  local wait = 0
+  for k = 1, #first do
+    local i = index and index[k] or k
+    local r = out[k]
+    local status = r.status
+    if status and not hook and not quick[status] and reqs[i].retry == nil then
+      results[i] = { res = r }                     -- the usual outcome: final at once
+    else
+      local t = reqs[i].timeout
+      deadlines[i] = st.start + (type(t) == "number" and t or timeout)
+      attempts[i] = 1
+      wait = math_max(wait, batch_outcome(self, st, i, r))
+    end
+  end
+
+  -- later rounds: what asked for a retry, after the longest delay among them
+  local sub, timeouts = {}, {}
+  while #st.again > 0 do
+    self.sleep(wait)
+    local now = clock()
+    local pending = {}
+    for _, i in ipairs(st.again) do
+      if now < deadlines[i] then
+        pending[#pending + 1] = i
+      else
+        local r = st.last[i]                       -- out of time while waiting: keep the last
+        if r.status then
+          r.attempts = attempts[i]
+          r.time = now - st.start
+          results[i] = { res = r }
+        else
+          results[i] = { err = r.err .. " [" .. attempts[i] .. " attempts]", code = r.code }
+        end
+      end
+    end
+    st.again, wait = {}, 0
+    for k = 1, #sub do sub[k], timeouts[k] = nil, nil end
+    for k, i in ipairs(pending) do sub[k], timeouts[k] = reqs[i], deadlines[i] - now end
+    if #pending == 0 then break end
+    out = self.c:batch(sub, concurrency, timeouts)
+    for k, i in ipairs(pending) do
+      attempts[i] = attempts[i] + 1
+      wait = math_max(wait, batch_outcome(self, st, i, out[k]))
     end
   end
   return results

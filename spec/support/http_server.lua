@@ -134,6 +134,17 @@ function Server:connections(pattern, want_lines)
   return count, lines
 end
 
+-- The text of log `name` once it contains `plain` (up to 3 s: nginx logs after answering).
+function Server:wait_log(name, plain)
+  local text
+  for _ = 1, 60 do
+    text = self.nginx:log(name)
+    if text:find(plain, 1, true) then break end
+    socket.sleep(0.05)
+  end
+  return text
+end
+
 function Server:count_connections(pattern)
   local seen, count, lines = {}, 0, 0
   for line in (self.nginx:log("conn.log")):gmatch("[^\n]+") do
