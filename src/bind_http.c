@@ -332,26 +332,35 @@ static void http_push_response(lua_State *L, mallapi_http_call *c) {
     lua_pushinteger(L, (lua_Integer)c->status);
     lua_setfield(L, -2, "status");
     lua_createtable(L, 0, (int)c->header_count);     /* res headers */
-    const char *p = c->headers.data, *end = p + c->headers.len;
+    const char *first = c->headers.data, *p = first, *end = p + c->headers.len;
     while (p && p < end) {
         size_t nlen = strlen(p);
         const char *value = p + nlen + 1;
         size_t vlen = strlen(value);
+        /* seen before? (a scan in C is cheaper than a table lookup for a few names) */
+        int repeated = 0;
+        for (const char *q = first; q < p && !repeated;) {
+            size_t qlen = strlen(q);
+            repeated = qlen == nlen && memcmp(q, p, nlen) == 0;
+            q += qlen + 1;
+            q += strlen(q) + 1;
+        }
         lua_pushlstring(L, p, nlen);                  /* res headers name */
-        lua_pushvalue(L, -1);
-        lua_rawget(L, -3);                            /* res headers name old */
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
+        if (!repeated) {
             lua_pushlstring(L, value, vlen);
-        } else if (lua_type(L, -1) == LUA_TSTRING) {
-            lua_createtable(L, 2, 0);                 /* res headers name old list */
-            lua_insert(L, -2);
-            lua_rawseti(L, -2, 1);
-            lua_pushlstring(L, value, vlen);
-            lua_rawseti(L, -2, 2);
         } else {
-            lua_pushlstring(L, value, vlen);
-            lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);                        /* res headers name old */
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                lua_createtable(L, 2, 0);             /* res headers name old list */
+                lua_insert(L, -2);
+                lua_rawseti(L, -2, 1);
+                lua_pushlstring(L, value, vlen);
+                lua_rawseti(L, -2, 2);
+            } else {
+                lua_pushlstring(L, value, vlen);
+                lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
+            }
         }
         lua_rawset(L, -3);                            /* res headers */
         p = value + vlen + 1;
