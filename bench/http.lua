@@ -1,7 +1,8 @@
 -- bench/http.lua (run by bench/http.sh): the HTTP transport against a loopback nginx
 -- (pinned to core 1), every client pinned to core 0, in one run:
 --   sequential keep-alive: session:request (Lua 5.4 and LuaJIT) vs wrk -t1 -c1 vs
---   lua-curl (LuaJIT, Lua-cURL with one reused easy handle);
+--   lua-curl (LuaJIT, Lua-cURL with one reused easy handle: body only, and collecting
+--   status + headers + body as session:request does);
 --   concurrent: session:batch with 16 at once vs wrk -t1 -c16.
 -- The machine is shared, so clients take turns in ROUNDS rounds of SECONDS each
 -- (BENCH_ROUNDS=3, BENCH_SECONDS=1) and the best round of each is kept. Also prints
@@ -47,7 +48,9 @@ local clients = {
   { key = "wrk1", name = "wrk -t1 -c1", run = wrk(1) },
   { key = "seq54", name = "session:request (Lua 5.4)", run = lua_client("lua5.4", cpath54, "mallapi-seq") },
   { key = "seqjit", name = "session:request (LuaJIT)", run = lua_client("luajit", cpathjit, "mallapi-seq") },
-  { key = "luacurl", name = "lua-curl, reused easy (LuaJIT)", run = lua_client("luajit", ";;", "lua-curl") },
+  { key = "luacurl", name = "lua-curl, body only (LuaJIT)", run = lua_client("luajit", ";;", "lua-curl") },
+  { key = "luacurlfull", name = "lua-curl, status+headers+body (LuaJIT)",
+    run = lua_client("luajit", ";;", "lua-curl-full") },
   { key = "wrk16", name = "wrk -t1 -c16", run = wrk(16) },
   { key = "batch54", name = "session:batch, 16 at once (Lua 5.4)",
     run = lua_client("lua5.4", cpath54, "mallapi-batch") },
@@ -80,6 +83,8 @@ local ok, err = pcall(function()
                       r("seq54", "wrk1"), r("seqjit", "wrk1")))
   print(string.format("sequential: session:request / lua-curl      %.2fx (5.4)  %.2fx (LuaJIT)   target > 1x",
                       r("seq54", "luacurl"), r("seqjit", "luacurl")))
+  print(string.format("sequential: session:request / lua-curl same work  %.2fx (5.4)  %.2fx (LuaJIT)",
+                      r("seq54", "luacurlfull"), r("seqjit", "luacurlfull")))
   print(string.format("sequential: lua-curl / wrk -t1 -c1          %.2fx", r("luacurl", "wrk1")))
   print(string.format("batch:      session:batch / wrk -t1 -c16    %.2fx (5.4)  %.2fx (LuaJIT)   target >= 0.50x",
                       r("batch54", "wrk16"), r("batchjit", "wrk16")))
