@@ -267,8 +267,10 @@ describe("http transport against nginx", function()
   end)
 
   it("classifies each transport failure into a stable code", function()
-    local small = http.new { retry = false, max_body = 1000 }
+    local small = http.new { retry = false, max_body = 1000, timeout = 0.3 }
     local cases = {
+      { small, { url = srv:url("/slow?s=3") }, "TIMEOUT",
+        "http.request: timed out: GET http://127.0.0.1:" .. srv.port .. "/slow (" },
       { s, { url = srv:url("/slow?s=3"), timeout = 0.3 }, "TIMEOUT",
         "http.request: timed out: GET http://127.0.0.1:" .. srv.port .. "/slow (" },
       { s, { url = srv.closed_url }, "CONNECT", "http.request: could not connect: GET " .. srv.closed_url .. " (" },
@@ -410,6 +412,16 @@ describe("http transport against nginx", function()
       one:batch(reqs, { concurrency = 1 })
       assert.equal(1, (srv:connections("^/slow%?s=0%.2&", 8)))
       one:close()
+    end)
+
+    it("opens at most max_connections connections", function()
+      local capped = http.new { retry = false, max_connections = 2 }
+      local reqs = {}
+      for i = 1, 6 do reqs[i] = { url = srv:url("/slow?s=0.1&cap=1"), query = { i = i } } end
+      srv:clear_log()
+      for _, r in ipairs(capped:batch(reqs, { concurrency = 6 })) do assert.equal(200, r.res.status) end
+      assert.equal(2, (srv:connections("^/slow%?s=0%.1&cap=1", 6)))
+      capped:close()
     end)
 
     it("retries in rounds by the same rules", function()
