@@ -521,6 +521,8 @@ int mallapi_http_perform(mallapi_http_session *s, mallapi_http_call *c) {
  * poll() just those and hand back only the sockets that fired, so curl does not
  * walk every transfer on each wake-up. Both callbacks only record plain C data. */
 static int http_on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp) {
+    (void)e;
+    (void)socketp;
     mallapi_http_session *s = userp;
     size_t i = 0;
     while (i < s->nwatch && s->watch[i].fd != fd) i++;
@@ -545,6 +547,7 @@ static int http_on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void
 }
 
 static int http_on_timer(CURLM *m, long timeout_ms, void *userp) {
+    (void)m;
     ((mallapi_http_session *)userp)->timer_ms = timeout_ms;
     return 0;
 }
