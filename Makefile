@@ -6,6 +6,7 @@
 #   make deps          install the Debian packages the project needs
 #   make test          deps + both builds + lint + every spec under Lua 5.4 and LuaJIT
 #   make memcheck      the C-level specs under valgrind
+#   make memcheck-http the HTTP transport specs (with their nginx) under valgrind
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
