@@ -76,7 +76,8 @@ function Server:stop()
 end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
--- opts.ports: how many ports to choose (default 1); opts.workers (default 1).
+-- opts.ports: how many ports to choose (default 1); opts.workers (default 1);
+-- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
@@ -110,7 +111,8 @@ function M.start(opts)
   conf = conf:gsub("%$PREFIX", prefix):gsub("%$ROOT", root):gsub("%$CPATH", cpath)
   write_file(prefix .. "/conf/nginx.conf", conf)
   local srv = setmetatable({ prefix = prefix, port = ports[1], ports = ports }, Server)
-  if not sh("nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
+  local pin = opts.cpu and ("taskset -c " .. opts.cpu .. " ") or ""
+  if not sh(pin .. "nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
             .. prefix .. "/logs/error.log' 2>'" .. prefix .. "/logs/start.log'") then
     local why = (read_file(prefix .. "/logs/start.log") or "") .. (read_file(prefix .. "/logs/error.log") or "")
     srv:stop()
