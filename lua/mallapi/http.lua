@@ -419,7 +419,9 @@ function M.new(opts)
     if type(name) ~= "string" then error("http.new: opts.secrets must be a list of names", 2) end
     secrets[name:lower()] = true
   end
-  local c, err, code = chttp.new(copts)
+  -- inside nginx: the cosocket transport (lua/mallapi/ngx/http.lua), never libcurl
+  local transport = ngx and require("mallapi.ngx").active() and require("mallapi.ngx.http") or chttp
+  local c, err, code = transport.new(copts)
   if not c then return nil, err, code end
   return setmetatable({
     c = c,
@@ -427,9 +429,9 @@ function M.new(opts)
     retry = retry,
     hook = opts.hook,
     secrets = secrets,
-    sleep = opts.sleep or chttp.sleep,
+    sleep = opts.sleep or transport.sleep,
     random = opts.random or math_random,
-    clock = opts.clock or chttp.now,
+    clock = opts.clock or transport.now,
   }, Session)
 end
 
