@@ -54,6 +54,7 @@ server {
   location /chunked { content_by_lua_block { require("support.openresty_app").vendor_chunked() } }
   location /big { content_by_lua_block { require("support.openresty_app").vendor_big() } }
   location /drop { return 444; }
+  location /flaky { content_by_lua_block { require("support.openresty_app").vendor_flaky() } }
   location /truncated { content_by_lua_block { require("support.openresty_app").vendor_truncated() } }
   location /close {
     chunked_transfer_encoding off;          # no length, no chunks: the body ends at close
@@ -149,6 +150,17 @@ describe("openresty", function()
       local r = run_case("chunked")
       assert.equal("chunked", r.headers["transfer-encoding"])
       assert.equal("part1part2part3part4", r.body)
+    end)
+
+    it("mallapi.http.new inside nginx is the cosocket transport, with its retries", function()
+      local r = run_case("via_http")
+      assert.equal(200, r.status)
+      assert.equal("mallapi.ngx.http.Session (open)", r.headers.transport)
+      assert.matches("^GET /echo%?q=1\n", r.body)
+      local again = run_case("via_http_retry")
+      assert.equal(200, again.status)
+      assert.equal("3", again.headers.attempts)            -- two 503 answers retried after ngx.sleep
+      assert.equal("third time", again.body)
     end)
 
     it("reads an answer that ends when the server closes", function()

@@ -62,6 +62,13 @@ function M.vendor_big()
   ngx.print(string.rep("x", tonumber(ngx.var.arg_n) or 100))
 end
 
+-- 503 twice per key, then 200
+function M.vendor_flaky()
+  local n = ngx.shared.vendor:incr("flaky:" .. ngx.var.arg_key, 1, 0)
+  if n <= 2 then return ngx.exit(503) end
+  ngx.print("third time")
+end
+
 -- promises 100 bytes, sends 50, closes
 function M.vendor_truncated()
   local header = ngx.header
@@ -100,6 +107,19 @@ local CASES = {
                                 headers = { { "Content-Type", "text/plain" } } }
   end,
   chunked = function(a) return transport():request{ url = a.base .. "/chunked?n=4" } end,
+  via_http = function(a)
+    local session = require("mallapi").http.new{ timeout = 5 }
+    local res, err, code = session:request{ url = a.base .. "/echo", query = { q = 1 } }
+    if not res then return nil, err, code end
+    return { status = res.status, body = res.body, headers = { transport = tostring(session.c),
+                                                               attempts = tostring(res.attempts) } }
+  end,
+  via_http_retry = function(a)
+    local session = require("mallapi").http.new{ timeout = 5 }
+    local res, err, code = session:request{ url = a.base .. "/flaky?key=" .. ngx.now() }
+    if not res then return nil, err, code end
+    return { status = res.status, body = res.body, headers = { attempts = tostring(res.attempts) } }
+  end,
   dropped = function(a) return transport():request{ url = a.base .. "/drop" } end,
   truncated = function(a) return transport():request{ url = a.base .. "/truncated" } end,
   until_close = function(a) return transport():request{ url = a.base .. "/close?n=3" } end,
@@ -140,7 +160,7 @@ end
 
 -- A vendor call from a phase that cannot yield: the error, kept in the shared dict.
 function M.call_in_phase(tag, base)
-  local res, err, code = transport():request{ url = base .. "/echo" }
+  local res, err, code = require("mallapi").http.new():request{ url = base .. "/echo" }
   ngx.shared.gateway:set("phase:" .. tag, result_text(res, err, code))
 end
 
