@@ -362,7 +362,9 @@ function Client:prepare(opname, params, opts)
   params = params or {}
   opts = opts or {}
   local op, real = find_operation(self, opname, params, "prepare")
-  if type(params) == "table" then check_required(self, real, op, params, "prepare") end
+  if type(params) == "table" and opts.data_json == nil then
+    check_required(self, real, op, params, "prepare")
+  end
   local req
   if self.profile.build then
     req = self.profile.build(self, real, op, params, opts)
@@ -447,7 +449,9 @@ function Client:call(opname, params, opts)
     error("client:call: bad argument #2 (params table expected)", 2)
   end
   local op, real = find_operation(self, opname, params, "call")
-  if type(params) == "table" then check_required(self, real, op, params or {}, "call") end
+  if type(params) == "table" and not (opts and opts.data_json ~= nil) then
+    check_required(self, real, op, params, "call")
+  end
   local data, answer, code, detail = self:exchange(opname, params, opts)
   if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
     -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
