@@ -27,5 +27,12 @@ build = {
       defines = { "_GNU_SOURCE" },
     },
     ["mallapi"] = "lua/mallapi/init.lua",
+    ["mallapi.client"] = "lua/mallapi/client.lua",
+    ["mallapi.webhook"] = "lua/mallapi/webhook.lua",
+    ["mallapi.vendors.sobot"] = "lua/mallapi/vendors/sobot.lua",
+    ["mallapi.vendors.hd"] = "lua/mallapi/vendors/hd.lua",
+    ["mallapi.vendors.shoplus"] = "lua/mallapi/vendors/shoplus.lua",
+    ["mallapi.vendors.guanmai"] = "lua/mallapi/vendors/guanmai.lua",
+    ["mallapi.vendors.babycare"] = "lua/mallapi/vendors/babycare.lua",
   },
 }

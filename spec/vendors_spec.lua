@@ -2,10 +2,10 @@
 -- path (read from the documents themselves), and `prepare` shows each vendor's documented
 -- (or assumed, doc/auth-assumptions.md) authentication on every operation. Signatures are
 -- recomputed here with luaossl and compared; Shoplus also against ../shared/vectors.
-require "spec.support.fallback_deps"
+require "support.fallback_deps"
 local mallapi = require "mallapi"
-local F = require "spec.support.vendor_fixtures"
-local examples = require "spec.support.examples"
+local F = require "support.vendor_fixtures"
+local examples = require "support.examples"
 
 -- Operations as the documents list them: a list of "METHOD path" rows (duplicates kept).
 local function documented(vendor)

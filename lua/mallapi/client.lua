@@ -348,7 +348,7 @@ function Client:base_request(opname, op, params)
   return req
 end
 
-function Client:finish_request(req)
+function Client.finish_request(_, req)
   local url = req.base .. req.path
   if #req.query > 0 then url = url .. "?" .. util.query_string(req.query) end
   return { method = req.method, url = url, headers = req.headers, body = req.body }

@@ -8,7 +8,7 @@ local client = require "mallapi.client"
 local util = client.util
 
 local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
-local concat, sort, floor = table.concat, table.sort, math.floor
+local sort, floor = table.sort, math.floor
 
 local M = {
   name = "guanmai",
