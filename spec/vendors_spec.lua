@@ -56,6 +56,25 @@ describe("vendor profiles", function()
     end)
   end
 
+  it("are all listed in doc/vendors.md with method and required parameters", function()
+    local doc = F.read("doc/vendors.md")
+    local rows = 0
+    for vendor in pairs(COUNTS) do
+      local c = mallapi.client(vendor, F.cfg(vendor))
+      for _, op in ipairs(c:operations()) do
+        local req = {}
+        for i, r in ipairs(op.required) do req[i] = "`" .. r .. "`" end
+        local row = "| " .. vendor .. " | `" .. op.name .. "` | " .. op.method .. " | "
+        local at = doc:find(row, 1, true)
+        assert.is_number(at, row)
+        local line = doc:sub(at, doc:find("\n", at, true) - 1)
+        assert.equal(#req > 0 and table.concat(req, ", ") or "–", line:match("| ([^|]+) |$"))
+        rows = rows + 1
+      end
+    end
+    assert.equal(106, rows)
+  end)
+
   it("names the shared Guanmai paths after their body key", function()
     local c = mallapi.client("guanmai", F.cfg("guanmai"))
     local names = {}

@@ -137,9 +137,11 @@ function M.auth(req, _, c)
 end
 
 -- The token-invalid prompt: drop that token (not a newer one) and let the client retry once.
+-- A refused token request (nothing was sent with a token) is not retried.
 function M.on_auth_failure(c, detail)
   local used = detail.request and detail.request.headers and detail.request.headers.token
-  if used then token_manager(c):invalidate(used) end
+  if not used then return false end
+  token_manager(c):invalidate(used)
   return true
 end
 
