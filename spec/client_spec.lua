@@ -27,8 +27,9 @@ describe("mallapi.client", function()
     { { "sobot", { appid = "a" } }, "mallapi.client: sobot needs cfg.app_key" },
     { { "shoplus", { secret = "s" } }, "mallapi.client: shoplus needs cfg.app_key" },
     { { "babycare", { appId = "a" } }, "mallapi.client: babycare needs cfg.secret" },
-    { { "hd", { tenant_id = "t", user = "u", password = "p" } },
+    { { "hd", { tenant_id = "t", user = "u", password = "p", operator = "o" } },
       "mallapi.client: hd needs cfg.base_url (its document names no host)" },
+    { { "hd", { tenant_id = "t", user = "u", password = "p" } }, "mallapi.client: hd needs cfg.operator" },
     { { "guanmai", { appid = "a", secret = "s" } },
       "mallapi.client: guanmai needs cfg.base_url (its document names no host)" },
     { { "shoplus", { app_key = "a", secret = "s", utc_offset = "8" } },
@@ -222,7 +223,7 @@ describe("client:call Sobot token lifecycle", function()
   local function token(n)
     return F.ok { ret_code = "000000", item = { token = "tok-" .. n, expire_in = 86400 } }
   end
-  local INVALID = F.ok { retCode = "900002", retMsg = "token invalid" }
+  local INVALID = F.ok { retCode = "900001", retMsg = "token invalid" }
   local GOOD = F.ok { retCode = "000000", retMsg = "ok", data = { ok = true } }
 
   it("invalidates the token and retries once on the token-invalid answer", function()
@@ -240,9 +241,9 @@ describe("client:call Sobot token lifecycle", function()
     local c, transport = client("sobot", { token(1), INVALID, token(2), INVALID, token(3), GOOD })
     local data, err, code, detail = c:call("item_categories/get", { category_id = "1" })
     assert.is_nil(data)
-    assert.equal("sobot item_categories/get: authentication refused: 900002 token invalid", err)
+    assert.equal("sobot item_categories/get: authentication refused: 900001 token invalid", err)
     assert.equal("AUTH", code)
-    assert.equal("900002", detail.vendor_code)
+    assert.equal("900001", detail.vendor_code)
     assert.equal(4, #transport.requests)
   end)
 

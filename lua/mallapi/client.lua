@@ -63,6 +63,8 @@ end
 
 -- "yyyy-MM-dd HH:mm:ss" of a unix time in ms at a UTC offset in minutes.
 function util.format_time(ms, offset_minutes)
+  local clock = mallapi.clock
+  if clock and clock.format then return clock.format(ms, offset_minutes) end
   local seconds = floor(ms / 1000) + offset_minutes * 60
   return os_date("!%Y-%m-%d %H:%M:%S", seconds)
 end

@@ -8,7 +8,7 @@ local client = require "mallapi.client"
 local util = client.util
 
 local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
-local sort, floor = table.sort, math.floor
+local concat, sort, floor = table.concat, table.sort, math.floor
 
 local M = {
   name = "guanmai",
@@ -143,14 +143,25 @@ local function path_as_sent(req)
   return base_path .. req.path
 end
 
--- Every query parameter except sign, sorted by name (then value), RFC 3986 encoded.
+-- Every query parameter except sign, RFC 3986 encoded, sorted by encoded name (then value);
+-- the string is built by mallapi.sign.canonical when no name repeats.
 function M.canonical_query(query)
-  local list = {}
+  local list, by_name, repeated = {}, {}, false
   for _, p in ipairs(query) do
-    if p[1] ~= "sign" then list[#list + 1] = { p[1], util.text(p[2]) } end
+    if p[1] ~= "sign" then
+      local name, value = util.rfc3986(p[1]), util.rfc3986(util.text(p[2]))
+      list[#list + 1] = { name, value }
+      if by_name[name] then repeated = true end
+      by_name[name] = value
+    end
   end
   sort(list, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
-  return list, util.query_string(list)
+  if not repeated and mallapi.sign and mallapi.sign.canonical then
+    return list, mallapi.sign.canonical(by_name, { style = "pairs", sep = "&" })
+  end
+  local parts = {}
+  for i, p in ipairs(list) do parts[i] = p[1] .. "=" .. p[2] end
+  return list, concat(parts, "&")
 end
 
 function M.string_to_sign(req)
@@ -163,8 +174,16 @@ function M.auth(req, cfg, c)
   req.query[#req.query + 1] = { "appid", util.text(cfg.appid) }
   req.query[#req.query + 1] = { "ts", util.text(floor(c:now_ms() / 1000)) }
   local sign = mallapi.crypto.hmac("sha256", util.text(cfg.secret), M.string_to_sign(req), "hex")
-  req.query = M.canonical_query(req.query)
-  req.query[#req.query + 1] = { "sign", sign }
+  -- the URL carries the parameters in canonical order, then the sign
+  local sorted = {}
+  for i, p in ipairs(req.query) do sorted[i] = p end
+  sort(sorted, function(a, b)
+    local an, bn = util.rfc3986(a[1]), util.rfc3986(b[1])
+    if an ~= bn then return an < bn end
+    return util.rfc3986(util.text(a[2])) < util.rfc3986(util.text(b[2]))
+  end)
+  sorted[#sorted + 1] = { "sign", sign }
+  req.query = sorted
   return true
 end
 

@@ -11,7 +11,7 @@ local error, pairs, tonumber, tostring, type = error, pairs, tonumber, tostring,
 local M = {
   name = "hd",
   base_url = nil,          -- SILENT in the document: cfg.base_url is required
-  credentials = { "tenant_id", "user", "password" },
+  credentials = { "tenant_id", "operator", "user", "password" },
   secrets = { "password" },
 }
 
@@ -49,8 +49,7 @@ end
 -- ASSUMPTION (doc/auth-assumptions.md): HTTP Basic with cfg.user and cfg.password, and the
 -- documented `operator` query parameter (cfg.operator, or opts.operator) on every call.
 function M.auth(req, cfg, _, opts)
-  local operator = opts and opts.operator or cfg.operator
-  if operator ~= nil then req.query[#req.query + 1] = { "operator", operator } end
+  req.query[#req.query + 1] = { "operator", opts and opts.operator or cfg.operator }
   req.headers["Authorization"] = "Basic "
     .. mallapi.codec.base64encode(util.text(cfg.user) .. ":" .. util.text(cfg.password))
   return true

@@ -17,8 +17,8 @@ local M = {
   secrets = { "app_key" },
   -- The document (000:L9) only says to re-acquire the token on "the token invalidation
   -- prompt"; its retCode is SILENT. These codes, HTTP 401, or a retMsg that mentions the
-  -- token count as that prompt (settable: cfg.token_invalid_codes).
-  token_invalid_codes = { "900001", "900002", "900004", "401" },
+  -- token count as that prompt (settable: cfg.token_invalid_codes). ASSUMPTION.
+  token_invalid_codes = { "900001", "401" },
 }
 
 -- Operations: the path below the API root is the name. `required` follows the documents'
