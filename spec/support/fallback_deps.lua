@@ -172,4 +172,25 @@ if not has("token", "new") then
   })
 end
 
+if not has("http", "new") then
+  local socket_http = require "socket.http"
+  local ltn12 = require "ltn12"
+  install("http", {
+    new = function()
+      return {
+        request = function(_, req)
+          local out, headers = {}, {}
+          for k, v in pairs(req.headers or {}) do headers[k] = v end
+          if req.body then headers["Content-Length"] = tostring(#req.body) end
+          local ok, status, h = socket_http.request { url = req.url, method = req.method,
+            headers = headers, sink = ltn12.sink.table(out),
+            source = req.body and ltn12.source.string(req.body) or nil }
+          if not ok then return nil, "http.request: " .. tostring(status), "CONNECT" end
+          return { status = status, headers = h or {}, body = table.concat(out) }
+        end,
+      }
+    end,
+  })
+end
+
 return M
