@@ -22,6 +22,9 @@ describe("mallapi.client", function()
 
   local BAD = {
     { { "nope", {} }, "mallapi.client: unknown vendor 'nope' (known: sobot, hd, shoplus, guanmai, babycare)" },
+    { { "../sobot", {} },
+      "mallapi.client: unknown vendor '../sobot' (known: sobot, hd, shoplus, guanmai, babycare)" },
+    { { "sobot", { appid = "", app_key = "k" } }, "mallapi.client: sobot needs cfg.appid" },
     { { 42 }, "mallapi.client: bad argument #1 (vendor name expected)" },
     { { "sobot", "x" }, "mallapi.client: bad argument #2 (cfg table expected)" },
     { { "sobot", { appid = "a" } }, "mallapi.client: sobot needs cfg.app_key" },
@@ -168,6 +171,9 @@ describe("client:call envelopes", function()
     { "shoplus", "products.detail", { id = 1 }, F.ok { code = "10001", msg = "product not found" },
       "VENDOR", "shoplus products.detail: vendor error: 10001 product not found",
       { status = 200, vendor_code = "10001", vendor_message = "product not found", retryable = false } },
+    { "shoplus", "products.detail", { id = 1 }, F.ok { code = "10002", msg = "designer not found" },
+      "VENDOR", "shoplus products.detail: vendor error: 10002 designer not found",
+      { status = 200, vendor_code = "10002", vendor_message = "designer not found", retryable = false } },
     { "shoplus", "products.detail", { id = 1 }, F.ok { code = "1002", msg = "invalid sign" },
       "AUTH", "shoplus products.detail: authentication refused: 1002 invalid sign",
       { status = 200, vendor_code = "1002", vendor_message = "invalid sign", retryable = false } },

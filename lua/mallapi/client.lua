@@ -6,6 +6,7 @@ local mallapi = require "mallapi"
 local error, ipairs, pairs, type, tostring, tonumber, next =
   error, ipairs, pairs, type, tostring, tonumber, next
 local setmetatable, getmetatable, require, pcall = setmetatable, getmetatable, require, pcall
+local package = package
 local concat, sort = table.concat, table.sort
 local floor, min = math.floor, math.min
 local os_date, os_time = os.date, os.time
@@ -217,17 +218,18 @@ function M.new(vendor, cfg)
   if type(vendor) ~= "string" then
     error("mallapi.client: bad argument #1 (vendor name expected)", 2)
   end
-  local ok, profile = pcall(require, "mallapi.vendors." .. vendor)
-  if not ok or type(profile) ~= "table" then
+  -- a profile is any module mallapi.vendors.<name> on the path (users may add their own)
+  if not vendor:match("^[%w_]+$") or not package.searchpath("mallapi.vendors." .. vendor, package.path) then
     error("mallapi.client: unknown vendor '" .. vendor .. "' (known: "
       .. concat(M.vendors, ", ") .. ")", 2)
   end
+  local profile = require("mallapi.vendors." .. vendor)
   if cfg ~= nil and type(cfg) ~= "table" then
     error("mallapi.client: bad argument #2 (cfg table expected)", 2)
   end
   cfg = util.copy(cfg)
   for _, key in ipairs(profile.credentials or {}) do
-    if absent(cfg[key]) then
+    if absent(cfg[key]) or cfg[key] == "" then
       error("mallapi.client: " .. vendor .. " needs cfg." .. key, 2)
     end
   end

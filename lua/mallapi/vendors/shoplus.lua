@@ -129,7 +129,7 @@ function M.envelope(answer, _, c, status)
   end
   if type(msg) == "string" then
     local lmsg = msg:lower()
-    if lmsg:find("sign", 1, true) or lmsg:find("app_key", 1, true) then kind = "AUTH" end
+    if lmsg:find("%f[%a]sign%f[%A]") or lmsg:find("app_key", 1, true) then kind = "AUTH" end
   end
   return nil, code, msg, kind
 end

@@ -153,7 +153,7 @@ local function is_token_invalid(c, code, msg, status)
   for _, v in ipairs(c.cfg.token_invalid_codes or M.token_invalid_codes) do
     if tostring(code) == v then return true end
   end
-  return type(msg) == "string" and msg:lower():find("token", 1, true) ~= nil
+  return type(msg) == "string" and msg:lower():find("%f[%a]token%f[%A]") ~= nil
 end
 
 function M.envelope(answer, _, c, status)
