@@ -18,8 +18,8 @@ build = {
   modules = {
     ["mallapi.core"] = {
       sources = {
-        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c",
-        "src/bind_util.c", "src/core.c",
+        "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
+        "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
@@ -34,5 +34,10 @@ build = {
     ["mallapi.vendors.shoplus"] = "lua/mallapi/vendors/shoplus.lua",
     ["mallapi.vendors.guanmai"] = "lua/mallapi/vendors/guanmai.lua",
     ["mallapi.vendors.babycare"] = "lua/mallapi/vendors/babycare.lua",
+    ["mallapi.token"] = "lua/mallapi/token.lua",
+    ["mallapi.store"] = "lua/mallapi/store/init.lua",
+    ["mallapi.store.memory"] = "lua/mallapi/store/memory.lua",
+    ["mallapi.store.file"] = "lua/mallapi/store/file.lua",
+    ["mallapi.store.redis"] = "lua/mallapi/store/redis.lua",
   },
 }

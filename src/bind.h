@@ -9,6 +9,7 @@ void mallapi_open_crypto(lua_State *L);  /* bind_crypto.c */
 void mallapi_open_json(lua_State *L);    /* bind_json.c */
 void mallapi_open_http(lua_State *L);    /* bind_http.c */
 void mallapi_open_lock(lua_State *L);    /* bind_lock.c */
+void mallapi_open_map(lua_State *L);     /* bind_map.c */
 
 /* luv-style result helper: push nil, msg, code and return 3. */
 int mallapi_push_error(lua_State *L, const char *msg, const char *code);

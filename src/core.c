@@ -13,5 +13,6 @@ int luaopen_mallapi_core(lua_State *L) {
     mallapi_open_json(L);                           /* core.json */
     mallapi_open_http(L);                           /* core.http */
     mallapi_open_lock(L);                           /* core.lock (file locks for the token stores) */
+    mallapi_open_map(L);                            /* core.map (compiled field mappings) */
     return 1;
 }

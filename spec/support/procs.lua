@@ -1,0 +1,34 @@
+-- Test helper: run Lua scripts as separate OS processes under the runtime of the
+-- current spec run (MALLAPI_RUNTIME 5.4 | luajit) with the same module paths.
+--   local p = procs.spawn("spec/support/token_child.lua", { "get", ... })
+--   local output = p:wait()           -- everything the process printed
+local M = {}
+
+local function runtime_binary()
+  local rt = os.getenv("MALLAPI_RUNTIME")
+  if rt == "luajit" or (rt == nil and rawget(_G, "jit")) then return "luajit", "build/luajit/?.so;;" end
+  return "lua5.4", "build/5.4/?.so;;"
+end
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local counter = 0
+
+-- Start `script` with the argument lines written to a file (no secrets on command lines).
+function M.spawn(script, lines, tmpdir)
+  counter = counter + 1
+  local argfile = tmpdir .. "/args." .. counter
+  local f = assert(io.open(argfile, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local bin, cpath = runtime_binary()
+  local cmd = "LUA_PATH=" .. quote("lua/?.lua;lua/?/init.lua;spec/?.lua;;") .. " LUA_CPATH=" .. quote(cpath)
+    .. " " .. bin .. " " .. quote(script) .. " " .. quote(argfile) .. " 2>&1"
+  return { handle = assert(io.popen(cmd)), wait = function(self)
+    local out = self.handle:read("*a")
+    self.handle:close()
+    return out
+  end }
+end
+
+return M

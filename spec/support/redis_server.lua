@@ -1,0 +1,62 @@
+-- Test helper: a private redis-server on 127.0.0.1 (free port, own directory, no
+-- persistence, a password), started and stopped by PID by the spec.
+--   local redis = require "support.redis_server"
+--   local srv = redis.start()   -- srv.port, srv.password, srv.dir, srv.pid
+--   srv:stop()
+local socket = require "socket"
+
+local M = {}
+
+local function sh(cmd)
+  local ok = os.execute(cmd)
+  return ok == true or ok == 0
+end
+
+local function ping(port, password)
+  local c = socket.tcp()
+  c:settimeout(0.5)
+  if not c:connect("127.0.0.1", port) then c:close() return false end
+  c:send("AUTH " .. password .. "\r\nPING\r\n")
+  local a, b = c:receive("*l"), c:receive("*l")
+  c:close()
+  return a == "+OK" and b == "+PONG"
+end
+
+local Server = {}
+Server.__index = Server
+
+function Server:stop()
+  if self.pid then
+    sh("kill " .. self.pid .. " 2>/dev/null")
+    for _ = 1, 100 do
+      if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
+      socket.sleep(0.05)
+    end
+    sh("kill -9 " .. self.pid .. " 2>/dev/null")
+    self.pid = nil
+  end
+  if self.dir then sh("rm -rf '" .. self.dir .. "'") end
+end
+
+function M.start()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  port = tonumber(port)
+  local dir = assert(io.popen("mktemp -d /tmp/mallapi-redis.XXXXXX")):read("*l")
+  local password = "r3dis-Pass-" .. port
+  local p = assert(io.popen("redis-server --bind 127.0.0.1 --port " .. port .. " --dir '" .. dir
+    .. "' --save '' --appendonly no --requirepass " .. password
+    .. " >'" .. dir .. "/redis.log' 2>&1 & echo $!"))
+  local pid = p:read("*l")
+  p:close()
+  local srv = setmetatable({ port = port, dir = dir, password = password, pid = pid }, Server)
+  for _ = 1, 100 do
+    if ping(port, password) then return srv end
+    socket.sleep(0.05)
+  end
+  srv:stop()
+  error("redis-server did not start on 127.0.0.1:" .. port, 2)
+end
+
+return M
