@@ -21,6 +21,7 @@ describe("vendors against the sandbox", function()
   local sandbox = require "sandbox.launch"
   local sb
 
+  local messages = {}           -- every error message the clients returned
   setup(function() sb = sandbox.start {} end)
   teardown(function() if sb then sb:stop() end end)
 
@@ -40,6 +41,7 @@ describe("vendors against the sandbox", function()
       for _, op in ipairs(c:operations()) do
         local data, err, code, detail = c:call(op.name, examples[vendor][op.name])
         if data == nil then
+          messages[#messages + 1] = err
           -- the examples name objects the empty sandbox may not hold: "not found" is fine
           assert.equal("VENDOR", code, err)
           assert.matches("not found", detail.vendor_message, 1, true)
@@ -62,6 +64,7 @@ describe("vendors against the sandbox", function()
     it(vendor .. ": a wrong secret gets AUTH", function()
       local c = client(vendor, WRONG[vendor])
       local data, err, code, detail = c:call(PROBE[vendor], examples[vendor][PROBE[vendor]])
+      messages[#messages + 1] = err
       assert.is_nil(data)
       assert.equal("AUTH", code)
       assert.matches("^" .. vendor .. " ", err)
@@ -177,5 +180,27 @@ describe("vendors against the sandbox", function()
     local made = assert(c:call("products.add", examples.shoplus["products.add"]))
     local got = assert(c:call("products.detail", { id = made.id }))
     assert.equal("夏季 T恤", got.title)
+  end)
+
+  it("leaves no secret in the sandbox logs or in the clients' error messages", function()
+    local secrets = {}
+    for _, vendor in ipairs(VENDORS) do
+      for _, name in ipairs(require("mallapi.vendors." .. vendor).secrets) do
+        secrets[#secrets + 1] = sb.credentials[vendor][name]
+      end
+    end
+    local p = assert(io.popen("find " .. sb.prefix .. " -type f -name '*.log'"))
+    local texts = { table.concat(messages, "\n") }
+    for path in p:lines() do
+      local f = assert(io.open(path, "rb"))
+      texts[#texts + 1] = f:read("*a")
+      f:close()
+    end
+    p:close()
+    assert.is_true(#texts > 1)
+    for _, secret in ipairs(secrets) do
+      assert.is_true(#secret >= 8)
+      for _, text in ipairs(texts) do assert.is_nil(text:find(secret, 1, true), secret) end
+    end
   end)
 end)
