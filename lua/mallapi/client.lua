@@ -267,9 +267,14 @@ function Client:format_time(ms)
   return util.format_time(ms or self:now_ms(), self.utc_offset)
 end
 
+-- The transport: cfg.transport, else one mallapi.http session made on first use.
+-- Returns it, or nil, err, code when the session cannot be made.
 function Client:transport()
   if not self._transport then
-    self._transport = self.cfg.transport or mallapi.http.new(self.cfg.http or {})
+    local transport, err, code = self.cfg.transport, nil, nil
+    if not transport then transport, err, code = mallapi.http.new(self.cfg.http or {}) end
+    if not transport then return nil, err, code end
+    self._transport = transport
   end
   return self._transport
 end
@@ -437,7 +442,11 @@ function Client:exchange(opname, params, opts)
   if not req then return nil, perr, pcode, { retryable = false } end
   local op = self.profile.operations[req.op]
   req.timeout = opts and opts.timeout or self.cfg.timeout
-  local resp, err, code = self:transport():request(req)
+  local transport, terr, tcode = self:transport()
+  if not transport then
+    return failure(self, req.op, tcode or "TRANSPORT", tostring(terr), { retryable = false })
+  end
+  local resp, err, code = transport:request(req)
   if not resp then
     return failure(self, req.op, code or "TRANSPORT", tostring(err),
       { retryable = true })

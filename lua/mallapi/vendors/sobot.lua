@@ -93,7 +93,9 @@ end
 -- Fetch a token: token, lifetime in seconds | nil, err, code. The answer names the lifetime
 -- `expires_in` (token API) or `expire_in` (000:L8); both are accepted.
 function M.fetch_token(c)
-  local resp, err, code = c:transport():request(M.token_request(c))
+  local transport, terr, tcode = c:transport()
+  if not transport then return nil, "sobot get_token: " .. tostring(terr), tcode end
+  local resp, err, code = transport:request(M.token_request(c))
   if not resp then return nil, "sobot get_token: " .. tostring(err), code end
   local ok, answer = pcall(mallapi.json.decode, resp.body or "")
   if not ok or type(answer) ~= "table" then
