@@ -112,7 +112,7 @@ function M.verify(vendor, opts)
     end
   else
     event_type = decoded.type
-    local ts = tonumber(decoded.ts)
+    local ts = decoded.ts ~= nil and tonumber(tostring(decoded.ts)) or nil
     if not ts then return reject(vendor, "missing ts", "STALE") end
     local now = opts.now or os_time()
     local tolerance = opts.tolerance or M.tolerance_s
