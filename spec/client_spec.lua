@@ -150,7 +150,7 @@ describe("client:call envelopes", function()
   end
 
   it("returns JSON null when a successful answer has no data", function()
-    local c = client("guanmai", { F.ok { code = 0, msg = "ok", data = mallapi.json.null } })
+    local c = client("guanmai", { F.ok '{"code":0,"msg":"ok","data":null}' })
     assert.equal(mallapi.json.null, c:call("order/delete", { order_id = "PL1" }))
   end)
 
