@@ -76,6 +76,15 @@ describe("client operation names", function()
     end)
   end
 
+  it("takes JSON text params only where the vendor signs that text (Shoplus)", function()
+    local c = mallapi.client("guanmai", F.cfg("guanmai"))
+    for _, fn in ipairs { "prepare", "call" } do
+      local ok, err = pcall(c[fn], c, "order/get", '{"order_id":"PL1"}')
+      assert.is_false(ok)
+      assert.equal("client:" .. fn .. ": bad argument #2 (params table expected)", (err:gsub("^[^:]*:%d+: ", "")))
+    end
+  end)
+
   it("lists operations with method, path and required parameters", function()
     local c = mallapi.client("hd", F.cfg("hd"))
     local ops = c:operations()

@@ -370,6 +370,9 @@ function Client:prepare(opname, params, opts)
   end
   params = params or {}
   opts = opts or {}
+  if type(params) == "string" and not self.profile.json_text_params then
+    error("client:prepare: bad argument #2 (params table expected)", 2)
+  end
   local op, real = find_operation(self, opname, params, "prepare")
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
@@ -458,7 +461,8 @@ end
 
 -- Call an operation: the business data (and the whole decoded answer) or nil, err, code, detail.
 function Client:call(opname, params, opts)
-  if params ~= nil and type(params) ~= "table" and type(params) ~= "string" then
+  if params ~= nil and type(params) ~= "table"
+    and not (type(params) == "string" and self.profile.json_text_params) then
     error("client:call: bad argument #2 (params table expected)", 2)
   end
   local op, real = find_operation(self, opname, params, "call")

@@ -15,6 +15,7 @@ local M = {
   credentials = { "app_key", "secret" },
   secrets = { "secret" },
   version = "1.0",
+  json_text_params = true,     -- params may be pre-encoded JSON text (the `data` member)
   -- Failure codes that mean "not authenticated" are not documented; these, HTTP 401/403, or a
   -- msg naming the sign or app_key count as AUTH (settable: cfg.auth_codes).
   auth_codes = { "401", "403", "1001", "1002", "40001" },
