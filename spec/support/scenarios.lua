@@ -77,20 +77,20 @@ S.shoplus = {
   },
   { "products.add", check = function(data, ctx, t)
       ctx.product_id = data.id
-      ctx.variant_id = data.productVariants[1].id
+      ctx.variant_id = data.productVariantDTOs[1].id      -- the document's answer shape
       t.equal("夏季 T恤", data.title)
     end },
   { "products.detail", params = { id = ctx_of("product_id") },
     check = function(data, _, t) t.equal("SPU001", data.spuCode) end },
   { "products.updateAll", params = { id = ctx_of("product_id"), productVariants = function(ctx)
       return { { id = ctx.variant_id, skuCode = "SKU001", salePrice = 18.5 } } end },
-    check = function(data, _, t) t.equal(18.5, data.productVariants[1].salePrice) end },
+    check = function(data, _, t) t.equal(18.5, data.productVariantDTOs[1].salePrice) end },
   { "products.updateSpuSelective", params = { id = ctx_of("product_id") } },
   { "products.updateSpuSelectiveBatch", params = { products = function(ctx)
       return { { id = ctx.product_id, publishStatus = 0 } } end } },
   { "products.skus.addOrUpdate", params = { productId = ctx_of("product_id"),
       updateProductVariants = { { skuCode = "SKU002", salePrice = 20 } } },
-    check = function(data, _, t) t.equal(2, #data.productVariants) end },
+    check = function(data, _, t) t.equal(2, #data.productVariantDTOs) end },
   { "products", check = function(data, _, t) t.equal(1, data.totalCount) end },
   { "Order.list", check = function(data, _, t) t.equal("5202012027521001", data.orders[1].orderNo) end },
   { "Order.detail", check = function(data, _, t) t.equal("5202012027521001", data.orderNo) end },
@@ -149,7 +149,7 @@ S.guanmai = {
       return { { sku_id = ctx.sku_id, amount = 2.5, unit_price = 728 } } end },
     check = function(data, ctx) ctx.order_id = data.order_id end },
   { "order/get", params = { order_id = ctx_of("order_id") },
-    check = function(data, ctx, t) t.equal(ctx.sku_id, data.products[1].sku_id) end },
+    check = function(data, ctx, t) t.equal(ctx.sku_id, data.details[1].id) end },   -- id = SKU id
   { "order/update", params = { order_id = ctx_of("order_id") } },
   { "order/list", params = { start_date = today(-1), end_date = today(1) },
     check = function(data, ctx, t) t.equal(ctx.order_id, data[1].order_id) end },
@@ -162,7 +162,9 @@ S.guanmai = {
   { "order/refund/create", params = { order_id = ctx_of("order_id"), refund = function(ctx)
       return { { sku_id = ctx.sku_id, exception_reason = 5, request_amount = 1.0 } } end } },
   { "order/get", params = { order_id = ctx_of("order_id") }, check = function(data, ctx)
-      ctx.abnormal_id, ctx.refund_id = first_id(data.abnormal), first_id(data.refund)
+      -- the document spells the abnormal list `abnomal` in answers (003:L279)
+      ctx.abnormal_id = first_id(data.abnomal or data.abnormal)
+      ctx.refund_id = first_id(data.refund)
     end },
   { "order/after_sales/update#abnormal", params = { order_id = ctx_of("order_id"), abnormal = function(ctx)
       return { { id = ctx.abnormal_id, sku_id = ctx.sku_id, exception_reason = 1, final_amount = 2,
