@@ -1,7 +1,6 @@
 -- mallapi.client: construction, operation lookup, required parameters, envelopes and error
 -- codes, the Sobot invalidate-and-retry-once path and paging, all over a fake transport
 -- (cfg.transport) that records each request and answers from a script.
-require "support.fallback_deps"
 local mallapi = require "mallapi"
 local F = require "support.vendor_fixtures"
 

@@ -2,7 +2,6 @@
 -- path (read from the documents themselves), and `prepare` shows each vendor's documented
 -- (or assumed, doc/auth-assumptions.md) authentication on every operation. Signatures are
 -- recomputed here with luaossl and compared; Shoplus also against ../shared/vectors.
-require "support.fallback_deps"
 local mallapi = require "mallapi"
 local F = require "support.vendor_fixtures"
 local examples = require "support.examples"
