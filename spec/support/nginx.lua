@@ -10,6 +10,7 @@
 -- In the config text, $PORT is the first port, $PORT1..$PORTn each port, $PREFIX the prefix
 -- directory, $ROOT the repository root and $CPATH the LUA_CPATH of the current runtime's build.
 local socket = require "socket"
+local procs = require "support.procs"
 
 local M = {}
 
@@ -49,6 +50,8 @@ local function port_open(port)
   return ok ~= nil
 end
 
+M.alive = procs.alive
+
 local Server = {}
 Server.__index = Server
 
@@ -62,12 +65,7 @@ end
 
 function Server:stop()
   if self.pid then
-    sh("kill " .. self.pid .. " 2>/dev/null")
-    for _ = 1, 100 do                               -- wait up to 5 s for it to go
-      if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
-      socket.sleep(0.05)
-    end
-    sh("kill -9 " .. self.pid .. " 2>/dev/null")
+    procs.stop_pid(self.pid)
     self.pid = nil
   end
   if self.prefix and not os.getenv("MALLAPI_KEEP_NGINX") then
