@@ -89,8 +89,14 @@ describe("openresty webhook receiver", function()
       "env WEBHOOK_CLAIM=2;" }, "\n"),
       http = block .. [[
         lua_shared_dict gateway 1m;
+        lua_shared_dict tiny 64k;
         server {
           listen 127.0.0.1:$PORT3;
+          location = /tiny { content_by_lua_block { require("support.openresty_app").tiny_serve() } }
+          location = /tiny_stats { content_by_lua_block { require("support.openresty_app").tiny_stats() } }
+          location = /tiny_block {
+            content_by_lua_block { ngx.shared.gateway:set("tiny_block", ngx.var.arg_on == "1" or nil) }
+          }
           location = /call { content_by_lua_block { require("support.openresty_app").client_call() } }
           location = /health { content_by_lua_block { require("support.openresty_app").health() } }
         }
@@ -177,6 +183,39 @@ describe("openresty webhook receiver", function()
     end)
     sb:knob("sobot", "latency_ms", nil)
     assert(ok, err)
+  end)
+
+  it("a full queue answers 503 without evicting anything; all it accepted is handled later", function()
+    local gw = "http://127.0.0.1:" .. srv.ports[3]
+    get(gw .. "/tiny_block?on=1")
+    local accepted, refused_raw, refused_body = 0, nil, nil
+    for i = 1, 300 do                                    -- bounded: the 64 KiB dict fills far earlier
+      local raw = order(string.format("5314649554187%05d", i), "Q-" .. i, "1")
+      raw = raw:gsub('"sign":""', '"sign":"' .. launch.shoplus_webhook_sign(raw, secret) .. '"')
+      local status, body = post(gw .. "/tiny", raw, { ["WebHook-Event"] = "order_create" })
+      if status == 200 then
+        accepted = accepted + 1
+      else
+        assert.equal(503, status)
+        refused_raw, refused_body = raw, body
+        break
+      end
+    end
+    assert.is_true(accepted > 0)
+    assert.is_string(refused_body, "no 503 after " .. accepted .. " events")
+    assert.matches('"code":"QUEUE"', refused_body)
+    get(gw .. "/tiny_block?on=0")
+    local s = wait_for(function()
+      local t = parse(get(gw .. "/tiny_stats"))
+      return t.handled == tostring(accepted) and t.queued == "0" and t
+    end)
+    assert.is_table(s, "accepted " .. accepted .. ", now " .. get(gw .. "/tiny_stats"))
+    assert.equal(tostring(accepted), s.done)
+    assert.equal("0", s.dead)
+    -- the refused delivery was not remembered as seen: sent again, it is taken
+    local status, body = post(gw .. "/tiny", refused_raw, { ["WebHook-Event"] = "order_create" })
+    assert.equal(200, status)
+    assert.matches('"code":"OK"', body)
   end)
 
   it("a valid order event is accepted and arrives at Sobot mapped, 64-bit ids exact", function()

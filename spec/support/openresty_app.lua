@@ -195,6 +195,31 @@ function M.client_call()
             .. result_text(data and { status = 200, headers = {}, body = "data" } or nil, err, code))
 end
 
+-- A receiver on a tiny shared dict whose handle fails while the spec says so: the queue
+-- fills up, refuses with 503, and everything accepted is handled once it may succeed.
+local tiny
+function M.tiny_serve()
+  local webhook = require "mallapi.ngx.webhook"
+  if not tiny then
+    local gw = ngx.shared.gateway
+    tiny = webhook.new{ name = "tiny", vendor = "shoplus", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"),
+      dict = "tiny", base_delay = 0.05, max_delay = 0.2, poll = 0.05,
+      handle = function()
+        if gw:get("tiny_block") then return nil, "blocked by the spec", "HTTP" end
+        gw:incr("tiny_handled", 1, 0)
+        return true
+      end }
+    assert(tiny:start())
+  end
+  return webhook.serve("tiny")
+end
+
+function M.tiny_stats()
+  local s = require("mallapi.ngx.webhook").receivers.tiny:stats()
+  ngx.print(string.format("queued=%d\ndone=%d\nretries=%d\ndead=%d\nhandled=%d", s.queued, s.done, s.retries, s.dead,
+                          ngx.shared.gateway:get("tiny_handled") or 0))
+end
+
 function M.health()
   local d = ngx.shared.gateway
   local seq = d:incr("seq", 1, 0)

@@ -103,6 +103,9 @@ function M.new(opts)
     verify_opts = check_type(opts, "verify", "table", {}),
     secret = function() return secret end,
   }, Receiver)
+  for _, counter in ipairs { "stat:done", "stat:retries", "stat:dead" } do
+    receiver.dict:safe_add(counter, 0)                -- incr never has to allocate later
+  end
   M.receivers[name] = receiver
   return receiver
 end
@@ -158,13 +161,14 @@ function Receiver:accept(body, headers)
   local ok, id = pcall(self.event_id, event)
   if not ok or type(id) ~= "string" or id == "" then return 400, "BAD_BODY", "no event id" end
   local dict = self.dict
-  local added, aerr = dict:add("seen:" .. id, true, self.dedup_ttl)
+  -- safe_*: a full dict refuses instead of evicting (eviction could drop queued events)
+  local added, aerr = dict:safe_add("seen:" .. id, true, self.dedup_ttl)
   if not added then
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
   local rec = { attempts = 0, next_at = 0, type = event.type, body = body }
-  local saved, serr = dict:set("ev:" .. id, encode(rec))
+  local saved, serr = dict:safe_set("ev:" .. id, encode(rec))
   local queued, qerr
   if saved then queued, qerr = dict:rpush("q", id) end
   if not saved or not queued then
@@ -207,25 +211,28 @@ function Receiver:process(id, rec)
   local dict = self.dict
   if res then
     dict:delete("ev:" .. id)
-    dict:incr("stat:done", 1, 0)
+    dict:incr("stat:done", 1)
     return
   end
   rec.attempts = rec.attempts + 1
   if code == "PERMANENT" or code == "MAP" or (self.max_attempts and rec.attempts >= self.max_attempts) then
-    dict:set("dead:" .. id, encode(rec))
+    if not dict:safe_set("dead:" .. id, encode(rec)) then   -- no room: the sweep tries it again later
+      self.log("error", "webhook event " .. id .. " could not be moved to dead: (dict full)")
+      return
+    end
     dict:delete("ev:" .. id)
-    dict:incr("stat:dead", 1, 0)
+    dict:incr("stat:dead", 1)
     self.log("error", string_format("webhook event %s given up after %d attempts: %s", id, rec.attempts,
                                     tostring(err)))
     return
   end
   rec.next_at = now() + self:delay(rec.attempts)
   rec.claimed_until = 0
-  dict:incr("stat:retries", 1, 0)
+  dict:incr("stat:retries", 1)
   self.log("warn", string_format("webhook event %s attempt %d failed (%s), next in %.1f s", id, rec.attempts,
                                  tostring(err), self:delay(rec.attempts)))
-  dict:set("ev:" .. id, encode(rec))
-  dict:rpush("q", id)
+  -- if either fails (dict full) the record keeps its claim and the sweep re-queues it
+  if dict:safe_set("ev:" .. id, encode(rec)) then dict:rpush("q", id) end
 end
 
 -- Takes due events off the queue and handles them until the queue holds none that is
@@ -246,7 +253,7 @@ function Receiver:drain(limit)
         if skipped > (dict:llen("q") or 0) then break end   -- went round: nothing is due
       else
         rec.claimed_until = t + self.claim           -- a worker that dies now leaves this mark
-        dict:set("ev:" .. id, encode(rec))
+        dict:safe_set("ev:" .. id, encode(rec))     -- no room: handled without a claim mark
         handled = handled + 1
         self:process(id, rec)
       end
@@ -259,16 +266,14 @@ end
 -- one worker at a time sweeps.
 function Receiver:sweep()
   local dict = self.dict
-  if not dict:add("sweeping", true, self.claim) then return 0 end
+  if not dict:safe_add("sweeping", true, self.claim) then return 0 end
   local t, count = now(), 0
   for _, key in ipairs(dict:get_keys(0)) do
     if key:sub(1, 3) == "ev:" then
       local rec = decode(dict:get(key))
       if rec and rec.claimed_until > 0 and rec.claimed_until < t then
         rec.claimed_until = 0
-        dict:set(key, encode(rec))
-        dict:rpush("q", key:sub(4))
-        count = count + 1
+        if dict:safe_set(key, encode(rec)) and dict:rpush("q", key:sub(4)) then count = count + 1 end
       end
     end
   end

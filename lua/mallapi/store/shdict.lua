@@ -3,7 +3,8 @@
 -- "l:<key>" entry taken with dict:add (fails while present) and the lease as its
 -- expiry, so a worker that dies holding it frees it when the lease ends. unlock
 -- deletes the entry only while it still holds our id (get and delete run without
--- yielding, so no other coroutine of this worker runs in between).
+-- yielding, so no other coroutine of this worker runs in between). safe_set/safe_add:
+-- a full dict gives an error instead of evicting another key's token or lock.
 local ngx = ngx
 local setmetatable, type, error, tostring, string_format = setmetatable, type, error, tostring, string.format
 
@@ -40,7 +41,7 @@ function Store:get(key)
 end
 
 function Store:set(key, value, ttl_ms)
-  local ok, err = self.dict:set("v:" .. key, value, (ttl_ms and ttl_ms >= 1) and ttl_ms / 1000 or 0)
+  local ok, err = self.dict:safe_set("v:" .. key, value, (ttl_ms and ttl_ms >= 1) and ttl_ms / 1000 or 0)
   if not ok then return failed("set", err) end
   return true
 end
@@ -54,7 +55,7 @@ end
 function Store:lock(key, lease_ms)
   serial = serial + 1
   local id = string_format("%d:%d:%.3f", ngx.worker.pid(), serial, ngx.now())
-  local ok, err = self.dict:add("l:" .. key, id, lease_ms / 1000)
+  local ok, err = self.dict:safe_add("l:" .. key, id, lease_ms / 1000)
   if ok then return id end
   if err == "exists" then return false end
   return failed("lock", err)
