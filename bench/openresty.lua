@@ -99,7 +99,7 @@ local ok, err = pcall(function()
   local bodies = srv.prefix .. "/bodies.txt"
   write_bodies(bodies)
   local ours, sent = wrk("http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/shoplus", bodies)
-  local stats = io.popen("curl -s http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/stats"):read("*a")
+  local stats = require("socket.http").request("http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/stats") or ""
   local peer = wrk("http://127.0.0.1:" .. srv.ports[2] .. "/static", bodies)
   local verify_only = wrk("http://127.0.0.1:" .. srv.ports[2] .. "/verify", bodies)
   print(string.format("%-44s %10s   %-30s %10s   %s", "case", "mallapi", "peer", "peer", "ratio"))
