@@ -25,9 +25,9 @@ local RETRY = { attempts = 6, base_ms = 200, max_ms = 10000, retry_after_max_ms 
 -- Failure classes: "retry" (transient), "refuse" (the record's own fault: dead
 -- letter), "fatal" (stop the run; the checkpoint stays where it is).
 function M.classify(code, detail)
-  local retryable = type(detail) == "table" and detail.retryable
+  local retryable, status
+  if type(detail) == "table" then retryable, status = detail.retryable, tonumber(detail.status) end
   if retryable == true then return "retry" end
-  local status = type(detail) == "table" and tonumber(detail.status)
   if retryable ~= false then
     if code == "TRANSPORT" or code == "TIMEOUT" or code == "RATE_LIMIT" then return "retry" end
     if code == "HTTP" and status and (status >= 500 or status == 429 or status == 408) then return "retry" end
