@@ -1,0 +1,28 @@
+/* clock.h: wall-clock milliseconds and the "yyyy-MM-dd HH:mm:ss" text that
+ * vendors put in their requests, at an explicit UTC offset. Pure arithmetic
+ * on the proleptic Gregorian calendar: no time zone database, no locale. */
+#ifndef MALLAPI_CLOCK_H
+#define MALLAPI_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MALLAPI_CLOCK_MAX_OFFSET (18 * 60)  /* minutes, like java.time.ZoneOffset */
+
+/* Milliseconds since 1970-01-01T00:00:00Z (CLOCK_REALTIME). */
+int64_t mallapi_clock_now_ms(void);
+
+/* Write the 19 characters "yyyy-MM-dd HH:mm:ss" of instant ms seen at UTC
+ * offset offset_minutes into out (no NUL). Milliseconds are dropped (floor).
+ * Returns 0, or -1 when the local time falls outside the years 0001-9999. */
+int mallapi_clock_format(int64_t ms, int offset_minutes, char out[19]);
+
+/* Parse "yyyy-MM-dd HH:mm:ss" seen at offset_minutes into *ms. Returns 0, or
+ * -1 with err = "clock.parse: ..." naming the 1-based byte of the problem. */
+int mallapi_clock_parse(const char *s, size_t len, int offset_minutes, int64_t *ms, char *err);
+
+/* Parse a UTC offset written "Z", "+HH:MM", "-HH:MM", "+HHMM" or "+HH" into
+ * minutes. Returns 0, or -1 when malformed or beyond +-18:00. */
+int mallapi_clock_parse_offset(const char *s, size_t len, int *minutes);
+
+#endif
