@@ -33,5 +33,9 @@ build = {
     ["mallapi.store.memory"] = "lua/mallapi/store/memory.lua",
     ["mallapi.store.file"] = "lua/mallapi/store/file.lua",
     ["mallapi.store.redis"] = "lua/mallapi/store/redis.lua",
+    ["mallapi.sync"] = "lua/mallapi/sync.lua",
+    ["mallapi.sync.source"] = "lua/mallapi/sync/source.lua",
+    ["mallapi.sync.report"] = "lua/mallapi/sync/report.lua",
+    ["mallapi.sync.jsonl"] = "lua/mallapi/sync/jsonl.lua",
   },
 }
