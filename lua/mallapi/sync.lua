@@ -442,6 +442,64 @@ function Job:step()
 end
 
 --------------------------------------------------------------------------------------
+-- A sink that pushes with a vendor client (`mallapi.client`). One record per call:
+-- `client:call(op, doc)`. A bulk operation: `list` names its list parameter (Sobot
+-- "order_list"), and `failed` tells which records the answer refused: a function
+-- (data, docs) -> { [i] = reason }, or the name of the id member that the answer's
+-- failed items and the documents share (Sobot: "orderid", with retCode/retMsg).
+-- Dry runs use `client:prepare`, which builds and signs the request without sending.
+local function failed_by_id(id_name, op)
+  return function(data, docs)
+    if type(data) ~= "table" then return nil end
+    local index = {}
+    for i, doc in ipairs(docs) do index[tostring(doc[id_name])] = i end
+    local rejected = {}
+    for _, item in ipairs(data) do
+      local i = type(item) == "table" and index[tostring(item[id_name])]
+      if i then
+        rejected[i] = { error = string_format("%s: %s %s", op, tostring(item.retCode or item.code or ""),
+          tostring(item.retMsg or item.msg or item.message or "refused")), code = "VENDOR" }
+      end
+    end
+    return rejected
+  end
+end
+
+function M.client_sink(client, op, opts)
+  if type(client) ~= "table" or type(client.call) ~= "function" then
+    error("sync.client_sink: bad argument #1 (client expected, got " .. type(client) .. ")", 2)
+  end
+  if type(op) ~= "string" then error("sync.client_sink: bad argument #2 (operation name expected)", 2) end
+  opts = opts or {}
+  if opts.list then
+    local failed = opts.failed
+    if type(failed) == "string" then failed = failed_by_id(failed, op) end
+    local function params(docs)
+      local p = {}
+      for k, v in pairs(opts.params or {}) do p[k] = v end
+      p[opts.list] = docs
+      return p
+    end
+    return {
+      send_batch = function(docs)
+        local data, err, code, detail = client:call(op, params(docs))
+        if data == nil then return nil, err, code, detail end
+        return true, failed and failed(data, docs) or nil
+      end,
+      prepare_batch = function(docs) return client:prepare(op, params(docs)) end,
+    }
+  end
+  return {
+    send = function(doc)
+      local data, err, code, detail = client:call(op, doc)
+      if data == nil then return nil, err, code, detail end
+      return true
+    end,
+    prepare = function(doc) return client:prepare(op, doc) end,
+  }
+end
+
+--------------------------------------------------------------------------------------
 -- mallapi.sync.run(opts) -> summary | nil, msg, code, summary
 function M.run(opts)
   local job = new_job(opts)
@@ -475,6 +533,12 @@ function M.run(opts)
     if not done then return job:finish("failed", ended_or_msg, step_code) end
     if ended_or_msg then return job:finish("ok") end
   end
+end
+
+-- For scripts: run, print the summary, exit 0 (all sent), 1 (dead letters) or 2 (failed).
+function M.main(opts)
+  local summary, _, _, failed = M.run(opts)
+  os.exit((summary or failed).exit_code)
 end
 
 return M

@@ -69,7 +69,7 @@ function M.encode(v)
     codec = type(json) == "table" and type(json.encode) == "function" and json.encode or false
   end
   if codec then
-    local s = codec(v)
+    local s = codec(v, { sort_keys = true })
     if type(s) == "string" then return s end
   end
   return M.fallback_encode(v)

@@ -42,8 +42,8 @@ function Iterate:open(position)
   if type(self.from) == "table" then self.count = skip; return true end
   while self.count < skip do
     local record, err, code, detail = self.from()
-    if record == nil then
-      if err ~= nil then return nil, err, code, detail end
+    if record == nil or record == false then
+      if err ~= nil or record == false then return nil, err or "sync.iterate: iterator failed", code, detail end
       break                                      -- shorter than before: nothing left
     end
     self.count = self.count + 1
@@ -58,6 +58,7 @@ function Iterate:next()
   else
     record, err, code, detail = self.from()
   end
+  if record == false then return nil, err or "sync.iterate: iterator failed", code, detail end
   if record == nil then return nil, err, code, detail end
   self.count = self.count + 1
   return record
@@ -113,10 +114,12 @@ end
 
 --------------------------------------------------------------------------------------
 -- updates: records changed since a cursor. `query(since)` returns an iterator over
--- the records updated at or after `since` (nil on the very first run: everything),
--- in ascending update order, paging by itself (a client's `each`). The source reads
--- at most one page from a query, then queries again from its cursor minus `overlap`:
--- records that moved while it paged are not skipped, and records that became
+-- the records updated at or after `since` (nil on the very first run: everything;
+-- the iterator yields `nil, msg, code` or `false, msg, code` on failure), in
+-- ascending update order, paging by itself (a client's `each`). The source reads at
+-- most one page from a query, then queries again from its cursor (the newest update
+-- time returned): records that moved while it paged are not skipped. A run's first
+-- query starts `overlap` before the checkpoint's cursor, so records that became
 -- visible late with a time inside the overlap are still seen. Records already
 -- returned with the same or a newer time are skipped (by id); the ids kept for that
 -- are the ones within the overlap, so the checkpoint stays small.
@@ -152,7 +155,7 @@ function M.updates(opts)
 end
 
 function Updates:open(position)
-  self.cursor, self.seen, self.iter, self.done = nil, {}, nil, false
+  self.cursor, self.seen, self.iter, self.done, self.queried = nil, {}, nil, false, false
   if position == nil or position == "" then return true end
   local head, rest = position:match("^u1 ([^\n]*)\n?(.*)$")
   if not head then return nil, "sync.updates: bad checkpoint position", "STATE" end
@@ -166,15 +169,19 @@ function Updates:next()
   while true do
     if not self.iter then
       if self.done then return nil end
-      local since = self.cursor and self.cursor - self.overlap or self.start
+      local since = self.start
+      if self.cursor then since = self.queried and self.cursor or self.cursor - self.overlap end
+      self.queried = true
       local iter, err, code, detail = self.query(since)
       if not iter then return nil, err, code, detail end
       self.iter, self.read, self.fresh = iter, 0, 0
     end
     local record, err, code, detail = self.iter()
-    if record == nil then
+    if record == nil or record == false then           -- a client's each() yields false, err on failure
       self.iter = nil
-      if err ~= nil then return nil, err, code, detail end   -- the next call queries again
+      if err ~= nil or record == false then
+        return nil, err or "sync.updates: query failed", code, detail   -- the next call queries again
+      end
       if self.fresh == 0 then self.done = true; return nil end
     else
       self.read = self.read + 1
