@@ -31,7 +31,7 @@ end
 
 -- Options common to the cases: no output, no real sleeping.
 local function opts(o)
-  o.output = o.output == nil and false or o.output
+  if o.output == nil then o.output = false end
   o.sleep = o.sleep or function() end
   return o
 end

@@ -193,7 +193,8 @@ function Updates:next()
       end
       local key = type(id) == "string" and id or tostring(id):gsub("U?LL$", "")
       local before = self.seen[key]
-      local fresh = before == nil or time > before
+      -- older than the overlap: covered before (a coarse filter, such as a day, gives those again)
+      local fresh = (before == nil or time > before) and (self.cursor == nil or time >= self.cursor - self.overlap)
       if fresh then
         self.seen[key] = time
         if self.cursor == nil or time > self.cursor then self.cursor = time end
