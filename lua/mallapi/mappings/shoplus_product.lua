@@ -1,0 +1,69 @@
+-- Shoplus product (SPU with variants) <-> canonical product. Reads a products /
+-- products.detail record or a product_* webhook body (002: L95-192, L2259-2483);
+-- writes the products.add / products.updateAll body (002: L15-95). Money is bigdecimal
+-- in currency units; `currency` is not in the product record (shop currency), so the
+-- canonical currency comes from currencyCode when present. Copy and edit freely.
+local publish = { [1] = "active", [0] = "inactive" }
+local publish_out = { active = 1, inactive = 0, sold_out = 1, deleted = 0, other = 0 }
+
+return {
+  entity = "product",
+  to_canonical = {
+    id = { "id", "id_string", required = true },
+    spu_code = "spuCode",
+    store_id = { "shopId", "id_string" },
+    title = { "title", required = true },
+    vendor = "vendor",
+    product_type = "productType",
+    tags = { "tags", split = ",", skip_empty = true },
+    status = { "publishStatus", enum = publish, enum_default = "other" },
+    currency = "currencyCode",
+    created_at = { "createTime", "ms" },
+    updated_at = { "updateTime", "ms" },
+    published_at = { "publishTime", "ms" },
+    images = { each = "productImgDTOs", fields = {
+      id = { "id", "id_string" },
+      url = "imgUrl",
+      position = { "position", "int" },
+    } },
+    skus = { each = "productVariantDTOs", fields = {
+      id = { "id", "id_string", required = true },
+      product_id = { "productId", "id_string" },
+      sku_code = "skuCode",
+      options = "optionValueNames",
+      price = { "salePrice", "money_to_minor", required = true },
+      compare_at_price = { "compareAtPrice", "money_to_minor" },
+      cost_price = { "purchasePrice", "money_to_minor" },
+      barcode = "skuBarcode",
+      stock = "productVariantInventoryDTO.availableStockQuantity",
+      weight_grams = "grams",
+      created_at = { "createTime", "ms" },
+      updated_at = { "updateTime", "ms" },
+    } },
+  },
+  from_canonical = {
+    id = { "id", "id_number" },
+    spuCode = "spu_code",
+    title = { "title", required = true },
+    vendor = "vendor",
+    productType = "product_type",
+    tags = { "tags", join = "," },
+    publishStatus = { "status", enum = publish_out, enum_default = 1 },
+    currencyCode = "currency",
+    productImages = { each = "images", fields = {
+      imgUrl = "url",
+      position = { "position", "int" },
+    } },
+    productVariants = { each = "skus", fields = {
+      id = { "id", "id_number" },
+      skuCode = "sku_code",
+      salePrice = { "price", "minor_to_money", required = true },
+      compareAtPrice = { "compare_at_price", "minor_to_money" },
+      purchasePrice = { "cost_price", "minor_to_money" },
+      skuBarcode = "barcode",
+      optionValueNames = { "options", split = "," },
+      availableStockQuantity = { "stock", "int" },
+      grams = { "weight_grams", "int" },
+    } },
+  },
+}

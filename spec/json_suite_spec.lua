@@ -1,0 +1,78 @@
+-- json_suite_spec.lua: mallapi.json against the JSONTestSuite parsing corpus
+-- (../shared/json-test-suite/test_parsing): every y_ file decodes, every n_ file is
+-- rejected with an error, every i_ file gets the outcome documented in doc/json.md.
+-- Accepted documents also re-encode to text that decodes to the same value.
+local json = require("mallapi").json
+
+local DIR = "../shared/json-test-suite/test_parsing/"
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local files = {}
+do
+  local p = assert(io.popen("ls " .. DIR))
+  for name in p:lines() do
+    if name:match("%.json$") then files[#files + 1] = name end
+  end
+  p:close()
+end
+
+-- i_ groups: true = accepted, false = rejected (see doc/json.md).
+local implementation_defined = {
+  ["^i_number_"] = true,              -- huge or tiny numbers: raw numbers / 0.0
+  ["^i_structure_500_nested"] = true, -- below the default max_depth of 1000
+  ["^i_structure_UTF%-8_BOM"] = false,
+  ["^i_string_"] = false,             -- invalid UTF-8, lone surrogates, UTF-16
+  ["^i_object_key_lone"] = false,
+}
+
+local function expected_outcome(name)
+  local kind = name:sub(1, 1)
+  if kind == "y" then return true end
+  if kind == "n" then return false end
+  for pattern, accepted in pairs(implementation_defined) do
+    if name:match(pattern) then return accepted end
+  end
+  error("no documented outcome for " .. name)
+end
+
+describe("json JSONTestSuite #c", function()
+  it("finds the corpus", function()
+    assert.is_true(#files > 300)
+  end)
+
+  for _, name in ipairs(files) do
+    local want = expected_outcome(name)
+    it((want and "accepts " or "rejects ") .. name, function()
+      local s = read(DIR .. name)
+      local v, err, code = json.decode(s)
+      if want then
+        assert.is_nil(err)
+        local text = assert(json.encode(v))
+        local again, err2 = json.decode(text)
+        assert.is_nil(err2)
+        assert.same(v, again)
+      else
+        assert.is_nil(v)
+        assert.is_string(err)
+        assert.truthy(err:match("^json: .+ at line %d+ column %d+ %(byte %d+%)$"), err)
+        assert.truthy(code == "SYNTAX" or code == "DEPTH")
+      end
+    end)
+  end
+
+  it("replace_invalid_utf8 turns every i_string_ file with UTF-8 input into a string", function()
+    for _, name in ipairs(files) do
+      if name:match("^i_string_") and not name:match("utf16") and not name:match("UTF%-16") then
+        local v, err = json.decode(read(DIR .. name), { replace_invalid_utf8 = true })
+        assert.is_nil(err, name)
+        assert.is_table(v, name)
+      end
+    end
+  end)
+end)
