@@ -324,6 +324,40 @@ describe("sync", function()
     end)
   end)
 
+  describe("state in Redis", function()
+    local redis_server = require "support.redis_server"
+    local srv
+    setup(function() srv = redis_server.start() end)
+    teardown(function() if srv then srv:stop() end end)
+
+    local function store(prefix)
+      return mallapi.store.redis{ host = "127.0.0.1", port = srv.port, password = srv.password, prefix = prefix }
+    end
+
+    it("lets a second machine resume the job where the first stopped, and keeps a concurrent runner out", function()
+      local prefix = "sync-spec-" .. lock.pid() .. ":"
+      local got, down = {}, true
+      local function sink(doc)
+        if doc.id == 9 and down then return nil, "sobot: token invalid and re-acquire failed", "AUTH" end
+        got[#got + 1] = doc.id
+        return true
+      end
+      local first, second = store(prefix), store(prefix)       -- two connections: two machines
+      assert.is_nil(sync.run(opts{ name = "shared", source = numbers(12), batch = 4, sink = sink, state = first,
+        dead_letter = tmp .. "/dead" }))
+      assert.equal("8", sync.checkpoint(second, "shared").position)
+      local held = assert(first:lock("sync:shared:run", 60000))   -- a runner is busy on machine 1
+      local _, err, code = sync.run(opts{ name = "shared", source = numbers(12), sink = sink, state = second })
+      assert.same({ "sync.run: job shared is running elsewhere (its lock is held)", "BUSY" }, { err, code })
+      assert.is_true(first:unlock("sync:shared:run", held))
+      down = false
+      local summary = assert(sync.run(opts{ name = "shared", source = numbers(12), batch = 4, sink = sink, state = second,
+        dead_letter = tmp .. "/dead" }))
+      assert.same({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, got)
+      assert.same({ true, 12, true }, { summary.resumed, summary.sent, sync.checkpoint(first, "shared").finished })
+    end)
+  end)
+
   describe("times", function()
     it("reads vendor time text as seconds, as date(1) does for UTC", function()
       for _, text in ipairs({ "1970-01-01 00:00:00", "2000-02-29 23:59:59", "2026-11-25 02:44:07", "2100-03-01 00:00:00" }) do
