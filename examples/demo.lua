@@ -28,6 +28,7 @@ local tmp = mktemp()
 local ok, result = pcall(function()
   say(("seeding %d Shoplus orders at %s"):format(N, sb.urls.shoplus))
   local expected = data.seed(sb, N)
+  for _, vendor in ipairs({ "shoplus", "sobot" }) do sb:knob(vendor, "latency_ms", 60) end  -- a visible progress line
   local c = sb.credentials
   local env = {
     SHOPLUS_URL = sb.urls.shoplus, SHOPLUS_APP_KEY = c.shoplus.app_key, SHOPLUS_SECRET = c.shoplus.secret,
