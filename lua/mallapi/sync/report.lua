@@ -59,9 +59,11 @@ function M.machine_line(s)
   return table.concat(parts, " ")
 end
 
+local STATUS_WORDS = { ok = "done", dead_letters = "done with dead letters", failed = "stopped" }
+
 function M.human_summary(s)
   local lines = {
-    string_format("%s: %s%s in %s (%.0f records/s)", s.name, s.status == "ok" and "done" or s.status,
+    string_format("%s: %s%s in %s (%.0f records/s)", s.name, STATUS_WORDS[s.status] or s.status,
       s.dry_run and " (dry run, nothing sent)" or "", duration(s.seconds), s.rate),
     string_format("  read %d, sent %d, skipped %d, dead letters %d, pages %d, retries %d%s",
       s.read, s.sent, s.skipped, s.dead, s.pages, s.retries, s.resumed and ", resumed from a checkpoint" or ""),
