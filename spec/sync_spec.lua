@@ -297,6 +297,21 @@ describe("sync", function()
         .. "pages 1, retries 0\n$"), text)
     end)
 
+    it("says how many dead letters and where, and why a run stopped", function()
+      local buf, out = capture()
+      sync.run(opts{ name = "h", source = numbers(4), output = out, progress = true, dead_letter = tmp .. "/dead",
+        sink = function(d) if d.id < 3 then return nil, "refused", "VENDOR" end return true end })
+      local text = table.concat(buf)
+      assert.truthy(text:find("\nh: done with dead letters in ", 1, true), text)
+      assert.truthy(text:find("\n  2 dead letters in " .. tmp .. "/dead\n", 1, true), text)
+      buf, out = capture()
+      sync.run(opts{ name = "h2", source = numbers(4), output = out, progress = true, dead_letter = tmp .. "/dead",
+        sink = function() return nil, "sobot orders/add: authentication refused", "AUTH" end })
+      text = table.concat(buf)
+      assert.truthy(text:find("\nh2: stopped in ", 1, true), text)
+      assert.truthy(text:find("\n  stopped: sobot orders/add: authentication refused\n", 1, true), text)
+    end)
+
     it("formats the progress line with an ETA when the total is known", function()
       local line = require("mallapi.sync.report").progress_line({ name = "o", read = 500, pages = 5, retries = 2,
         dead = 1, seconds = 10 }, 2000)
