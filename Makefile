@@ -6,6 +6,7 @@
 #   make deps          install the Debian packages the project needs
 #   make test          deps + both builds + lint + every spec under Lua 5.4 and LuaJIT
 #   make memcheck      the C-level specs under valgrind
+#   make memcheck-http the HTTP transport specs (with their nginx) under valgrind
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
@@ -35,7 +36,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck asan bench fuzz-smoke fuzz-long rock-check clean sandbox demo
+.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock-check clean sandbox demo
 
 all: $(CORE)
 
@@ -67,6 +68,14 @@ lint:
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
+
+# The HTTP transport's specs need the nginx test server, so they are not tagged #c:
+# this runs the whole spec file once under valgrind (a minute or two).
+memcheck-http: all
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='build/5.4/?.so;;' \
+	  valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	  lua5.4 /usr/bin/busted spec/http_spec.lua
 
 bench: all
 	sh bench/run.sh

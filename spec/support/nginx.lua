@@ -10,6 +10,7 @@
 -- In the config text, $PORT is the first port, $PORT1..$PORTn each port, $PREFIX the prefix
 -- directory, $ROOT the repository root and $CPATH the LUA_CPATH of the current runtime's build.
 local socket = require "socket"
+local procs = require "support.procs"
 
 local M = {}
 
@@ -49,6 +50,8 @@ local function port_open(port)
   return ok ~= nil
 end
 
+M.alive = procs.alive
+
 local Server = {}
 Server.__index = Server
 
@@ -62,12 +65,7 @@ end
 
 function Server:stop()
   if self.pid then
-    sh("kill " .. self.pid .. " 2>/dev/null")
-    for _ = 1, 100 do                               -- wait up to 5 s for it to go
-      if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
-      socket.sleep(0.05)
-    end
-    sh("kill -9 " .. self.pid .. " 2>/dev/null")
+    procs.stop_pid(self.pid)
     self.pid = nil
   end
   if self.prefix and not os.getenv("MALLAPI_KEEP_NGINX") then
@@ -76,7 +74,8 @@ function Server:stop()
 end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
--- opts.ports: how many ports to choose (default 1); opts.workers (default 1).
+-- opts.ports: how many ports to choose (default 1); opts.workers (default 1);
+-- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
@@ -110,7 +109,8 @@ function M.start(opts)
   conf = conf:gsub("%$PREFIX", prefix):gsub("%$ROOT", root):gsub("%$CPATH", cpath)
   write_file(prefix .. "/conf/nginx.conf", conf)
   local srv = setmetatable({ prefix = prefix, port = ports[1], ports = ports }, Server)
-  if not sh("nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
+  local pin = opts.cpu and ("taskset -c " .. opts.cpu .. " ") or ""
+  if not sh(pin .. "nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
             .. prefix .. "/logs/error.log' 2>'" .. prefix .. "/logs/start.log'") then
     local why = (read_file(prefix .. "/logs/start.log") or "") .. (read_file(prefix .. "/logs/error.log") or "")
     srv:stop()

@@ -12,6 +12,26 @@ end
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+-- A process is alive when it exists and is not a zombie (where PID 1 does not reap
+-- daemons, a stopped server stays a zombie that `kill -0` still finds).
+function M.alive(pid)
+  local f = io.open("/proc/" .. tostring(pid) .. "/stat", "r")
+  if not f then return false end
+  local stat = f:read("*l") or ""
+  f:close()
+  return stat:match("^%d+ %b() (%a)") ~= "Z"
+end
+
+-- Stop a server we started: SIGTERM, up to 5 s for it to go, then SIGKILL.
+function M.stop_pid(pid)
+  os.execute("kill " .. tostring(pid) .. " 2>/dev/null")
+  for _ = 1, 100 do
+    if not M.alive(pid) then return end
+    os.execute("sleep 0.05")
+  end
+  os.execute("kill -9 " .. tostring(pid) .. " 2>/dev/null")
+end
+
 local counter = 0
 
 -- Start `script` with the argument lines written to a file (no secrets on command lines).

@@ -4,6 +4,7 @@
 --   local srv = redis.start()   -- srv.port, srv.password, srv.dir, srv.pid
 --   srv:stop()
 local socket = require "socket"
+local procs = require "support.procs"
 
 local M = {}
 
@@ -27,12 +28,7 @@ Server.__index = Server
 
 function Server:stop()
   if self.pid then
-    sh("kill " .. self.pid .. " 2>/dev/null")
-    for _ = 1, 100 do
-      if not sh("kill -0 " .. self.pid .. " 2>/dev/null") then break end
-      socket.sleep(0.05)
-    end
-    sh("kill -9 " .. self.pid .. " 2>/dev/null")
+    procs.stop_pid(self.pid)
     self.pid = nil
   end
   if self.dir then sh("rm -rf '" .. self.dir .. "'") end

@@ -1,0 +1,438 @@
+-- mallapi.http: the public HTTP transport. A thin layer over the C session
+-- (core.http, libcurl) for what reads better in Lua: the retry policy (exponential
+-- back-off with full jitter, Retry-After, deadline, idempotency), the per-attempt
+-- hook that sees requests and answers with secrets masked, and batch retries.
+-- The shape session:request(req) -> res | nil, err, code is the transport contract
+-- other layers depend on (an OpenResty cosocket transport implements the same).
+local core = require "mallapi.core"
+
+local chttp = core.http
+local type, error, pairs, ipairs, tostring, tonumber, setmetatable =
+  type, error, pairs, ipairs, tostring, tonumber, setmetatable
+local math_random, math_min, math_max, floor = math.random, math.min, math.max, math.floor
+local os_time = os.time
+
+local M = {
+  now = chttp.now,               -- monotonic seconds
+  sleep = chttp.sleep,           -- sleep(seconds), blocks the process
+  url_encode = chttp.url_encode, -- RFC 3986: all but ALPHA DIGIT - . _ ~ escaped
+}
+
+-- Retried unless a request says otherwise: at most max_attempts in all, waiting
+-- random() * min(max_delay, base_delay * 2^(attempt-1)) between them (full jitter),
+-- or the Retry-After of a 429/503 answer, and never past the call's deadline.
+M.default_retry = {
+  max_attempts = 3,
+  base_delay = 0.2,
+  max_delay = 5,
+  statuses = { [429] = true, [502] = true, [503] = true, [504] = true },
+  codes = { CONNECT = true, IO = true, PROTOCOL = true },  -- connection faults
+}
+
+-- Names (query parameters and headers, any case) whose values the hook never sees.
+M.default_secrets = {
+  "token", "access_token", "refresh_token", "sign", "signature", "app_key", "app_secret",
+  "secret", "client_secret", "password", "authorization", "proxy-authorization", "cookie",
+  "set-cookie", "x-api-key",
+}
+
+local IDEMPOTENT = { GET = true, HEAD = true, OPTIONS = true, PUT = true, DELETE = true, TRACE = true }
+local RETRY_AFTER_STATUS = { [429] = true, [503] = true }
+local MASK = "***"
+
+local function bad_request(msg)
+  return nil, "http.request: " .. msg, "BAD_REQUEST"
+end
+
+-- ---- retry policy ----
+
+local function check_policy(p, where)
+  if type(p) ~= "table" then error(where .. " must be a table or false", 3) end
+  for _, name in ipairs { "max_attempts", "base_delay", "max_delay" } do
+    local v = p[name]
+    if v ~= nil and (type(v) ~= "number" or v < 0) then
+      error(where .. "." .. name .. " must be a non-negative number", 3)
+    end
+  end
+  for _, name in ipairs { "statuses", "codes" } do
+    if p[name] ~= nil and type(p[name]) ~= "table" then error(where .. "." .. name .. " must be a table", 3) end
+  end
+end
+
+-- A full policy: fields of `p` over those of `base`.
+local function merge_policy(base, p)
+  local out = {}
+  for k, v in pairs(base) do out[k] = v end
+  for k, v in pairs(p) do out[k] = v end
+  return out
+end
+
+-- Parse an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to epoch seconds.
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
+                 Oct = 10, Nov = 11, Dec = 12 }
+local function http_date(s)
+  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+  local m = MONTHS[mon]
+  if not m then return nil end
+  y, m, d = tonumber(y), m, tonumber(d)
+  if m <= 2 then y = y - 1 end                    -- days from civil (H. Hinnant)
+  local era = floor(y / 400)
+  local yoe = y - era * 400
+  local doy = floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+end
+
+-- Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), or nil.
+local function retry_after_seconds(res)
+  local v = res.headers["retry-after"]
+  if type(v) == "table" then v = v[1] end
+  if type(v) ~= "string" then return nil end
+  local secs = v:match("^%s*(%d+)%s*$")
+  if secs then return tonumber(secs) end
+  local at = http_date(v)
+  if not at then return nil end
+  local date = res.headers["date"]
+  local now = type(date) == "string" and http_date(date) or os_time()
+  return math_max(0, at - now)
+end
+M.retry_after_seconds = retry_after_seconds
+
+-- How long to wait before attempt `attempt + 1`, or nil when the outcome is final.
+local function retry_delay(self, policy, attempt, res, code)
+  if attempt >= (policy.max_attempts or 1) then return nil end
+  if res then
+    if not (policy.statuses and policy.statuses[res.status]) then return nil end
+    if RETRY_AFTER_STATUS[res.status] then
+      local wait = retry_after_seconds(res)
+      if wait then return wait end
+    end
+  elseif not (policy.codes and policy.codes[code]) then
+    return nil
+  end
+  local cap = math_min(policy.max_delay or 0, (policy.base_delay or 0) * 2 ^ (attempt - 1))
+  return self.random() * cap
+end
+
+-- The policy for req (nil: no retries), or nil, err, code for a bad `retry` field.
+local function policy_for(self, req)
+  local r = req.retry
+  if r == nil then
+    local p = self.retry
+    if not p then return nil end
+    local idem = req.idempotent
+    if idem == nil then
+      local m = req.method
+      if m == nil then return p end
+      idem = type(m) == "string" and (IDEMPOTENT[m] or IDEMPOTENT[m:upper()])
+    end
+    return idem and p or nil
+  end
+  if r == false then return nil end
+  if type(r) ~= "table" then return bad_request("retry must be a table or false") end
+  local idem = req.idempotent
+  if idem == nil then
+    local m = req.method or "GET"
+    idem = type(m) == "string" and IDEMPOTENT[m:upper()]
+  end
+  return idem and merge_policy(self.retry or M.default_retry, r) or nil
+end
+
+-- ---- masking, for the hook ----
+
+local function mask_query_string(self, q)
+  return (q:gsub("([^&=]*)=([^&]*)", function(name, value)
+    if self.secrets[name:lower()] and value ~= "" then return name .. "=" .. MASK end
+  end))
+end
+
+local function mask_url(self, url)
+  url = url:gsub("^(%a[%w+.-]*://)[^/@?#]*@", "%1" .. MASK .. "@")   -- user info
+  local base, query = url:match("^([^?#]*)%?([^#]*)")
+  if not base then return (url:gsub("#.*", "")) end
+  return base .. "?" .. mask_query_string(self, query)
+end
+
+-- A copy of a name -> value map or a {name, value} pair list, secret values masked.
+local function mask_pairs(self, t)
+  if type(t) ~= "table" then return t end
+  local out = {}
+  if t[1] ~= nil then
+    for i, pair in ipairs(t) do
+      local name = type(pair) == "table" and pair[1]
+      if type(name) == "string" and self.secrets[name:lower()] then
+        out[i] = { name, MASK }
+      else
+        out[i] = pair
+      end
+    end
+  else
+    for name, value in pairs(t) do
+      out[name] = (type(name) == "string" and self.secrets[name:lower()]) and MASK or value
+    end
+  end
+  return out
+end
+
+-- One call per attempt: what was sent and what came back, secrets masked.
+local function call_hook(self, req, attempt, res, err, code, retry_in)
+  local url = req.url
+  local body = req.body
+  self.hook {
+    method = type(req.method) == "string" and req.method:upper() or "GET",
+    url = type(url) == "string" and mask_url(self, url) or url,
+    query = mask_pairs(self, req.query),
+    headers = mask_pairs(self, req.headers),
+    request_bytes = type(body) == "string" and #body or 0,
+    attempt = attempt,
+    status = res and res.status,
+    response_headers = res and mask_pairs(self, res.headers),
+    response_bytes = res and #res.body,
+    time = res and res.time,
+    err = err,
+    code = code,
+    retry_in = retry_in,
+  }
+end
+
+-- ---- sessions ----
+
+local Session = {}
+Session.__index = Session
+
+-- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
+function Session:request(req)
+  if type(req) ~= "table" then error("http.request: req must be a table", 2) end
+  local c = self.c
+  local timeout = req.timeout
+  if timeout == nil then
+    timeout = self.timeout
+  elseif type(timeout) ~= "number" or timeout <= 0 or timeout ~= timeout then
+    return bad_request("timeout must be a positive number")
+  end
+  local policy, perr, pcode = policy_for(self, req)
+  if perr then return nil, perr, pcode end
+  local hook = self.hook
+  if not policy and not hook then                  -- no retries, no hook: one attempt
+    return c:request(req, timeout)
+  end
+  local clock = self.clock
+  local start = clock()
+  local deadline = start + timeout
+  local res, err, code = c:request(req, timeout)
+  if not hook then                                 -- the usual outcome, decided at once
+    if res then
+      local statuses = policy.statuses
+      if not (statuses and statuses[res.status]) then return res end
+    elseif code == "BAD_REQUEST" or not (policy.codes and policy.codes[code]) then
+      return nil, err, code
+    end
+  end
+  local attempt = 1
+  while true do
+    local delay = policy and code ~= "BAD_REQUEST" and retry_delay(self, policy, attempt, res, code)
+    if delay and clock() + delay >= deadline then delay = nil end
+    if hook then call_hook(self, req, attempt, res, err, code, delay or nil) end
+    if not delay then break end
+    self.sleep(delay)
+    attempt = attempt + 1
+    res, err, code = c:request(req, deadline - clock())
+  end
+  if res then
+    res.attempts = attempt
+    if attempt > 1 then res.time = clock() - start end
+    return res
+  end
+  if attempt > 1 then err = err .. " [" .. attempt .. " attempts]" end
+  return nil, err, code
+end
+
+-- session:batch(reqs [, opts]) -> results, in request order: results[i] is {res = res}
+-- or {err = msg, code = CODE}. opts.concurrency (default 8) requests run at once.
+-- Retries go in rounds: the requests to retry wait for the longest delay among
+-- them, then run again together.
+local NO_STATUSES = {}
+
+-- The outcome of attempt `attempt` of batch request i: final (into results[i]) or a
+-- retry (i appended to `again`); returns the delay asked for, or 0.
+local function batch_outcome(self, st, i, r)
+  local req = st.reqs[i]
+  local attempt = st.attempts[i]
+  local policy = st.policies[i]
+  if policy == nil then policy = policy_for(self, req) or false; st.policies[i] = policy end
+  local res, err, code = nil, r.err, r.code
+  if r.status then res = r end
+  local delay
+  if policy and code ~= "BAD_REQUEST" then
+    delay = retry_delay(self, policy, attempt, res, code)
+    if delay and self.clock() + delay >= st.deadlines[i] then delay = nil end
+  end
+  if self.hook then call_hook(self, req, attempt, res, err, code, delay) end
+  if delay then
+    st.again[#st.again + 1] = i
+    st.last[i] = r
+    return delay
+  end
+  if res then
+    res.attempts = attempt
+    if attempt > 1 then res.time = self.clock() - st.start end
+    st.results[i] = { res = res }
+  else
+    if attempt > 1 then err = err .. " [" .. attempt .. " attempts]" end
+    st.results[i] = { err = err, code = code }
+  end
+  return 0
+end
+
+-- session:batch(reqs [, opts]) -> results, in request order: results[i] is {res = res}
+-- or {err = msg, code = CODE}. opts.concurrency (default 8) requests run at once.
+-- Retries go in rounds: the requests to retry wait for the longest delay among
+-- them, then run again together.
+function Session:batch(reqs, opts)
+  if type(reqs) ~= "table" then error("http.batch: reqs must be a table", 2) end
+  local concurrency = 8
+  if opts ~= nil then
+    if type(opts) ~= "table" then error("http.batch: opts must be a table", 2) end
+    concurrency = opts.concurrency or concurrency
+    if type(concurrency) ~= "number" or concurrency < 1 or concurrency % 1 ~= 0 then
+      error("http.batch: opts.concurrency must be a positive integer", 2)
+    end
+  end
+  local n = #reqs
+  if n == 0 then return self.c:batch(reqs) end    -- {} (or raises when closed)
+  local refused
+  for i = 1, n do
+    local req = reqs[i]
+    if type(req) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
+    local retry = req.retry
+    if retry ~= nil and retry ~= false and type(retry) ~= "table" then
+      refused = refused or {}
+      refused[i] = true
+    end
+  end
+  local clock, hook = self.clock, self.hook
+  local st = { reqs = reqs, results = {}, policies = {}, deadlines = {}, attempts = {}, last = {},
+               again = {}, start = clock() }
+  local results, deadlines, attempts = st.results, st.deadlines, st.attempts
+  local timeout = self.timeout
+
+  -- round 1: every request with its own timeout (C reads req.timeout or the session's)
+  local first, index = reqs, nil
+  if refused then
+    first, index = {}, {}
+    for i = 1, n do
+      if refused[i] then
+        results[i] = { err = "http.request: retry must be a table or false", code = "BAD_REQUEST" }
+      else
+        first[#first + 1], index[#first + 1] = reqs[i], i
+      end
+    end
+  end
+  local out = self.c:batch(first, concurrency)
+  local quick = not hook and self.retry and self.retry.statuses or NO_STATUSES
+  local wait = 0
+  for k = 1, #first do
+    local i = index and index[k] or k
+    local r = out[k]
+    local status = r.status
+    if status and not hook and not quick[status] and reqs[i].retry == nil then
+      results[i] = { res = r }                     -- the usual outcome: final at once
+    else
+      local t = reqs[i].timeout
+      deadlines[i] = st.start + (type(t) == "number" and t or timeout)
+      attempts[i] = 1
+      wait = math_max(wait, batch_outcome(self, st, i, r))
+    end
+  end
+
+  -- later rounds: what asked for a retry, after the longest delay among them
+  local sub, timeouts = {}, {}
+  while #st.again > 0 do
+    self.sleep(wait)
+    local now = clock()
+    local pending = {}
+    for _, i in ipairs(st.again) do
+      if now < deadlines[i] then
+        pending[#pending + 1] = i
+      else
+        local r = st.last[i]                       -- out of time while waiting: keep the last
+        if r.status then
+          r.attempts = attempts[i]
+          r.time = now - st.start
+          results[i] = { res = r }
+        else
+          results[i] = { err = r.err .. " [" .. attempts[i] .. " attempts]", code = r.code }
+        end
+      end
+    end
+    st.again, wait = {}, 0
+    for k = 1, #sub do sub[k], timeouts[k] = nil, nil end
+    for k, i in ipairs(pending) do sub[k], timeouts[k] = reqs[i], deadlines[i] - now end
+    if #pending == 0 then break end
+    out = self.c:batch(sub, concurrency, timeouts)
+    for k, i in ipairs(pending) do
+      attempts[i] = attempts[i] + 1
+      wait = math_max(wait, batch_outcome(self, st, i, out[k]))
+    end
+  end
+  return results
+end
+
+-- close(): free connections now; closing twice is harmless; using a closed session raises.
+function Session:close()
+  self.c:close()
+end
+
+Session.__close = Session.close
+Session.__gc = Session.close                       -- Lua 5.4 tables; the C session has its own __gc
+function Session:__tostring()
+  return (tostring(self.c):gsub("^mallapi%.Session", "mallapi.http.Session"))
+end
+
+local C_OPTIONS = { "timeout", "connect_timeout", "max_body", "proxy", "verify", "ca_file",
+                    "user_agent", "max_connections", "http2" }
+
+-- mallapi.http.new([opts]) -> session. Transport options go to the C session;
+-- retry, hook, secrets, sleep, random and clock stay here.
+function M.new(opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error("http.new: opts must be a table", 2) end
+  local copts = {}
+  for _, name in ipairs(C_OPTIONS) do copts[name] = opts[name] end
+  local retry = opts.retry
+  if retry == nil then
+    retry = M.default_retry
+  elseif retry ~= false then
+    check_policy(retry, "http.new: opts.retry")
+    retry = merge_policy(M.default_retry, retry)
+  end
+  for _, name in ipairs { "hook", "sleep", "random", "clock" } do
+    if opts[name] ~= nil and type(opts[name]) ~= "function" then
+      error("http.new: opts." .. name .. " must be a function", 2)
+    end
+  end
+  local secret_list = opts.secrets or M.default_secrets
+  if type(secret_list) ~= "table" then error("http.new: opts.secrets must be a list of names", 2) end
+  local secrets = {}
+  for _, name in ipairs(secret_list) do
+    if type(name) ~= "string" then error("http.new: opts.secrets must be a list of names", 2) end
+    secrets[name:lower()] = true
+  end
+  local c, err, code = chttp.new(copts)
+  if not c then return nil, err, code end
+  return setmetatable({
+    c = c,
+    timeout = opts.timeout or 30,
+    retry = retry,
+    hook = opts.hook,
+    secrets = secrets,
+    sleep = opts.sleep or chttp.sleep,
+    random = opts.random or math_random,
+    clock = opts.clock or chttp.now,
+  }, Session)
+end
+
+M.Session = Session
+M._mask_url = mask_url                              -- for the specs
+return M
