@@ -53,13 +53,7 @@ local function run(script, env)
   return out
 end
 
-local function alive(pid)
-  local f = io.open("/proc/" .. pid .. "/stat")
-  if not f then return false end
-  local stat = f:read("*l") or ""
-  f:close()
-  return stat:match("^%d+ %b() (%a)") ~= "Z"
-end
+local alive = require("support.procs").alive
 
 local function spawn(script, env, log)
   local pidfile = log .. ".pid"

@@ -496,13 +496,7 @@ describe("sync", function()
         .. bin .. " spec/support/sync_child.lua '" .. argfile .. "'"
     end
 
-    local function alive(pid)                   -- a zombie waiting for its reaper is dead
-      local f = io.open("/proc/" .. pid .. "/stat")
-      if not f then return false end
-      local stat = f:read("*l") or ""
-      f:close()
-      return stat:match("^%d+ %b() (%a)") ~= "Z"
-    end
+    local alive = require("support.procs").alive
 
     -- Start the child in the background, let it work `ms`, SIGKILL it, wait until it is gone.
     local function run_and_kill(argfile, ms)
