@@ -1,0 +1,520 @@
+-- mallapi.client: one generic client driven by a vendor profile (lua/mallapi/vendors/*.lua).
+-- `mallapi.client(vendor, cfg)` checks the config; `client:prepare` builds the exact signed
+-- request, `client:call` sends it and checks the vendor envelope, `client:each` walks pages.
+local mallapi = require "mallapi"
+
+local error, ipairs, pairs, type, tostring, tonumber, next =
+  error, ipairs, pairs, type, tostring, tonumber, next
+local setmetatable, getmetatable, require, pcall = setmetatable, getmetatable, require, pcall
+local package = package
+local concat, sort = table.concat, table.sort
+local floor, min = math.floor, math.min
+local os_date, os_time = os.date, os.time
+
+local M = { vendors = { "sobot", "hd", "shoplus", "guanmai", "babycare" } }
+
+local Client = {}
+Client.__index = Client
+Client.__tostring = function(self) return "mallapi.client(" .. self.vendor .. ")" end
+
+---------------------------------------------------------------------------------------------
+-- Small helpers shared with the profiles (exported as M.util).
+
+local util = {}
+M.util = util
+
+-- Text of a scalar parameter as it goes into a query string or a string to sign:
+-- integers without ".0", booleans as true/false, 64-bit raw numbers by their tostring.
+function util.text(v)
+  local t = type(v)
+  if t == "string" then return v end
+  if t == "number" then
+    if v == floor(v) and v > -2^63 and v < 2^63 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  if t == "boolean" then return v and "true" or "false" end
+  return tostring(v)
+end
+
+-- Percent-encoding per RFC 3986 (unreserved kept, other bytes %XX upper case).
+function util.rfc3986(s)
+  local codec = mallapi.codec
+  if codec and codec.urlencode then return codec.urlencode(s, "rfc3986") end
+  return (s:gsub("[^A-Za-z0-9%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+-- Query string from a list of {name, value} pairs, in the given order.
+function util.query_string(pairs_list)
+  local out = {}
+  for i, p in ipairs(pairs_list) do
+    out[i] = util.rfc3986(p[1]) .. "=" .. util.rfc3986(util.text(p[2]))
+  end
+  return concat(out, "&")
+end
+
+-- Offset in minutes from "+08:00", "-05:30", "+0800" or a number of minutes.
+function util.parse_offset(offset)
+  if offset == nil then return 480 end
+  if type(offset) == "number" then return offset end
+  local sign, hh, mm = tostring(offset):match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then error("mallapi.client: cfg.utc_offset must look like +08:00", 3) end
+  local minutes = tonumber(hh) * 60 + tonumber(mm)
+  return sign == "-" and -minutes or minutes
+end
+
+-- "yyyy-MM-dd HH:mm:ss" of a unix time in ms at a UTC offset in minutes.
+function util.format_time(ms, offset_minutes)
+  local clock = mallapi.clock
+  if clock and clock.format then return clock.format(ms, offset_minutes) end
+  local seconds = floor(ms / 1000) + offset_minutes * 60
+  return os_date("!%Y-%m-%d %H:%M:%S", seconds)
+end
+
+-- Encode a JSON value; an empty Lua table is the empty object.
+function util.json_encode(v)
+  if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then return "{}" end
+  return mallapi.json.encode(v)
+end
+
+-- Business data of a successful answer: never nil (an absent member is json.null).
+function util.data(v)
+  if v ~= nil then return v end
+  local json = mallapi.json
+  if json and json.null ~= nil then return json.null end
+  return {}
+end
+
+-- Copy of a table, one level deep.
+function util.copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+-- Look up a header in a table whose keys may have any case.
+function util.header(headers, name)
+  if not headers then return nil end
+  local v = headers[name] or headers[name:lower()]
+  if v ~= nil then return v end
+  local lname = name:lower()
+  for k, val in pairs(headers) do
+    if type(k) == "string" and k:lower() == lname then return val end
+  end
+  return nil
+end
+
+---------------------------------------------------------------------------------------------
+-- Operation names: lookup, close names for the error message.
+
+local function distance(a, b)
+  local la, lb = #a, #b
+  local prev = {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    local cur = { [0] = i }
+    local ca = a:byte(i)
+    for j = 1, lb do
+      local cost = (ca == b:byte(j)) and 0 or 1
+      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[lb]
+end
+
+local function close_names(profile, name)
+  local lname, scored = name:lower(), {}
+  for opname in pairs(profile.operations) do
+    local lop = opname:lower()
+    local d = distance(lname, lop)
+    if lop:find(lname, 1, true) or lname:find(lop, 1, true) then d = min(d, 1) end
+    if d <= math.max(2, floor(#name / 3)) then scored[#scored + 1] = { opname, d } end
+  end
+  sort(scored, function(x, y) if x[2] ~= y[2] then return x[2] < y[2] end return x[1] < y[1] end)
+  local out = {}
+  for i = 1, min(5, #scored) do out[i] = scored[i][1] end
+  return out
+end
+
+-- Resolve an operation name (aliases, body-key variants) to its definition.
+local function find_operation(self, name, params, fn)
+  if type(name) ~= "string" then
+    error("client:" .. fn .. ": operation name must be a string", 3)
+  end
+  local profile = self.profile
+  local real = profile.aliases and profile.aliases[name] or name
+  if profile.variants and profile.variants[real] then
+    local chosen
+    for key, opname in pairs(profile.variants[real]) do
+      if type(params) == "table" and params[key] ~= nil then
+        if chosen then
+          error("client:" .. fn .. ": " .. self.vendor .. " " .. name
+            .. ": pass exactly one of the variant keys", 3)
+        end
+        chosen = opname
+      end
+    end
+    if not chosen then
+      local names = {}
+      for _, opname in pairs(profile.variants[real]) do names[#names + 1] = opname end
+      sort(names)
+      error("client:" .. fn .. ": " .. self.vendor .. " " .. name .. " serves several operations; "
+        .. "use one of " .. concat(names, ", "), 3)
+    end
+    real = chosen
+  end
+  local op = profile.operations[real]
+  if not op then
+    local close = close_names(profile, name)
+    local hint = #close > 0 and " (close names: " .. concat(close, ", ") .. ")" or ""
+    error("client:" .. fn .. ": unknown " .. self.vendor .. " operation '" .. name .. "'" .. hint, 3)
+  end
+  return op, real
+end
+
+---------------------------------------------------------------------------------------------
+-- Required parameters: "a" (top level), "a.b" (inside object a), "a[].b" (in each element of a).
+
+-- A required parameter is missing when nil or JSON null (an empty string is a value: the
+-- Babycare example sends phone "" for a required phone).
+local function absent(v)
+  return v == nil or (mallapi.json ~= nil and v == mallapi.json.null)
+end
+
+local function check_path(value, path, shown)
+  local head, rest = path:match("^([^%.%[]+)(.*)$")
+  if rest == "" then
+    if type(value) ~= "table" or absent(value[head]) then return shown .. head end
+    return nil
+  end
+  if type(value) ~= "table" then return nil end
+  local inner = value[head]
+  if inner == nil then return nil end       -- the container itself is checked on its own
+  if rest:sub(1, 3) == "[]." then
+    if type(inner) ~= "table" then return nil end
+    for i, item in ipairs(inner) do
+      local missing = check_path(item, rest:sub(4), shown .. head .. "[" .. i .. "].")
+      if missing then return missing end
+    end
+    return nil
+  end
+  return check_path(inner, rest:sub(2), shown .. head .. ".")
+end
+
+local function check_required(self, opname, op, params, fn)
+  for _, path in ipairs(op.required or {}) do
+    local missing = check_path(params, path, "")
+    if missing then
+      error("client:" .. fn .. ": " .. self.vendor .. " " .. opname
+        .. ": missing required parameter '" .. missing .. "'", 3)
+    end
+  end
+end
+
+---------------------------------------------------------------------------------------------
+-- Construction.
+
+function M.new(vendor, cfg)
+  if type(vendor) ~= "string" then
+    error("mallapi.client: bad argument #1 (vendor name expected)", 2)
+  end
+  -- a profile is any module mallapi.vendors.<name> on the path (users may add their own)
+  if not vendor:match("^[%w_]+$") or not package.searchpath("mallapi.vendors." .. vendor, package.path) then
+    error("mallapi.client: unknown vendor '" .. vendor .. "' (known: "
+      .. concat(M.vendors, ", ") .. ")", 2)
+  end
+  local profile = require("mallapi.vendors." .. vendor)
+  if cfg ~= nil and type(cfg) ~= "table" then
+    error("mallapi.client: bad argument #2 (cfg table expected)", 2)
+  end
+  cfg = util.copy(cfg)
+  for _, key in ipairs(profile.credentials or {}) do
+    if absent(cfg[key]) or cfg[key] == "" then
+      error("mallapi.client: " .. vendor .. " needs cfg." .. key, 2)
+    end
+  end
+  local base_url = cfg.base_url or profile.base_url
+  if not base_url then
+    error("mallapi.client: " .. vendor .. " needs cfg.base_url (its document names no host)", 2)
+  end
+  cfg.base_url = (tostring(base_url):gsub("/+$", ""))
+  local self = setmetatable({
+    vendor = vendor,
+    profile = profile,
+    cfg = cfg,
+    utc_offset = util.parse_offset(cfg.utc_offset),
+  }, Client)
+  if profile.init then profile.init(self) end
+  return self
+end
+
+setmetatable(M, { __call = function(_, vendor, cfg) return M.new(vendor, cfg) end })
+
+-- Time and randomness, both injectable.
+function Client:now_ms()
+  if self.cfg.clock then return self.cfg.clock() end
+  local clock = mallapi.clock
+  if clock and clock.now_ms then return clock.now_ms() end
+  return os_time() * 1000
+end
+
+function Client:nonce()
+  if self.cfg.nonce then return self.cfg.nonce() end
+  return mallapi.crypto.nonce()
+end
+
+function Client:format_time(ms)
+  return util.format_time(ms or self:now_ms(), self.utc_offset)
+end
+
+-- The transport: cfg.transport, else one mallapi.http session made on first use.
+-- Returns it, or nil, err, code when the session cannot be made.
+function Client:transport()
+  if not self._transport then
+    local transport, err, code = self.cfg.transport, nil, nil
+    if not transport then transport, err, code = mallapi.http.new(self.cfg.http or {}) end
+    if not transport then return nil, err, code end
+    self._transport = transport
+  end
+  return self._transport
+end
+
+---------------------------------------------------------------------------------------------
+-- The operation list.
+
+function Client:operations()
+  local list = {}
+  for name, op in pairs(self.profile.operations) do
+    local required = {}
+    for i, r in ipairs(op.required or {}) do required[i] = r end
+    list[#list + 1] = { name = name, method = op.method, path = op.path, required = required,
+                        paged = op.paging ~= nil, note = op.note }
+  end
+  sort(list, function(a, b) return a.name < b.name end)
+  return list
+end
+
+---------------------------------------------------------------------------------------------
+-- Request building.
+--
+-- The generic part: fill {path} parameters, put op.query names (and every parameter of a GET)
+-- into the query, the rest into a JSON body. The profile's `build` may replace that (Shoplus),
+-- then `auth` (or cfg.auth) signs the request. `req` fields: method, base (scheme://host[/prefix]),
+-- path (full URL path as sent), query (list of {name, value}), headers, body (string or nil).
+
+local function fill_path(self, opname, op, params)
+  return (op.path:gsub("{([%w_]+)}", function(name)
+    local v = params[name]
+    if absent(v) or v == "" then
+      error("client:prepare: " .. self.vendor .. " " .. opname
+        .. ": missing required parameter '" .. name .. "'", 4)
+    end
+    params[name] = nil
+    return util.rfc3986(util.text(v))
+  end))
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do if type(k) == "string" then keys[#keys + 1] = k end end
+  sort(keys)
+  return keys
+end
+
+-- Append name=value pairs for a parameter; arrays become repeated names.
+local function add_query(list, name, value)
+  if type(value) == "table" and value[1] ~= nil then
+    for _, item in ipairs(value) do list[#list + 1] = { name, item } end
+  elseif value ~= nil and not (mallapi.json and value == mallapi.json.null) then
+    list[#list + 1] = { name, value }
+  end
+end
+
+function Client:base_request(opname, op, params)
+  local profile = self.profile
+  local req = {
+    op = opname,
+    method = op.method,
+    base = self.cfg.base_url,
+    query = {},
+    headers = {},
+  }
+  local rest = util.copy(params)
+  req.path = profile.api_path(self, fill_path(self, opname, op, rest))
+  local in_query = {}
+  for _, name in ipairs(op.query or {}) do in_query[name] = true end
+  local body = {}
+  for _, name in ipairs(sorted_keys(rest)) do
+    if op.method == "GET" or in_query[name] then
+      add_query(req.query, name, rest[name])
+    else
+      body[name] = rest[name]
+    end
+  end
+  if op.method ~= "GET" then
+    req.body_table = body
+  end
+  return req
+end
+
+function Client.finish_request(_, req)
+  local url = req.base .. req.path
+  if #req.query > 0 then url = url .. "?" .. util.query_string(req.query) end
+  return { method = req.method, url = url, headers = req.headers, body = req.body }
+end
+
+-- Build the exact request `call` would send, signatures included. Raises on caller mistakes.
+function Client:prepare(opname, params, opts)
+  if params ~= nil and type(params) ~= "table" and type(params) ~= "string" then
+    error("client:prepare: bad argument #2 (params table expected)", 2)
+  end
+  params = params or {}
+  opts = opts or {}
+  if type(params) == "string" and not self.profile.json_text_params then
+    error("client:prepare: bad argument #2 (params table expected)", 2)
+  end
+  local op, real = find_operation(self, opname, params, "prepare")
+  if type(params) == "table" and opts.data_json == nil then
+    check_required(self, real, op, params, "prepare")
+  end
+  local req
+  if self.profile.build then
+    req = self.profile.build(self, real, op, params, opts)
+  else
+    req = self:base_request(real, op, params)
+    if req.body_table then
+      req.body = util.json_encode(req.body_table)
+      req.headers["Content-Type"] = "application/json; charset=utf-8"
+    end
+  end
+  req.body_table = nil
+  local auth = self.cfg.auth or self.profile.auth
+  local ok, err, code = auth(req, self.cfg, self, opts)
+  if ok == nil and err then return nil, self.vendor .. " " .. real .. ": " .. err, code or "AUTH" end
+  local out = self:finish_request(req)
+  out.op = real
+  return out
+end
+
+---------------------------------------------------------------------------------------------
+-- Sending and the answer.
+
+local function failure(self, opname, kind, msg, detail)
+  return nil, self.vendor .. " " .. opname .. ": " .. msg, kind, detail
+end
+
+-- Decode an answer and apply the profile's envelope rule.
+-- Returns data, decoded | nil, err, code, detail.
+function Client:interpret(opname, op, resp)
+  local status = resp.status
+  local detail = { status = status, retryable = false }
+  local decoded
+  if resp.body and resp.body ~= "" then
+    local ok, value = pcall(mallapi.json.decode, resp.body)
+    if ok then decoded = value end
+  end
+  local retry_after = util.header(resp.headers, "retry-after")
+  if retry_after then detail.retry_after = tonumber(retry_after) end
+  if type(decoded) == "table" then
+    local data, vcode, vmsg, kind = self.profile.envelope(decoded, op, self, status)
+    if kind == nil and (status or 200) < 300 then return data, decoded end
+    detail.vendor_code, detail.vendor_message = vcode, vmsg
+    if kind == nil then kind = "HTTP" end
+    if status == 401 or status == 403 then kind = "AUTH" end
+    if status == 429 or (status or 0) >= 500 then kind = "HTTP"; detail.retryable = true end
+    local what = kind == "HTTP" and ("HTTP " .. tostring(status)) or
+      (kind == "AUTH" and "authentication refused" or "vendor error")
+    local vtext = vcode ~= nil and (" " .. util.text(vcode)) or ""
+    if vmsg ~= nil and vmsg ~= "" then vtext = vtext .. " " .. util.text(vmsg) end
+    return failure(self, opname, kind, what .. (vtext ~= "" and ":" .. vtext or ""), detail)
+  end
+  if status == 401 or status == 403 then
+    return failure(self, opname, "AUTH", "authentication refused: HTTP " .. status, detail)
+  end
+  if status == 429 or (status or 0) >= 500 then detail.retryable = true end
+  if (status or 0) >= 300 then
+    return failure(self, opname, "HTTP", "HTTP " .. tostring(status), detail)
+  end
+  return failure(self, opname, "HTTP", "answer is not a JSON object (HTTP " .. tostring(status)
+    .. ")", detail)
+end
+
+-- One request/answer exchange; returns data, decoded | nil, err, code, detail.
+function Client:exchange(opname, params, opts)
+  local req, perr, pcode = self:prepare(opname, params, opts)
+  if not req then return nil, perr, pcode, { retryable = false } end
+  local op = self.profile.operations[req.op]
+  req.timeout = opts and opts.timeout or self.cfg.timeout
+  local transport, terr, tcode = self:transport()
+  if not transport then
+    return failure(self, req.op, tcode or "TRANSPORT", tostring(terr), { retryable = false })
+  end
+  local resp, err, code = transport:request(req)
+  if not resp then
+    return failure(self, req.op, code or "TRANSPORT", tostring(err),
+      { retryable = true })
+  end
+  local data, d2, kind, detail = self:interpret(req.op, op, resp)
+  if data == nil then detail.request = req end
+  return data, d2, kind, detail
+end
+
+-- Call an operation: the business data (and the whole decoded answer) or nil, err, code, detail.
+function Client:call(opname, params, opts)
+  if params ~= nil and type(params) ~= "table"
+    and not (type(params) == "string" and self.profile.json_text_params) then
+    error("client:call: bad argument #2 (params table expected)", 2)
+  end
+  local op, real = find_operation(self, opname, params, "call")
+  if type(params) == "table" and not (opts and opts.data_json ~= nil) then
+    check_required(self, real, op, params, "call")
+  end
+  local data, answer, code, detail = self:exchange(opname, params, opts)
+  if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
+    -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
+    if self.profile.on_auth_failure(self, detail) then
+      data, answer, code, detail = self:exchange(opname, params, opts)
+    end
+  end
+  if data == nil and detail then detail.request = nil end
+  return data, answer, code, detail
+end
+
+---------------------------------------------------------------------------------------------
+-- Paging: `for record in client:each(op, params) do ... end`. The profile's paging rule gives
+-- the first page's parameters, the records of an answer and the next page's parameters.
+-- On a failure the iterator yields false, err, code, detail once and then ends.
+
+function Client:each(opname, params, opts)
+  params = params or {}
+  if type(params) ~= "table" then error("client:each: bad argument #2 (params table expected)", 2) end
+  local op, real = find_operation(self, opname, params, "each")
+  local paging = op.paging and self.profile.paging and self.profile.paging[op.paging]
+  if not paging then
+    error("client:each: " .. self.vendor .. " " .. real .. " is not a paged operation", 2)
+  end
+  local state = { params = paging.first(util.copy(params), op, self), seen = 0 }
+  local records, index, finished = nil, 0, false
+  return function()
+    while true do
+      if finished then return nil end
+      if records and index < #records then
+        index = index + 1
+        return records[index]
+      end
+      if records and not state.params then finished = true; return nil end
+      local data, answer, code, detail = self:call(real, state.params, opts)
+      if data == nil then
+        finished = true
+        return false, answer, code, detail
+      end
+      records = paging.records(data, op, answer) or {}
+      index = 0
+      state.seen = state.seen + #records
+      state.params = paging.next(state.params, data, answer, #records, state, op)
+      if #records == 0 then finished = true; return nil end
+    end
+  end
+end
+
+return M

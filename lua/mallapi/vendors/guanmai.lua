@@ -1,0 +1,238 @@
+-- Guanmai (观麦) fresh-food B2B open platform profile (seeds/003_*.txt). REST below
+-- {base}/api/: GET with query parameters, POST with a JSON body; answer {code, msg, data}
+-- with code 0 for success and `pagenation` {page, more} on lists. The document describes
+-- no request authentication: the default (appid, ts, HMAC-SHA256 sign in the query) is an
+-- ASSUMPTION, see doc/auth-assumptions.md; replace it with cfg.auth.
+local mallapi = require "mallapi"
+local client = require "mallapi.client"
+local util = client.util
+
+local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local concat, sort, floor = table.concat, table.sort, math.floor
+
+local M = {
+  name = "guanmai",
+  base_url = nil,          -- SILENT in the document: cfg.base_url is required
+  credentials = { "appid", "secret" },
+  secrets = { "secret" },
+  sign_window_s = 300,
+}
+
+local G, P = "GET", "POST"
+local CURSOR, OFFSET = "cursor", "offset"
+
+-- Name = the path below /api/. `required` = the document's "M" (mandatory) flags;
+-- "a[].b" = in every element of list a. paging: "cursor" (page_obj + offset/limit) or
+-- "offset" (offset/limit only).
+M.operations = {
+  -- order/create: amount is float here and int in order/sku/create (003:L193 vs L356); the
+  -- price is unit_price here and price there (L194 vs L357): sent as the caller gives them.
+  ["order/create"] = { method = P, required = { "sid", "products", "products[].sku_id",
+    "products[].amount", "products[].unit_price" } },
+  ["order/delete"] = { method = P, required = { "order_id" } },
+  -- status has no type in the document (003:L223): sent as given.
+  ["order/update"] = { method = P, required = { "order_id" } },
+  ["order/get"] = { method = G, required = { "order_id" } },
+  ["order/list"] = { method = G, required = { "query_type", "start_date", "end_date" },
+    paging = CURSOR },
+  ["order/sku/create"] = { method = P, required = { "order_id", "products",
+    "products[].sku_id", "products[].amount", "products[].price" } },
+  ["order/sku/delete"] = { method = P, required = { "order_id", "sku_ids" } },
+  ["order/sku/update"] = { method = P, required = { "order_id", "products",
+    "products[].sku_id" } },
+  -- The data structure spells the key `abnomal` (003:L70, L279); the API uses `abnormal`.
+  ["order/abnormal/create"] = { method = P, required = { "order_id", "abnormal",
+    "abnormal[].sku_id", "abnormal[].exception_reason", "abnormal[].final_amount",
+    "abnormal[].money_delta" } },
+  ["order/refund/create"] = { method = P, required = { "order_id", "refund", "refund[].sku_id",
+    "refund[].exception_reason", "refund[].request_amount" } },
+  -- Two operations share each of these two paths (003:L424-484); the body key (`abnormal` or
+  -- `refund`) tells them apart. Their names carry that key after "#"; the bare path also
+  -- works and picks the operation from the key present in params.
+  ["order/after_sales/update#abnormal"] = { method = P, path = "order/after_sales/update",
+    required = { "order_id", "abnormal", "abnormal[].id", "abnormal[].sku_id",
+      "abnormal[].exception_reason", "abnormal[].final_amount", "abnormal[].money_delta" } },
+  ["order/after_sales/update#refund"] = { method = P, path = "order/after_sales/update",
+    required = { "order_id", "refund", "refund[].id", "refund[].sku_id",
+      "refund[].exception_reason", "refund[].request_amount" } },
+  ["order/after_sales/delete#abnormal"] = { method = P, path = "order/after_sales/delete",
+    required = { "order_id", "abnormal", "abnormal[].id", "abnormal[].sku_id" } },
+  ["order/after_sales/delete#refund"] = { method = P, path = "order/after_sales/delete",
+    required = { "order_id", "refund", "refund[].id", "refund[].sku_id" } },
+  -- Dictionary answers with integer keys ({1:"..."}, 003:L493, L688) are not JSON; a real
+  -- server must send string keys, which is what the client expects.
+  ["order/after_sales/exception_reason/list"] = { method = G, required = {} },
+  ["product/category1/list"] = { method = G, required = {}, paging = CURSOR },
+  -- category2/list takes offset/limit only, no page_obj (003:L529).
+  ["product/category2/list"] = { method = G, required = {}, paging = OFFSET },
+  ["product/pinlei/list"] = { method = G, required = {}, paging = CURSOR },
+  -- spu/create has no types (003:L583-588); p_type default 1 while the examples show 0.
+  ["product/spu/create"] = { method = P, required = { "name", "std_unit_name", "pinlei_id" } },
+  -- spu/list repeats the key category1_id (003:L617-618); the second is category2_id.
+  ["product/spu/list"] = { method = G, required = {}, paging = CURSOR },
+  ["product/spu/get"] = { method = G, required = { "spu_id" } },
+  ["product/spu/update"] = { method = P, required = { "spu_id", "name" } },
+  ["product/spu/delete"] = { method = P, required = { "spu_id" } },
+  ["std_unit_name/list"] = { method = G, required = {} },
+  -- Marked "暂不开放" (not open yet, 003:L694): kept so that the call is possible when it opens.
+  ["product/sku/create"] = { method = P, required = { "spu_id", "sku_name", "salemenu_id",
+    "std_price", "sale_price", "sale_num_least", "sale_ratio", "sale_unit_name",
+    "std_unit_name", "is_weigh", "state" } },
+  ["product/sku/update"] = { method = P, required = { "sku_id", "sku_name", "std_price",
+    "sale_price", "sale_num_least", "sale_ratio", "sale_unit_name", "std_unit_name",
+    "is_weigh", "state" } },
+  ["product/sku/list"] = { method = G, required = {}, paging = CURSOR },
+  ["product/sku/get"] = { method = G, required = { "sku_id" } },
+  ["product/sku/delete"] = { method = P, required = { "sku_id" } },
+  -- The path line carries trailing text "按商户" (003:L816); the path is salemenu/list.
+  ["product/salemenu/list"] = { method = G, required = {} },
+  ["delivery/task/list"] = { method = G, required = {}, paging = CURSOR },
+  ["delivery/driver/assign"] = { method = P, required = { "order_ids", "driver_id" } },
+  ["delivery/driver/cancel"] = { method = P, required = { "order_ids" } },
+  ["delivery/driver/create"] = { method = P, required = { "name", "phone", "carrier_id",
+    "car_model_id", "plate_number" } },
+  ["delivery/driver/update"] = { method = P, required = { "driver_id", "name", "phone",
+    "carrier_id", "car_model_id", "plate_number", "state" } },
+  ["delivery/driver/list"] = { method = G, required = {}, paging = CURSOR },
+  ["delivery/car_model/list"] = { method = G, required = {}, paging = CURSOR },
+  ["delivery/carrier/list"] = { method = G, required = {}, paging = CURSOR },
+  ["delivery/route/create"] = { method = P, required = { "route_name", "customer_ids" } },
+  ["delivery/route/update"] = { method = P, required = { "route_id" } },
+  ["delivery/route/delete"] = { method = P, required = { "route_id" } },
+  ["delivery/route/list"] = { method = G, required = {}, paging = CURSOR },
+  ["delivery/route/get"] = { method = G, required = { "route_id" }, paging = CURSOR },
+  -- payer_telephone/receiver_telephone are typed int (003:L1101, L1104), which would drop a
+  -- leading zero, and district_code/area_level* int while the examples are strings: the
+  -- client sends what the caller gives (strings recommended).
+  ["customer/create"] = { method = P, required = { "username", "password", "payer_name",
+    "payer_telephone", "restaurant_name", "receiver_name", "receiver_telephone",
+    "district_code", "area_level1", "area_level2", "restaurant_address", "salemenu_ids" } },
+  -- The path is misspelt `upadte` in the document (003:L1122) and that is the real path;
+  -- `customer/update` is accepted as an alias.
+  ["customer/upadte"] = { method = P, required = { "customer_id" } },
+  ["customer/list"] = { method = G, required = {}, paging = CURSOR },
+  -- customer_id is the sid here and the kid in finance (003:L1192 vs L1215).
+  ["area/list"] = { method = G, required = { "customer_id" } },
+  -- arrival_money is int fen in the request, string yuan in the flow answer (003:L1220 vs
+  -- L1260): sent as given.
+  ["finance/strike"] = { method = P, required = { "customer_id", "arrival_time", "deal_code",
+    "arrival_id", "arrival_method", "arrival_money", "remark" } },
+  ["finance/order/refund"] = { method = P, required = { "order_id", "type" } },
+  ["finance/strike_flow/list"] = { method = G, required = {}, paging = CURSOR },
+  ["finance/cash_flow/list"] = { method = G, required = {}, paging = CURSOR },
+}
+for name, op in pairs(M.operations) do op.path = op.path or name end
+
+M.aliases = { ["customer/update"] = "customer/upadte" }
+M.variants = {
+  ["order/after_sales/update"] = { abnormal = "order/after_sales/update#abnormal",
+                                   refund = "order/after_sales/update#refund" },
+  ["order/after_sales/delete"] = { abnormal = "order/after_sales/delete#abnormal",
+                                   refund = "order/after_sales/delete#refund" },
+}
+
+function M.api_path(_, path) return "/api/" .. path end
+
+---------------------------------------------------------------------------------------------
+-- ASSUMPTION (doc/auth-assumptions.md): appid and ts (unix seconds) in the query, then
+-- sign = lower hex HMAC-SHA256(secret, METHOD \n PATH \n CANONICAL_QUERY \n BODY).
+
+-- The URL path as sent: the base URL's own path (if any) and the operation path.
+local function path_as_sent(req)
+  local base_path = req.base:match("^%a[%w+.-]*://[^/]+(/.*)$") or ""
+  return base_path .. req.path
+end
+
+-- Every query parameter except sign, RFC 3986 encoded, sorted by encoded name (then value);
+-- the string is built by mallapi.sign.canonical when no name repeats.
+function M.canonical_query(query)
+  local list, by_name, repeated = {}, {}, false
+  for _, p in ipairs(query) do
+    if p[1] ~= "sign" then
+      local name, value = util.rfc3986(p[1]), util.rfc3986(util.text(p[2]))
+      list[#list + 1] = { name, value }
+      if by_name[name] then repeated = true end
+      by_name[name] = value
+    end
+  end
+  sort(list, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
+  if not repeated and mallapi.sign and mallapi.sign.canonical then
+    return list, mallapi.sign.canonical(by_name, { style = "pairs", sep = "&" })
+  end
+  local parts = {}
+  for i, p in ipairs(list) do parts[i] = p[1] .. "=" .. p[2] end
+  return list, concat(parts, "&")
+end
+
+function M.string_to_sign(req)
+  local _, canonical = M.canonical_query(req.query)
+  return req.method:upper() .. "\n" .. path_as_sent(req) .. "\n" .. canonical .. "\n"
+    .. (req.method:upper() == "GET" and "" or (req.body or ""))
+end
+
+function M.auth(req, cfg, c)
+  req.query[#req.query + 1] = { "appid", util.text(cfg.appid) }
+  req.query[#req.query + 1] = { "ts", util.text(floor(c:now_ms() / 1000)) }
+  local sign = mallapi.crypto.hmac("sha256", util.text(cfg.secret), M.string_to_sign(req), "hex")
+  -- the URL carries the parameters in canonical order, then the sign
+  local sorted = {}
+  for i, p in ipairs(req.query) do sorted[i] = p end
+  sort(sorted, function(a, b)
+    local an, bn = util.rfc3986(a[1]), util.rfc3986(b[1])
+    if an ~= bn then return an < bn end
+    return util.rfc3986(util.text(a[2])) < util.rfc3986(util.text(b[2]))
+  end)
+  sorted[#sorted + 1] = { "sign", sign }
+  req.query = sorted
+  return true
+end
+
+---------------------------------------------------------------------------------------------
+-- Envelope: code 0 (an integer; "0" accepted) is success; 401 is an authentication failure.
+
+function M.envelope(answer, _, _, status)
+  local code = answer.code
+  if code ~= nil and tostring(code) == "0" then return util.data(answer.data) end
+  local kind = (tostring(code) == "401" or status == 401) and "AUTH" or "VENDOR"
+  return nil, code, answer.msg, kind
+end
+
+---------------------------------------------------------------------------------------------
+-- Paging: limit default 20, at most 100. The answer's pagenation.page is the next page_obj;
+-- pagenation.more says whether there is one. How offset combines with page is SILENT: the
+-- next request sends the page_obj and no offset; without a page_obj it advances offset.
+
+local function first(params, op)
+  params.limit = params.limit or 20
+  local limit = tonumber(params.limit)
+  if not limit or limit < 1 or limit > 100 then
+    error("client:each: guanmai " .. op.path .. ": limit must be in [1,100]", 3)
+  end
+  return params
+end
+
+local function records(data)
+  return type(data) == "table" and data or {}
+end
+
+local function next_page(params, _, answer, got, _, op)
+  if got == 0 then return nil end
+  local pag = type(answer) == "table" and answer.pagenation
+  if type(pag) ~= "table" then pag = nil end
+  if pag and pag.more == false then return nil end
+  if (not pag or pag.more == nil) and got < tonumber(params.limit) then return nil end
+  local nxt = util.copy(params)
+  if op.paging == CURSOR and pag and type(pag.page) == "string" and pag.page ~= "" then
+    nxt.page, nxt.offset = pag.page, nil
+  else
+    nxt.offset = (tonumber(params.offset) or 0) + got
+  end
+  return nxt
+end
+
+M.paging = {
+  [CURSOR] = { first = first, records = records, next = next_page },
+  [OFFSET] = { first = first, records = records, next = next_page },
+}
+
+return M

@@ -1,0 +1,181 @@
+-- Shoplus open API profile (seeds/002_*.txt). RPC style: every operation is a POST of one
+-- JSON object {app_key, data, name, sign, timestamp, version} to a single endpoint; `data` is
+-- the Java-URL-encoded compact JSON of the business parameters; sign = upper hex
+-- MD5(secret .. sorted name..value .. secret) over the five other members.
+local mallapi = require "mallapi"
+local client = require "mallapi.client"
+local util = client.util
+
+local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local concat = table.concat
+
+local M = {
+  name = "shoplus",
+  base_url = "https://api-portal.shoplus.net/open-api",   -- the whole endpoint
+  credentials = { "app_key", "secret" },
+  secrets = { "secret" },
+  version = "1.0",
+  json_text_params = true,     -- params may be pre-encoded JSON text (the `data` member)
+  -- Failure codes that mean "not authenticated" are not documented; these, HTTP 401/403, or a
+  -- msg naming the sign or app_key count as AUTH (settable: cfg.auth_codes).
+  auth_codes = { "401", "403", "1001", "1002", "40001" },
+}
+
+-- The document's "是否必须" (required) column lost every flag in extraction (002, every
+-- table). `required` therefore lists only the parameters that identify the object an
+-- operation works on; everything else is passed through as given.
+-- paging: "pageNum" (pageNum from 1, pageSize <= max_page_size) or "page" (page from 1 with
+-- limit); `records` names the list in the answer's data.
+M.operations = {
+  ["products.add"] = { required = {} },
+  ["products.updateAll"] = { required = { "id" } },
+  ["products.updateSpuSelective"] = { required = { "id" } },
+  ["products.updateSpuSelectiveBatch"] = { required = { "products", "products[].id" } },
+  ["products"] = { required = {}, paging = "pageNum", records = "productVOs", max_page_size = 200 },
+  ["products.detail"] = { required = { "id" } },
+  ["products.delete"] = { required = { "ids" } },
+  ["products.skus.addOrUpdate"] = { required = { "productId", "updateProductVariants" } },
+  -- totalCount is glossed "总页数" (total pages) here only (002:L875): paging stops on a
+  -- short or empty page instead of trusting it.
+  ["Order.list"] = { required = {}, paging = "page", records = "orders" },
+  ["Order.detail"] = { required = { "id" } },
+  -- Order.update changes the shipping address only. firstName/lastName glosses swap between
+  -- Order.detail and Order.update (002:L934 vs L1212): passed through as given.
+  ["Order.update"] = { required = { "orderShippingAddress" } },
+  ["UTM.list"] = { required = { "orderNos" } },
+  ["UTM.listV2"] = { required = { "orderNos" } },      -- text identical to UTM.list (002:L1271)
+  ["Fulfillment.list"] = { required = { "orderNo" } },
+  ["Fulfillment.add"] = { required = { "orderNo", "trackingNumber", "trackingCompany" } },
+  ["Fulfillment.update"] = { required = { "id", "orderNo" } },
+  ["collections"] = { required = {}, paging = "pageNum", records = "collections",
+    max_page_size = 200 },
+  ["collections.add"] = { required = { "title" } },
+  ["collections.update"] = { required = { "id" } },
+  -- pages over the collection's products, pageSize up to 1000 (002:L1519)
+  ["collections.detail"] = { required = { "id" }, paging = "pageNum", records = "products",
+    max_page_size = 1000, total = "productCount" },
+  ["collections.delete"] = { required = { "id" } },
+  ["merchant"] = { required = {} },
+  -- ids is a comma-separated string here, an array everywhere else (002:L1618).
+  ["customer.list"] = { required = {}, paging = "pageNum", records = "customers",
+    max_page_size = 200 },
+  ["customer.detail"] = { required = { "id" } },
+  -- acceptsMarketing is an int 0/1 here, a boolean elsewhere (002:L1733).
+  ["customer.update"] = { required = { "id" } },
+  -- webhook.event lists plural products_* names, webhook.create singular product_*
+  -- (002:L1791 vs L1801): `event` is passed through as given.
+  ["webhook.event"] = { required = {} },
+  ["webhook.create"] = { required = { "url", "event" } },
+  ["webhook.update"] = { required = { "id" } },
+  ["webhook.list"] = { required = {}, paging = "page", records = "webHookVOList" },
+  ["webhook.detail"] = { required = { "id" } },
+  ["webhook.delete"] = { required = { "id" } },
+}
+for name, op in pairs(M.operations) do
+  op.method, op.path, op.version = "POST", name, op.version or M.version
+end
+
+function M.api_path() return "" end
+
+-- Body members in the order they are written (sorted, like fastjson in the Java sample).
+local BODY_ORDER = { "app_key", "data", "name", "sign", "timestamp", "version" }
+
+-- The request before signing: the system parameters in req.system. `params` is a table
+-- (encoded compact by mallapi.json) or pre-encoded JSON text (also opts.data_json), so that a
+-- caller can fix the exact text and key order.
+function M.build(c, opname, op, params, opts)
+  local data_json = opts.data_json
+  if data_json == nil then
+    if type(params) == "string" then data_json = params else data_json = util.json_encode(params) end
+  end
+  if type(data_json) ~= "string" then
+    error("client:prepare: shoplus " .. opname .. ": opts.data_json must be a string", 3)
+  end
+  return {
+    op = opname, method = "POST", base = c.cfg.base_url, path = "", query = {},
+    headers = { ["Content-Type"] = "application/json; charset=utf-8" },
+    system = {
+      name = opname,
+      version = op.version,
+      app_key = util.text(c.cfg.app_key),
+      data = mallapi.codec.urlencode(data_json, "java"),
+      timestamp = opts.timestamp or c:format_time(),
+    },
+  }
+end
+
+-- The documented signature, then the JSON body.
+function M.auth(req, cfg)
+  local system = req.system
+  local signed = mallapi.sign.canonical(system, { style = "concat",
+    prefix = util.text(cfg.secret), suffix = util.text(cfg.secret) })
+  system.sign = mallapi.crypto.digest("md5", signed, "HEX")
+  local members = {}
+  for _, name in ipairs(BODY_ORDER) do
+    members[#members + 1] = mallapi.json.encode(name) .. ":" .. mallapi.json.encode(system[name])
+  end
+  req.body = "{" .. concat(members, ",") .. "}"
+  return true
+end
+
+-- Envelope: code "0" (a string; 0 accepted) is success; data is {} when empty.
+function M.envelope(answer, _, c, status)
+  local code = answer.code
+  if code ~= nil and tostring(code) == "0" then return util.data(answer.data) end
+  local msg = answer.msg
+  local kind = "VENDOR"
+  if status == 401 or status == 403 then kind = "AUTH" end
+  for _, v in ipairs(c.cfg.auth_codes or M.auth_codes) do
+    if tostring(code) == v then kind = "AUTH" end
+  end
+  if type(msg) == "string" then
+    local lmsg = msg:lower()
+    if lmsg:find("%f[%a]sign%f[%A]") or lmsg:find("app_key", 1, true) then kind = "AUTH" end
+  end
+  return nil, code, msg, kind
+end
+
+-- Paging.
+local function records_of(data, op)
+  local list = type(data) == "table" and data[op.records]
+  return type(list) == "table" and list or {}
+end
+
+M.paging = {
+  pageNum = {
+    first = function(params, op)
+      params.pageNum = params.pageNum or 1
+      params.pageSize = params.pageSize or 50
+      if tonumber(params.pageSize) > op.max_page_size then
+        error("client:each: shoplus " .. op.path .. ": pageSize must be at most "
+          .. op.max_page_size, 3)
+      end
+      return params
+    end,
+    records = records_of,
+    next = function(params, data, _, got, state, op)
+      if got < tonumber(params.pageSize) then return nil end
+      local total = type(data) == "table" and tonumber(data[op.total or "totalCount"])
+      if total and state.seen >= total then return nil end
+      local nxt = util.copy(params)
+      nxt.pageNum = params.pageNum + 1
+      return nxt
+    end,
+  },
+  page = {
+    first = function(params)
+      params.page = params.page or 1
+      params.limit = params.limit or 50
+      return params
+    end,
+    records = records_of,
+    next = function(params, _, _, got)
+      if got < tonumber(params.limit) then return nil end
+      local nxt = util.copy(params)
+      nxt.page = params.page + 1
+      return nxt
+    end,
+  },
+}
+
+return M
