@@ -228,6 +228,7 @@ describe("sync against the sandbox", function()
     assert.is_true(cp.finished)
     assert.equal(n, cp.read)
     assert.equal("u1 " .. string.format("%d", data.BASE_MS + n * 1000), cp.position:match("^[^\n]+"))
+    assert.is_true(sb:stats("sobot").token_fetches >= 2)   -- the expired token was replaced mid-run
     local retries = tonumber(out:match(" retries=(%d+) "))
     assert.is_true(retries > 0, out)                   -- the faults were met, and retried
   end)
