@@ -114,6 +114,20 @@ describe("sync", function()
       end
     end)
 
+    it("keeps 64-bit ids exact in dead letters, and buries a record the codec cannot write", function()
+      local big = assert(mallapi.json.decode('{"id":531464955418787840,"amount":16.05,"name":"订单"}'))
+      local odd = { id = 2, callback = print }
+      assert(sync.run(opts{ name = "big", source = { big, odd }, dead_letter = tmp .. "/dead",
+        sink = function() return nil, "orders/add: refused", "VENDOR" end }))
+      local lines = read_lines(tmp .. "/dead")
+      assert.equal(2, #lines)
+      assert.truthy(lines[1]:find('"record":{"amount":16.05,"id":531464955418787840,"name":"订单"}', 1, true), lines[1])
+      local entry = cjson.decode(lines[2])
+      assert.equal("orders/add: refused", entry.error)
+      assert.truthy(entry.record:match("^table: "))
+      assert.truthy(entry.encode_error:find("function", 1, true), entry.encode_error)
+    end)
+
     it("retries transient failures with back-off and honours Retry-After", function()
       local failures = { [2] = 2, [5] = 1, [7] = 1 }
       local sleeps, got = {}, {}
