@@ -11,6 +11,7 @@
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
 #   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
+#   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (doc/sync.md)
 
 LUA      ?= 5.4
 ifeq ($(LUA),luajit)
@@ -35,7 +36,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock-check clean sandbox
+.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock-check clean sandbox demo
 
 all: $(CORE)
 
@@ -123,6 +124,12 @@ asan: $(FUZZ_BIN) $(FUZZ_DATA)
 # The local vendor sandbox (nginx + Lua) on 127.0.0.1, until Ctrl-C / SIGTERM.
 sandbox:
 	@sh sandbox/run.sh
+
+# The main job end to end: sandbox up, a few hundred Shoplus orders seeded, synced to
+# Sobot by examples/sync_orders.lua, checked, sandbox down.
+demo: deps
+	$(MAKE) LUA=5.4
+	LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/demo.lua
 
 rock-check:
 	sh spec/support/rock_check.sh

@@ -70,5 +70,9 @@ build = {
     ["mallapi.mappings.sobot_product"] = "lua/mallapi/mappings/sobot_product.lua",
     ["mallapi.mappings.sobot_refund"] = "lua/mallapi/mappings/sobot_refund.lua",
     ["mallapi.mappings.sobot_store"] = "lua/mallapi/mappings/sobot_store.lua",
+    ["mallapi.sync"] = "lua/mallapi/sync.lua",
+    ["mallapi.sync.source"] = "lua/mallapi/sync/source.lua",
+    ["mallapi.sync.report"] = "lua/mallapi/sync/report.lua",
+    ["mallapi.sync.jsonl"] = "lua/mallapi/sync/jsonl.lua",
   },
 }
