@@ -36,11 +36,8 @@ end
 
 local function key(v) return json.text(v) end
 
-local function find(entity, id, what)
-  local rec = store.get(V, entity, key(id))
-  if not rec then return nil, envelope(M.NOT_FOUND, what .. " not found: " .. tostring(key(id)), {}) end
-  return rec
-end
+local lookup = require("sandbox.records").for_vendor(V, M, ok)
+local find = lookup.find
 
 -- pageNum from 1, pageSize default 10, max `max`.
 local function page_num(p, max)
@@ -168,9 +165,7 @@ end
 local function selective(p)
   local old, err = find("products", p.id, "product")
   if not old then return nil, err end
-  for _, name in ipairs(SPU_FIELDS) do
-    if p[name] ~= nil then old[name] = p[name] end
-  end
+  util.assign_given(old, p, SPU_FIELDS)
   old.updateTime = util.datetime()
   store.put(V, "products", key(old.id), old)
   return old
@@ -202,11 +197,7 @@ h["products"] = function(p)
               productVOs = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
 end
 
-h["products.detail"] = function(p)
-  local rec, err = find("products", p.id, "product")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["products.detail"] = lookup.getter("products", "id", "product")
 
 h["products.delete"] = function(p)
   for _, id in ipairs(p.ids) do store.delete(V, "products", key(id)) end
@@ -254,11 +245,7 @@ h["Order.list"] = function(p)
   return ok({ totalCount = #records, orders = util.public_list(util.slice(records, (page - 1) * limit + 1, limit)) })
 end
 
-h["Order.detail"] = function(p)
-  local rec, err = find("orders", p.id, "order")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["Order.detail"] = lookup.getter("orders", "id", "order")
 
 h["Order.update"] = function(p)
   local addr = p.orderShippingAddress
@@ -358,11 +345,7 @@ h["collections.detail"] = function(p)
   return ok(out)
 end
 
-h["collections.delete"] = function(p)
-  if not store.delete(V, "collections", key(p.id)) then return fail(M.NOT_FOUND, "collection not found: " ..
-    key(p.id)) end
-  return ok({ result = true })
-end
+h["collections.delete"] = lookup.deleter("collections", "id", "collection", { result = true })
 
 ---------------------------------------------------------------------------- shop, customers
 h["merchant"] = function()
@@ -388,18 +371,12 @@ h["customer.list"] = function(p)
   return ok({ totalCount = #records, customers = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
 end
 
-h["customer.detail"] = function(p)
-  local rec, err = find("customers", p.id, "customer")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["customer.detail"] = lookup.getter("customers", "id", "customer")
 
 h["customer.update"] = function(p)
   local rec, err = find("customers", p.id, "customer")
   if not rec then return 200, err end
-  for _, name in ipairs { "firstName", "lastName", "phone", "acceptsMarketing" } do
-    if p[name] ~= nil then rec[name] = p[name] end
-  end
+  util.assign_given(rec, p, { "firstName", "lastName", "phone", "acceptsMarketing" })
   rec.updatedAt = util.datetime()
   store.put(V, "customers", key(rec.id), rec)
   return ok(util.public(rec))
@@ -428,9 +405,7 @@ h["webhook.update"] = function(p)
   if not rec then return 200, err end
   if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " ..
     tostring(p.event)) end
-  for _, name in ipairs { "url", "event", "platform", "apiSecret" } do
-    if p[name] ~= nil then rec[name] = p[name] end
-  end
+  util.assign_given(rec, p, { "url", "event", "platform", "apiSecret" })
   rec.updateTime = util.datetime()
   store.put(V, "webhooks", rec.id, rec)
   return ok(rec)
@@ -448,10 +423,7 @@ h["webhook.detail"] = function(p)
   return ok(rec)
 end
 
-h["webhook.delete"] = function(p)
-  if not store.delete(V, "webhooks", key(p.id)) then return fail(M.NOT_FOUND, "webhook not found: " .. key(p.id)) end
-  return ok({ result = true })
-end
+h["webhook.delete"] = lookup.deleter("webhooks", "id", "webhook", { result = true })
 
 ---------------------------------------------------------------------------- dispatch
 local by_name = {}

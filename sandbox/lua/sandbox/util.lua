@@ -74,6 +74,14 @@ function M.merge(dst, src, skip)
   return dst
 end
 
+-- Copy into dst the members of src named in names that src has (not nil); returns dst.
+function M.assign_given(dst, src, names)
+  for _, n in ipairs(names) do
+    if src[n] ~= nil then dst[n] = src[n] end
+  end
+  return dst
+end
+
 -- records[first .. first+count-1] as a JSON array.
 function M.slice(records, first, count)
   local out = json.array()
