@@ -178,49 +178,43 @@ local function line_index(o, sku_id)
   end
 end
 
-h["order/sku/create"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, line in ipairs(p.products) do
-    if line_index(o, line.sku_id) then return fail(M.PARAM_ERROR, "sku already in the order: " .. key(line.sku_id)) end
+-- order/sku/*: each item of p[list] names a SKU that must already be a line of the order
+-- (`in_order`) or must not; then apply(o, item, p) for each, recompute the totals and save.
+local function line_change(list, sku_of, in_order, apply)
+  return function(p)
+    local o, err = find("orders", p.order_id, "order")
+    if not o then return 200, err end
+    for _, item in ipairs(p[list]) do
+      local sku = sku_of(item)
+      if in_order and not line_index(o, sku) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
+      if not in_order and line_index(o, sku) then
+        return fail(M.PARAM_ERROR, "sku already in the order: " .. key(sku))
+      end
+    end
+    for _, item in ipairs(p[list]) do apply(o, item, p) end
+    recompute(o)
+    save_order(o)
+    return ok()
   end
-  for _, line in ipairs(p.products) do
-    table.insert(o.details, detail_line(line.sku_id, line.amount, line.price, p.remark))
-  end
-  recompute(o)
-  save_order(o)
-  return ok()
 end
 
-h["order/sku/delete"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, sku in ipairs(p.sku_ids) do
-    if not line_index(o, sku) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
-  end
-  for _, sku in ipairs(p.sku_ids) do table.remove(o.details, line_index(o, sku)) end
-  recompute(o)
-  save_order(o)
-  return ok()
-end
+local function line_sku(line) return line.sku_id end
 
-h["order/sku/update"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, line in ipairs(p.products) do
-    if not line_index(o, line.sku_id) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(line.sku_id)) end
-  end
-  for _, line in ipairs(p.products) do
-    local i = line_index(o, line.sku_id)
-    local old = o.details[i]
-    local amount = line.amount ~= nil and line.amount or old.quantity
-    local fen = line.price ~= nil and line.price or math.floor((tonumber(old.sale_price) or 0) * 100 + 0.5)
-    o.details[i] = detail_line(line.sku_id, amount, fen, p.remark ~= nil and p.remark or old.spu_remark)
-  end
-  recompute(o)
-  save_order(o)
-  return ok()
-end
+h["order/sku/create"] = line_change("products", line_sku, false, function(o, line, p)
+  table.insert(o.details, detail_line(line.sku_id, line.amount, line.price, p.remark))
+end)
+
+h["order/sku/delete"] = line_change("sku_ids", function(sku) return sku end, true, function(o, sku)
+  table.remove(o.details, line_index(o, sku))
+end)
+
+h["order/sku/update"] = line_change("products", line_sku, true, function(o, line, p)
+  local i = line_index(o, line.sku_id)
+  local old = o.details[i]
+  local amount = line.amount ~= nil and line.amount or old.quantity
+  local fen = line.price ~= nil and line.price or math.floor((tonumber(old.sale_price) or 0) * 100 + 0.5)
+  o.details[i] = detail_line(line.sku_id, amount, fen, p.remark ~= nil and p.remark or old.spu_remark)
+end)
 
 -- Abnormal and refund records live inside the order, in the document's order/get shape
 -- (`abnomal` as the document spells it, and `refund`), each with an integer id.

@@ -194,7 +194,7 @@ h["products"] = function(p)
     return in_ids(p.ids, r.id) and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
   end)
   return ok({ totalCount = #records, pageNum = num, pageSize = size,
-              productVOs = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+              productVOs = util.public_page(records, num, size) })
 end
 
 h["products.detail"] = lookup.getter("products", "id", "product")
@@ -242,7 +242,7 @@ h["Order.list"] = function(p)
       and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
       and time_between(r.payAt, p.payAtMin, p.payAtMax)
   end)
-  return ok({ totalCount = #records, orders = util.public_list(util.slice(records, (page - 1) * limit + 1, limit)) })
+  return ok({ totalCount = #records, orders = util.public_page(records, page, limit) })
 end
 
 h["Order.detail"] = lookup.getter("orders", "id", "order")
@@ -309,7 +309,7 @@ h["collections"] = function(p)
   local records = util.filter(store.list(V, "collections"), function(r)
     return in_ids(p.ids, r.id) and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
   end)
-  return ok({ totalCount = #records, collections = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+  return ok({ totalCount = #records, collections = util.public_page(records, num, size) })
 end
 
 h["collections.add"] = function(p)
@@ -341,7 +341,7 @@ h["collections.detail"] = function(p)
   end
   local out = util.public(rec)
   out.productCount = #products
-  out.products = util.public_list(util.slice(products, (num - 1) * size + 1, size))
+  out.products = util.public_page(products, num, size)
   return ok(out)
 end
 
@@ -368,7 +368,7 @@ h["customer.list"] = function(p)
       and time_between(r.createdAt, p.createdAtMin, p.createdAtMax)
       and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
   end)
-  return ok({ totalCount = #records, customers = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+  return ok({ totalCount = #records, customers = util.public_page(records, num, size) })
 end
 
 h["customer.detail"] = lookup.getter("customers", "id", "customer")

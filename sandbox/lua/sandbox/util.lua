@@ -89,6 +89,11 @@ function M.slice(records, first, count)
   return out
 end
 
+-- Page `num` (from 1) of `size` records, with their public members, as a JSON array.
+function M.public_page(records, num, size)
+  return M.public_list(M.slice(records, (num - 1) * size + 1, size))
+end
+
 function M.filter(records, pred)
   local out = {}
   for _, r in ipairs(records) do
