@@ -312,13 +312,7 @@ end
 
 h["product/spu/get"] = lookup.getter("spus", "spu_id", "spu")
 
-h["product/spu/update"] = function(p)
-  local rec, err = find("spus", p.spu_id, "spu")
-  if not rec then return 200, err end
-  util.assign_given(rec, p, { "name", "desc", "std_unit_name", "pinlei_id" })
-  store.put(V, "spus", rec.spu_id, rec)
-  return ok()
-end
+h["product/spu/update"] = lookup.updater("spus", "spu_id", "spu", { "name", "desc", "std_unit_name", "pinlei_id" })
 
 h["product/spu/delete"] = lookup.deleter("spus", "spu_id", "spu")
 
@@ -334,13 +328,7 @@ h["product/sku/create"] = function(p)           -- "暂不开放" in the documen
   return ok({ sku_id = id })
 end
 
-h["product/sku/update"] = function(p)
-  local rec, err = find("skus", p.sku_id, "sku")
-  if not rec then return 200, err end
-  util.assign_given(rec, p, SKU_FIELDS)
-  store.put(V, "skus", rec.sku_id, rec)
-  return ok()
-end
+h["product/sku/update"] = lookup.updater("skus", "sku_id", "sku", SKU_FIELDS)
 
 h["product/sku/list"] = function(p)
   return paged(list_of("skus", p, { "spu_id", "salemenu_id" }, { "sku_name", "sku_id" }), p)
@@ -456,13 +444,8 @@ h["customer/create"] = function(p)
   return ok({ customer_id = id })
 end
 
-h["customer/upadte"] = function(p)                  -- the document's (and the server's) spelling
-  local rec, err = find("customers", p.customer_id, "customer")
-  if not rec then return 200, err end
-  util.assign_given(rec, p, CUSTOMER_FIELDS)
-  store.put(V, "customers", rec.customer_id, rec)
-  return ok()
-end
+-- "upadte": the document's (and the server's) spelling
+h["customer/upadte"] = lookup.updater("customers", "customer_id", "customer", CUSTOMER_FIELDS)
 
 h["customer/list"] = function(p)
   return paged(list_of("customers", p, {}, { "restaurant_name", "username", "receiver_name", "customer_id" }), p)
