@@ -4,19 +4,10 @@
 -- seconds/millis strings, and exact argument errors.
 local mallapi = require "mallapi"
 local vectors = require "support.signing_vectors"
+local arg_cases = require "support.arg_cases"
 
 local clock = mallapi.clock
-local unpack = table.unpack or unpack   -- luacheck: ignore 143
-
-local function arg_case(f, msg, ...)
-  return { f = f, msg = msg, n = select("#", ...), ... }
-end
-
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok)
-  return err
-end
+local arg_case, check = arg_cases.arg_case, arg_cases.check
 
 -- The oracle: gmtime of the instant shifted by the offset, zero-padded.
 local function gmtime_text(ms, offset_minutes)
@@ -191,9 +182,7 @@ describe("clock #c", function()
       arg_case(clock.millis, "bad argument #1 to 'millis' (number expected, got boolean)", true),
     }
     for i, c in ipairs(cases) do
-      it("case " .. i .. ": " .. c.msg, function()
-        assert.equal(c.msg, error_of(c.f, unpack(c, 1, c.n)))
-      end)
+      it("case " .. i .. ": " .. c.msg, function() check(c) end)
     end
   end)
 end)

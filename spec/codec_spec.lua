@@ -4,25 +4,10 @@
 -- byte offsets; round trips over random byte strings; exact argument errors.
 local mallapi = require "mallapi"
 local vectors = require "support.signing_vectors"
+local arg_cases = require "support.arg_cases"
 
 local codec = mallapi.codec
-local unpack = table.unpack or unpack   -- luacheck: ignore 143
-
-local function arg_case(f, msg, ...)
-  return { f = f, msg = msg, n = select("#", ...), ... }
-end
-
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok)
-  return err
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
+local arg_case, check, random_bytes = arg_cases.arg_case, arg_cases.check, arg_cases.random_bytes
 
 -- The flavors' rules, written independently of the C tables.
 local function expected_url(byte, flavor)
@@ -227,9 +212,7 @@ describe("codec #c", function()
       arg_case(codec.hexdecode, "bad argument #1 to 'hexdecode' (string expected, got table)", {}),
     }
     for i, c in ipairs(cases) do
-      it("case " .. i .. ": " .. c.msg, function()
-        assert.equal(c.msg, error_of(c.f, unpack(c, 1, c.n)))
-      end)
+      it("case " .. i .. ": " .. c.msg, function() check(c) end)
     end
   end)
 end)

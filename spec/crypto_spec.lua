@@ -3,33 +3,16 @@
 -- random inputs; random, nonce, uuid4, equals; exact argument errors.
 local mallapi = require "mallapi"
 local vectors = require "support.signing_vectors"
+local arg_cases = require "support.arg_cases"
 local ossl_digest = require "openssl.digest"
 local ossl_hmac = require "openssl.hmac"
 
 local crypto = mallapi.crypto
+local arg_case, check, error_of = arg_cases.arg_case, arg_cases.check, arg_cases.error_of
+local random_bytes = arg_cases.random_bytes
 
 local function hex(s)
   return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
-
-local unpack = table.unpack or unpack   -- luacheck: ignore 143
-
--- An argument-error case: function, expected message, then the arguments
--- (trailing nils kept: "got nil" and "got no value" differ).
-local function arg_case(f, msg, ...)
-  return { f = f, msg = msg, n = select("#", ...), ... }
-end
-
-local function error_of(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok)
-  return err
 end
 
 describe("crypto #c", function()
@@ -247,9 +230,7 @@ describe("crypto #c", function()
       arg_case(crypto.equals, "bad argument #2 to 'equals' (string expected, got no value)", "a"),
     }
     for i, c in ipairs(cases) do
-      it("case " .. i .. ": " .. c.msg, function()
-        assert.equal(c.msg, error_of(c.f, unpack(c, 1, c.n)))
-      end)
+      it("case " .. i .. ": " .. c.msg, function() check(c) end)
     end
 
     it("never shows the HMAC key", function()

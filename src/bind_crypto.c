@@ -70,6 +70,13 @@ static int bind_decode_error(lua_State *L, const char *err) {
     return mallapi_push_error(L, err, "DECODE");
 }
 
+/* A decoder's answer: the n bytes at out, or nil, err, "DECODE" when n < 0. */
+static int bind_push_decoded(lua_State *L, const void *out, long n, const char *err) {
+    if (n < 0) return bind_decode_error(L, err);
+    lua_pushlstring(L, (const char *)out, (size_t)n);
+    return 1;
+}
+
 /* A count argument: a non-negative integer up to BIND_MAX_RANDOM. */
 static size_t bind_checkcount(lua_State *L, int arg, const char *fname) {
     if (lua_type(L, arg) != LUA_TNUMBER)
@@ -250,10 +257,7 @@ static int bind_urldecode(lua_State *L) {
     int plus = bind_optboolean(L, 2, "urldecode");
     char stackbuf[BIND_STACKBUF], err[MALLAPI_ERRLEN];
     char *out = bind_buffer(L, stackbuf, sizeof stackbuf, len);
-    long n = mallapi_urldecode(s, len, plus, out, err);
-    if (n < 0) return bind_decode_error(L, err);
-    lua_pushlstring(L, out, (size_t)n);
-    return 1;
+    return bind_push_decoded(L, out, mallapi_urldecode(s, len, plus, out, err), err);
 }
 
 /* codec.base64encode(s [, urlsafe]) */
@@ -274,10 +278,7 @@ static int bind_base64decode(lua_State *L) {
     int urlsafe = bind_optboolean(L, 2, "base64decode");
     char stackbuf[BIND_STACKBUF], err[MALLAPI_ERRLEN];
     unsigned char *out = (unsigned char *)bind_buffer(L, stackbuf, sizeof stackbuf, 3 * (len / 4) + 3);
-    long n = mallapi_base64decode(s, len, urlsafe, out, err);
-    if (n < 0) return bind_decode_error(L, err);
-    lua_pushlstring(L, (const char *)out, (size_t)n);
-    return 1;
+    return bind_push_decoded(L, out, mallapi_base64decode(s, len, urlsafe, out, err), err);
 }
 
 /* codec.hexencode(s [, upper]) */
@@ -298,10 +299,7 @@ static int bind_hexdecode(lua_State *L) {
     const char *s = bind_checkstring(L, 1, "hexdecode", &len);
     char stackbuf[BIND_STACKBUF], err[MALLAPI_ERRLEN];
     unsigned char *out = (unsigned char *)bind_buffer(L, stackbuf, sizeof stackbuf, len / 2);
-    long n = mallapi_hexdecode(s, len, out, err);
-    if (n < 0) return bind_decode_error(L, err);
-    lua_pushlstring(L, (const char *)out, (size_t)n);
-    return 1;
+    return bind_push_decoded(L, out, mallapi_hexdecode(s, len, out, err), err);
 }
 
 static const luaL_Reg bind_codec_funcs[] = {

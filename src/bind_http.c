@@ -135,32 +135,49 @@ static int http_key_cmp(const void *a, const void *b) {
     return r ? r : (x->len > y->len) - (x->len < y->len);
 }
 
-/* query: a map (sent sorted by name) or a list of {name, value} pairs (sent in order). */
-static int http_read_query(lua_State *L, int t, mallapi_http_call *c) {
-    size_t nlen, vlen;
+typedef int (*http_add_fn)(mallapi_http_call *c, const char *name, size_t nlen, const char *value, size_t vlen);
+
+/* Whether the table at t is a list (has [1]) rather than a map. */
+static int http_is_list(lua_State *L, int t) {
     lua_rawgeti(L, t, 1);
     int is_list = !lua_isnil(L, -1);
     lua_pop(L, 1);
-    if (is_list) {
-        size_t n = lua_rawlen(L, t);
-        for (size_t i = 1; i <= n; i++) {
-            lua_rawgeti(L, t, (int)i);                /* pair */
-            if (lua_type(L, -1) != LUA_TTABLE) {
-                lua_pop(L, 1);
-                return http_refuse(c, "http.request: query list items must be {name, value} pairs");
-            }
-            lua_rawgeti(L, -1, 1);                    /* pair name */
-            lua_rawgeti(L, -2, 2);                    /* pair name value */
-            const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nlen) : NULL;
-            const char *value = http_value_text(L, &vlen);
-            int rc = (!name || !value)
-                ? http_refuse(c, "http.request: query pair needs a string name and a string, number or boolean value")
-                : mallapi_http_add_query(c, name, nlen, value, vlen);
-            lua_pop(L, 3);
-            if (rc < 0) return -1;
+    return is_list;
+}
+
+/* A list of {name, value} pairs at t, each passed to add() in order. Refused with not_pair
+ * (an item that is not a table), bad_name (a name that is not a string) or bad_value (a value
+ * http_value_text refuses, and a boolean unless allow_bool). Returns 0, or -1. */
+static int http_read_pairs(lua_State *L, int t, mallapi_http_call *c, http_add_fn add, int allow_bool,
+                           const char *not_pair, const char *bad_name, const char *bad_value) {
+    size_t nlen, vlen, n = lua_rawlen(L, t);
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, t, (int)i);                    /* pair */
+        if (lua_type(L, -1) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            return http_refuse(c, not_pair);
         }
-        return 0;
+        lua_rawgeti(L, -1, 1);                        /* pair name */
+        lua_rawgeti(L, -2, 2);                        /* pair name value */
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nlen) : NULL;
+        const char *value = !allow_bool && lua_type(L, -1) == LUA_TBOOLEAN ? NULL : http_value_text(L, &vlen);
+        int rc = !name ? http_refuse(c, bad_name)
+               : !value ? http_refuse(c, bad_value)
+               : add(c, name, nlen, value, vlen);
+        lua_pop(L, 3);
+        if (rc < 0) return -1;
     }
+    return 0;
+}
+
+/* query: a map (sent sorted by name) or a list of {name, value} pairs (sent in order). */
+static int http_read_query(lua_State *L, int t, mallapi_http_call *c) {
+    static const char *bad_pair =
+        "http.request: query pair needs a string name and a string, number or boolean value";
+    size_t vlen;
+    if (http_is_list(L, t))
+        return http_read_pairs(L, t, c, mallapi_http_add_query, 1,
+                               "http.request: query list items must be {name, value} pairs", bad_pair, bad_pair);
     http_key stack_keys[32], *keys = stack_keys;
     size_t count = 0, cap = 32;
     int rc = 0;
@@ -201,36 +218,17 @@ static int http_read_query(lua_State *L, int t, mallapi_http_call *c) {
 /* headers: a map name -> value (a list value sends the header once per item) or
  * a list of {name, value} pairs. */
 static int http_read_headers(lua_State *L, int t, mallapi_http_call *c) {
+    static const char *bad_name = "http.request: header names must be strings";
     static const char *bad_value = "http.request: header values must be strings or numbers";
     size_t nlen, vlen;
-    lua_rawgeti(L, t, 1);
-    int is_list = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (is_list) {
-        size_t n = lua_rawlen(L, t);
-        for (size_t i = 1; i <= n; i++) {
-            lua_rawgeti(L, t, (int)i);
-            if (lua_type(L, -1) != LUA_TTABLE) {
-                lua_pop(L, 1);
-                return http_refuse(c, "http.request: header list items must be {name, value} pairs");
-            }
-            lua_rawgeti(L, -1, 1);
-            lua_rawgeti(L, -2, 2);
-            const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nlen) : NULL;
-            const char *value = lua_type(L, -1) == LUA_TBOOLEAN ? NULL : http_value_text(L, &vlen);
-            int rc = !name ? http_refuse(c, "http.request: header names must be strings")
-                   : !value ? http_refuse(c, bad_value)
-                   : mallapi_http_add_header(c, name, nlen, value, vlen);
-            lua_pop(L, 3);
-            if (rc < 0) return -1;
-        }
-        return 0;
-    }
+    if (http_is_list(L, t))
+        return http_read_pairs(L, t, c, mallapi_http_add_header, 0,
+                               "http.request: header list items must be {name, value} pairs", bad_name, bad_value);
     lua_pushnil(L);
     while (lua_next(L, t)) {                          /* key value */
         if (lua_type(L, -2) != LUA_TSTRING) {
             lua_pop(L, 2);
-            return http_refuse(c, "http.request: header names must be strings");
+            return http_refuse(c, bad_name);
         }
         const char *name = lua_tolstring(L, -2, &nlen);
         int rc = 0;

@@ -26,14 +26,12 @@
 --   /raw?kind=K      a hand-written answer with odd headers: fold (obsolete line folding),
 --                    nul (a NUL byte in a value), spaces (padding, an empty value)
 local nginx = require "support.nginx"
+local procs = require "support.procs"
 local socket = require "socket"
 
 local M = {}
 
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
+local sh = procs.sh
 
 local LOCATIONS = [[
     keepalive_requests 1000000;
@@ -166,25 +164,18 @@ end
 
 function Server:stop()
   if self.nginx then self.nginx:stop() self.nginx = nil end
-  if self.cert_dir then sh("rm -rf '" .. self.cert_dir .. "'") self.cert_dir = nil end
-end
-
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
+  if self.cert_dir then procs.remove_dir(self.cert_dir) self.cert_dir = nil end
 end
 
 -- opts.cpu: pin nginx (taskset list); opts.workers (default 1).
 function M.start(opts)
   opts = opts or {}
-  local dir = assert(io.popen("mktemp -d /tmp/mallapi-cert.XXXXXX")):read("*l")
+  local dir = procs.temp_dir("cert")
   local made = sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     .. " -keyout '" .. dir .. "/key.pem' -out '" .. dir .. "/cert.pem' -days 2 -subj /CN=localhost"
     .. " -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' >/dev/null 2>&1")
   if not made then
-    sh("rm -rf '" .. dir .. "'")
+    procs.remove_dir(dir)
     error("openssl req could not make a certificate", 2)
   end
   local config = table.concat({
@@ -199,10 +190,10 @@ function M.start(opts)
   }, "\n")
   local ok, srv = pcall(nginx.start, { http = config, ports = 3, cpu = opts.cpu, workers = opts.workers })
   if not ok then
-    sh("rm -rf '" .. dir .. "'")
+    procs.remove_dir(dir)
     error(srv, 2)
   end
-  local closed_port = free_port()
+  local closed_port = procs.free_port()
   return setmetatable({
     nginx = srv, port = srv.ports[1], tls_port = srv.ports[2], cert_dir = dir,
     proxy_url = "http://127.0.0.1:" .. srv.ports[3],

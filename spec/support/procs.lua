@@ -32,6 +32,32 @@ function M.stop_pid(pid)
   os.execute("kill -9 " .. tostring(pid) .. " 2>/dev/null")
 end
 
+-- Run a shell command; true when it exits 0 (os.execute differs in 5.1 and 5.4).
+function M.sh(cmd)
+  local ok = os.execute(cmd)
+  return ok == true or ok == 0
+end
+
+-- A TCP port on 127.0.0.1 that was free a moment ago.
+function M.free_port()
+  local s = assert(require("socket").bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
+-- A new private directory /tmp/mallapi-TAG.XXXXXX (mktemp -d); remove_dir deletes it.
+function M.temp_dir(tag)
+  local p = assert(io.popen("mktemp -d /tmp/mallapi-" .. tag .. ".XXXXXX"))
+  local dir = p:read("*l")
+  p:close()
+  return dir
+end
+
+function M.remove_dir(dir)
+  return M.sh("rm -rf " .. quote(dir))
+end
+
 local counter = 0
 
 -- Start `script` with the argument lines written to a file (no secrets on command lines).

@@ -8,11 +8,6 @@ local procs = require "support.procs"
 
 local M = {}
 
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
-
 local function ping(port, password)
   local c = socket.tcp()
   c:settimeout(0.5)
@@ -31,15 +26,12 @@ function Server:stop()
     procs.stop_pid(self.pid)
     self.pid = nil
   end
-  if self.dir then sh("rm -rf '" .. self.dir .. "'") end
+  if self.dir then procs.remove_dir(self.dir) end
 end
 
 function M.start()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  port = tonumber(port)
-  local dir = assert(io.popen("mktemp -d /tmp/mallapi-redis.XXXXXX")):read("*l")
+  local port = procs.free_port()
+  local dir = procs.temp_dir("redis")
   local password = "r3dis-Pass-" .. port
   local p = assert(io.popen("redis-server --bind 127.0.0.1 --port " .. port .. " --dir '" .. dir
     .. "' --save '' --appendonly no --requirepass " .. password

@@ -28,11 +28,8 @@ local function fail(code, msg, status) return status or 200, M.error_body(code, 
 
 local function key(v) return json.text(v) end
 
-local function find_order(no)
-  local o = store.get(V, "orders", key(no))
-  if not o then return nil, M.error_body(M.NOT_FOUND, "order not found: " .. tostring(key(no))) end
-  return o
-end
+local lookup = require("sandbox.records").for_vendor(V, M, ok)
+local function find_order(no) return lookup.find("orders", no, "order") end
 
 local h = {}
 

@@ -34,11 +34,8 @@ local function fail(code, msg) return 200, envelope(code, msg, json.null) end
 
 local function key(v) return json.text(v) end
 
-local function find(entity, id, what)
-  local rec = store.get(V, entity, key(id))
-  if not rec then return nil, envelope(M.NOT_FOUND, what .. " not found: " .. tostring(key(id)), json.null) end
-  return rec
-end
+local lookup = require("sandbox.records").for_vendor(V, M, ok)
+local find = lookup.find
 
 -- offset/limit plus the page cursor (an opaque text naming the next start).
 local function page(records, p, no_cursor)
@@ -138,11 +135,7 @@ h["order/create"] = function(p)
   return ok({ order_id = id })
 end
 
-h["order/delete"] = function(p)
-  if not store.delete(V, "orders", key(p.order_id)) then return fail(M.NOT_FOUND, "order not found: " ..
-    key(p.order_id)) end
-  return ok()
-end
+h["order/delete"] = lookup.deleter("orders", "order_id", "order")
 
 local ORDER_STATUS = { [1] = true, [5] = true, [10] = true, [15] = true }
 
@@ -152,9 +145,7 @@ h["order/update"] = function(p)
   if p.status ~= nil and not ORDER_STATUS[util.num(p.status) or -1] then
     return fail(M.PARAM_ERROR, "status must be one of 1, 5, 10, 15")
   end
-  for _, n in ipairs { "receive_begin_time", "receive_end_time", "status", "remark" } do
-    if p[n] ~= nil then o[n] = p[n] end
-  end
+  util.assign_given(o, p, { "receive_begin_time", "receive_end_time", "status", "remark" })
   if type(o.customer) == "table" then
     o.customer.receive_begin_time, o.customer.receive_end_time = o.receive_begin_time, o.receive_end_time
   end
@@ -162,11 +153,7 @@ h["order/update"] = function(p)
   return ok()
 end
 
-h["order/get"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  return ok(util.public(o))
-end
+h["order/get"] = lookup.getter("orders", "order_id", "order")
 
 h["order/list"] = function(p)
   local qt = tonumber(p.query_type)
@@ -191,49 +178,43 @@ local function line_index(o, sku_id)
   end
 end
 
-h["order/sku/create"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, line in ipairs(p.products) do
-    if line_index(o, line.sku_id) then return fail(M.PARAM_ERROR, "sku already in the order: " .. key(line.sku_id)) end
+-- order/sku/*: each item of p[list] names a SKU that must already be a line of the order
+-- (`in_order`) or must not; then apply(o, item, p) for each, recompute the totals and save.
+local function line_change(list, sku_of, in_order, apply)
+  return function(p)
+    local o, err = find("orders", p.order_id, "order")
+    if not o then return 200, err end
+    for _, item in ipairs(p[list]) do
+      local sku = sku_of(item)
+      if in_order and not line_index(o, sku) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
+      if not in_order and line_index(o, sku) then
+        return fail(M.PARAM_ERROR, "sku already in the order: " .. key(sku))
+      end
+    end
+    for _, item in ipairs(p[list]) do apply(o, item, p) end
+    recompute(o)
+    save_order(o)
+    return ok()
   end
-  for _, line in ipairs(p.products) do
-    table.insert(o.details, detail_line(line.sku_id, line.amount, line.price, p.remark))
-  end
-  recompute(o)
-  save_order(o)
-  return ok()
 end
 
-h["order/sku/delete"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, sku in ipairs(p.sku_ids) do
-    if not line_index(o, sku) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(sku)) end
-  end
-  for _, sku in ipairs(p.sku_ids) do table.remove(o.details, line_index(o, sku)) end
-  recompute(o)
-  save_order(o)
-  return ok()
-end
+local function line_sku(line) return line.sku_id end
 
-h["order/sku/update"] = function(p)
-  local o, err = find("orders", p.order_id, "order")
-  if not o then return 200, err end
-  for _, line in ipairs(p.products) do
-    if not line_index(o, line.sku_id) then return fail(M.NOT_FOUND, "sku not in the order: " .. key(line.sku_id)) end
-  end
-  for _, line in ipairs(p.products) do
-    local i = line_index(o, line.sku_id)
-    local old = o.details[i]
-    local amount = line.amount ~= nil and line.amount or old.quantity
-    local fen = line.price ~= nil and line.price or math.floor((tonumber(old.sale_price) or 0) * 100 + 0.5)
-    o.details[i] = detail_line(line.sku_id, amount, fen, p.remark ~= nil and p.remark or old.spu_remark)
-  end
-  recompute(o)
-  save_order(o)
-  return ok()
-end
+h["order/sku/create"] = line_change("products", line_sku, false, function(o, line, p)
+  table.insert(o.details, detail_line(line.sku_id, line.amount, line.price, p.remark))
+end)
+
+h["order/sku/delete"] = line_change("sku_ids", function(sku) return sku end, true, function(o, sku)
+  table.remove(o.details, line_index(o, sku))
+end)
+
+h["order/sku/update"] = line_change("products", line_sku, true, function(o, line, p)
+  local i = line_index(o, line.sku_id)
+  local old = o.details[i]
+  local amount = line.amount ~= nil and line.amount or old.quantity
+  local fen = line.price ~= nil and line.price or math.floor((tonumber(old.sale_price) or 0) * 100 + 0.5)
+  o.details[i] = detail_line(line.sku_id, amount, fen, p.remark ~= nil and p.remark or old.spu_remark)
+end)
 
 -- Abnormal and refund records live inside the order, in the document's order/get shape
 -- (`abnomal` as the document spells it, and `refund`), each with an integer id.
@@ -329,26 +310,11 @@ h["product/spu/list"] = function(p)
   return paged(list_of("spus", p, { "category1_id", "category2_id", "pinlei_id", "spu_id" }), p)
 end
 
-h["product/spu/get"] = function(p)
-  local rec, err = find("spus", p.spu_id, "spu")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["product/spu/get"] = lookup.getter("spus", "spu_id", "spu")
 
-h["product/spu/update"] = function(p)
-  local rec, err = find("spus", p.spu_id, "spu")
-  if not rec then return 200, err end
-  for _, n in ipairs { "name", "desc", "std_unit_name", "pinlei_id" } do
-    if p[n] ~= nil then rec[n] = p[n] end
-  end
-  store.put(V, "spus", rec.spu_id, rec)
-  return ok()
-end
+h["product/spu/update"] = lookup.updater("spus", "spu_id", "spu", { "name", "desc", "std_unit_name", "pinlei_id" })
 
-h["product/spu/delete"] = function(p)
-  if not store.delete(V, "spus", key(p.spu_id)) then return fail(M.NOT_FOUND, "spu not found: " .. key(p.spu_id)) end
-  return ok()
-end
+h["product/spu/delete"] = lookup.deleter("spus", "spu_id", "spu")
 
 local SKU_FIELDS = { "sku_name", "salemenu_id", "std_price", "sale_price", "sale_num_least", "sale_ratio",
   "sale_unit_name", "std_unit_name", "is_weigh", "state", "desc" }
@@ -362,30 +328,15 @@ h["product/sku/create"] = function(p)           -- "暂不开放" in the documen
   return ok({ sku_id = id })
 end
 
-h["product/sku/update"] = function(p)
-  local rec, err = find("skus", p.sku_id, "sku")
-  if not rec then return 200, err end
-  for _, n in ipairs(SKU_FIELDS) do
-    if p[n] ~= nil then rec[n] = p[n] end
-  end
-  store.put(V, "skus", rec.sku_id, rec)
-  return ok()
-end
+h["product/sku/update"] = lookup.updater("skus", "sku_id", "sku", SKU_FIELDS)
 
 h["product/sku/list"] = function(p)
   return paged(list_of("skus", p, { "spu_id", "salemenu_id" }, { "sku_name", "sku_id" }), p)
 end
 
-h["product/sku/get"] = function(p)
-  local rec, err = find("skus", p.sku_id, "sku")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["product/sku/get"] = lookup.getter("skus", "sku_id", "sku")
 
-h["product/sku/delete"] = function(p)
-  if not store.delete(V, "skus", key(p.sku_id)) then return fail(M.NOT_FOUND, "sku not found: " .. key(p.sku_id)) end
-  return ok()
-end
+h["product/sku/delete"] = lookup.deleter("skus", "sku_id", "sku")
 
 h["product/salemenu/list"] = function(p)
   local records = util.filter(store.list(V, "salemenus"), function(r)
@@ -430,7 +381,7 @@ local DRIVER_FIELDS = { "name", "phone", "carrier_id", "car_model_id", "plate_nu
 h["delivery/driver/create"] = function(p)
   local id = store.next(V, "driver")
   local rec = { driver_id = id, state = 1 }
-  for _, n in ipairs(DRIVER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
+  util.assign_given(rec, p, DRIVER_FIELDS)
   store.put(V, "drivers", tostring(id), rec)
   return ok({ driver_id = id })
 end
@@ -438,7 +389,7 @@ end
 h["delivery/driver/update"] = function(p)
   local rec, err = find("drivers", p.driver_id, "driver")
   if not rec then return 200, err end
-  for _, n in ipairs(DRIVER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
+  util.assign_given(rec, p, DRIVER_FIELDS)
   store.put(V, "drivers", key(rec.driver_id), rec)
   return ok()
 end
@@ -463,11 +414,7 @@ h["delivery/route/update"] = function(p)
   return ok()
 end
 
-h["delivery/route/delete"] = function(p)
-  if not store.delete(V, "routes", key(p.route_id)) then return fail(M.NOT_FOUND, "route not found: " ..
-    key(p.route_id)) end
-  return ok()
-end
+h["delivery/route/delete"] = lookup.deleter("routes", "route_id", "route")
 
 h["delivery/route/list"] = function(p) return paged(list_of("routes", p), p) end
 
@@ -492,18 +439,13 @@ h["customer/create"] = function(p)
   local id = tostring(178198 + store.next(V, "customer"))
   local rec = { customer_id = id, SID = "S" .. id, KID = "K" .. id, create_time = util.date(),
     settle_way = 1, pay_method = 1, whitelist = 0, check_out = 0, freezeState = 0 }
-  for _, n in ipairs(CUSTOMER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
+  util.assign_given(rec, p, CUSTOMER_FIELDS)
   store.put(V, "customers", id, rec)
   return ok({ customer_id = id })
 end
 
-h["customer/upadte"] = function(p)                  -- the document's (and the server's) spelling
-  local rec, err = find("customers", p.customer_id, "customer")
-  if not rec then return 200, err end
-  for _, n in ipairs(CUSTOMER_FIELDS) do if p[n] ~= nil then rec[n] = p[n] end end
-  store.put(V, "customers", rec.customer_id, rec)
-  return ok()
-end
+-- "upadte": the document's (and the server's) spelling
+h["customer/upadte"] = lookup.updater("customers", "customer_id", "customer", CUSTOMER_FIELDS)
 
 h["customer/list"] = function(p)
   return paged(list_of("customers", p, {}, { "restaurant_name", "username", "receiver_name", "customer_id" }), p)

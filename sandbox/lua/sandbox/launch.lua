@@ -94,21 +94,34 @@ function Sandbox:stats(vendor)
   return self:control(vendor, "stats")
 end
 
+local function lower_hex(bin)
+  return (bin:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- The pieces both push signatures sign: the top-level members of raw_body but sign, sorted by
+-- name, each as piece(member, text) where text is the decoded string or the value as written;
+-- a member whose piece is nil is skipped.
+local function signed_pieces(raw_body, piece)
+  local members = assert(json.raw_members(raw_body))
+  table.sort(members, function(a, b) return a.name < b.name end)
+  local parts = {}
+  for _, m in ipairs(members) do
+    if m.name ~= "sign" then
+      parts[#parts + 1] = piece(m, type(m.value) == "string" and m.value or m.raw)
+    end
+  end
+  return parts
+end
+
 -- Shoplus webhook signature (vectors file reading): top-level members except sign, null and
 -- "" skipped, sorted by name, values concatenated (strings decoded, everything else as
 -- written), api secret appended, lower-hex SHA-256.
 function M.shoplus_webhook_sign(raw_body, secret)
   local digest = require "openssl.digest"
-  local members = assert(json.raw_members(raw_body))
-  table.sort(members, function(a, b) return a.name < b.name end)
-  local parts = {}
-  for _, m in ipairs(members) do
-    if m.name ~= "sign" and m.value ~= json.null and m.value ~= "" then
-      parts[#parts + 1] = type(m.value) == "string" and m.value or m.raw
-    end
-  end
-  local bin = digest.new("sha256"):final(table.concat(parts) .. secret)
-  return (bin:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+  local parts = signed_pieces(raw_body, function(m, text)
+    if m.value ~= json.null and m.value ~= "" then return text end
+  end)
+  return lower_hex(digest.new("sha256"):final(table.concat(parts) .. secret))
 end
 
 -- POST a signed Shoplus event to url. body: a table (encoded by sandbox.json, bignums kept)
@@ -133,16 +146,10 @@ end
 -- joined by "&"; lower-hex HMAC-SHA256 with the secret.
 function M.guanmai_message_sign(raw_body, secret)
   local hmac = require "openssl.hmac"
-  local members = assert(json.raw_members(raw_body))
-  table.sort(members, function(a, b) return a.name < b.name end)
-  local parts = {}
-  for _, m in ipairs(members) do
-    if m.name ~= "sign" and m.value ~= json.null then
-      parts[#parts + 1] = m.name .. "=" .. (type(m.value) == "string" and m.value or m.raw)
-    end
-  end
-  local bin = hmac.new(secret, "sha256"):final(table.concat(parts, "&"))
-  return (bin:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+  local parts = signed_pieces(raw_body, function(m, text)
+    if m.value ~= json.null then return m.name .. "=" .. text end
+  end)
+  return lower_hex(hmac.new(secret, "sha256"):final(table.concat(parts, "&")))
 end
 
 -- POST a signed Guanmai message {version, appid, ts, type, sign, ...fields} to url.

@@ -36,11 +36,8 @@ end
 
 local function key(v) return json.text(v) end
 
-local function find(entity, id, what)
-  local rec = store.get(V, entity, key(id))
-  if not rec then return nil, envelope(M.NOT_FOUND, what .. " not found: " .. tostring(key(id)), {}) end
-  return rec
-end
+local lookup = require("sandbox.records").for_vendor(V, M, ok)
+local find = lookup.find
 
 -- pageNum from 1, pageSize default 10, max `max`.
 local function page_num(p, max)
@@ -168,9 +165,7 @@ end
 local function selective(p)
   local old, err = find("products", p.id, "product")
   if not old then return nil, err end
-  for _, name in ipairs(SPU_FIELDS) do
-    if p[name] ~= nil then old[name] = p[name] end
-  end
+  util.assign_given(old, p, SPU_FIELDS)
   old.updateTime = util.datetime()
   store.put(V, "products", key(old.id), old)
   return old
@@ -199,14 +194,10 @@ h["products"] = function(p)
     return in_ids(p.ids, r.id) and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
   end)
   return ok({ totalCount = #records, pageNum = num, pageSize = size,
-              productVOs = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+              productVOs = util.public_page(records, num, size) })
 end
 
-h["products.detail"] = function(p)
-  local rec, err = find("products", p.id, "product")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["products.detail"] = lookup.getter("products", "id", "product")
 
 h["products.delete"] = function(p)
   for _, id in ipairs(p.ids) do store.delete(V, "products", key(id)) end
@@ -251,14 +242,10 @@ h["Order.list"] = function(p)
       and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
       and time_between(r.payAt, p.payAtMin, p.payAtMax)
   end)
-  return ok({ totalCount = #records, orders = util.public_list(util.slice(records, (page - 1) * limit + 1, limit)) })
+  return ok({ totalCount = #records, orders = util.public_page(records, page, limit) })
 end
 
-h["Order.detail"] = function(p)
-  local rec, err = find("orders", p.id, "order")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["Order.detail"] = lookup.getter("orders", "id", "order")
 
 h["Order.update"] = function(p)
   local addr = p.orderShippingAddress
@@ -322,7 +309,7 @@ h["collections"] = function(p)
   local records = util.filter(store.list(V, "collections"), function(r)
     return in_ids(p.ids, r.id) and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
   end)
-  return ok({ totalCount = #records, collections = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+  return ok({ totalCount = #records, collections = util.public_page(records, num, size) })
 end
 
 h["collections.add"] = function(p)
@@ -354,15 +341,11 @@ h["collections.detail"] = function(p)
   end
   local out = util.public(rec)
   out.productCount = #products
-  out.products = util.public_list(util.slice(products, (num - 1) * size + 1, size))
+  out.products = util.public_page(products, num, size)
   return ok(out)
 end
 
-h["collections.delete"] = function(p)
-  if not store.delete(V, "collections", key(p.id)) then return fail(M.NOT_FOUND, "collection not found: " ..
-    key(p.id)) end
-  return ok({ result = true })
-end
+h["collections.delete"] = lookup.deleter("collections", "id", "collection", { result = true })
 
 ---------------------------------------------------------------------------- shop, customers
 h["merchant"] = function()
@@ -385,21 +368,15 @@ h["customer.list"] = function(p)
       and time_between(r.createdAt, p.createdAtMin, p.createdAtMax)
       and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
   end)
-  return ok({ totalCount = #records, customers = util.public_list(util.slice(records, (num - 1) * size + 1, size)) })
+  return ok({ totalCount = #records, customers = util.public_page(records, num, size) })
 end
 
-h["customer.detail"] = function(p)
-  local rec, err = find("customers", p.id, "customer")
-  if not rec then return 200, err end
-  return ok(util.public(rec))
-end
+h["customer.detail"] = lookup.getter("customers", "id", "customer")
 
 h["customer.update"] = function(p)
   local rec, err = find("customers", p.id, "customer")
   if not rec then return 200, err end
-  for _, name in ipairs { "firstName", "lastName", "phone", "acceptsMarketing" } do
-    if p[name] ~= nil then rec[name] = p[name] end
-  end
+  util.assign_given(rec, p, { "firstName", "lastName", "phone", "acceptsMarketing" })
   rec.updatedAt = util.datetime()
   store.put(V, "customers", key(rec.id), rec)
   return ok(util.public(rec))
@@ -428,9 +405,7 @@ h["webhook.update"] = function(p)
   if not rec then return 200, err end
   if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " ..
     tostring(p.event)) end
-  for _, name in ipairs { "url", "event", "platform", "apiSecret" } do
-    if p[name] ~= nil then rec[name] = p[name] end
-  end
+  util.assign_given(rec, p, { "url", "event", "platform", "apiSecret" })
   rec.updateTime = util.datetime()
   store.put(V, "webhooks", rec.id, rec)
   return ok(rec)
@@ -448,10 +423,7 @@ h["webhook.detail"] = function(p)
   return ok(rec)
 end
 
-h["webhook.delete"] = function(p)
-  if not store.delete(V, "webhooks", key(p.id)) then return fail(M.NOT_FOUND, "webhook not found: " .. key(p.id)) end
-  return ok({ result = true })
-end
+h["webhook.delete"] = lookup.deleter("webhooks", "id", "webhook", { result = true })
 
 ---------------------------------------------------------------------------- dispatch
 local by_name = {}

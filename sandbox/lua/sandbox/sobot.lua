@@ -211,7 +211,7 @@ local function page_query(entity, p, extra)
   return ok({
     page_no = page_no, page_size = page_size, total_count = total,
     page_count = math.ceil(total / page_size),
-    data = util.public_list(util.slice(records, (page_no - 1) * page_size + 1, page_size)),
+    data = util.public_page(records, page_no, page_size),
   })
 end
 

@@ -74,11 +74,24 @@ function M.merge(dst, src, skip)
   return dst
 end
 
+-- Copy into dst the members of src named in names that src has (not nil); returns dst.
+function M.assign_given(dst, src, names)
+  for _, n in ipairs(names) do
+    if src[n] ~= nil then dst[n] = src[n] end
+  end
+  return dst
+end
+
 -- records[first .. first+count-1] as a JSON array.
 function M.slice(records, first, count)
   local out = json.array()
   for i = first, math.min(#records, first + count - 1) do out[#out + 1] = records[i] end
   return out
+end
+
+-- Page `num` (from 1) of `size` records, with their public members, as a JSON array.
+function M.public_page(records, num, size)
+  return M.public_list(M.slice(records, (num - 1) * size + 1, size))
 end
 
 function M.filter(records, pred)
