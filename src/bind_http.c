@@ -332,20 +332,28 @@ static void http_push_response(lua_State *L, mallapi_http_call *c) {
     lua_pushinteger(L, (lua_Integer)c->status);
     lua_setfield(L, -2, "status");
     lua_createtable(L, 0, (int)c->header_count);     /* res headers */
-    const char *first = c->headers.data, *p = first, *end = p + c->headers.len;
+    /* names seen so far, to spot repeats with a scan in C (cheaper than a table
+     * lookup for a few names); past the array, ask the table */
+    struct { const char *s; size_t len; } seen[32];
+    size_t nseen = 0;
+    const char *p = c->headers.data, *end = p ? p + c->headers.len : NULL;
     while (p && p < end) {
         size_t nlen = strlen(p);
         const char *value = p + nlen + 1;
         size_t vlen = strlen(value);
-        /* seen before? (a scan in C is cheaper than a table lookup for a few names) */
         int repeated = 0;
-        for (const char *q = first; q < p && !repeated;) {
-            size_t qlen = strlen(q);
-            repeated = qlen == nlen && memcmp(q, p, nlen) == 0;
-            q += qlen + 1;
-            q += strlen(q) + 1;
+        if (nseen < sizeof seen / sizeof seen[0]) {
+            for (size_t i = 0; i < nseen && !repeated; i++)
+                repeated = seen[i].len == nlen && memcmp(seen[i].s, p, nlen) == 0;
+            if (!repeated) { seen[nseen].s = p; seen[nseen].len = nlen; nseen++; }
+            lua_pushlstring(L, p, nlen);              /* res headers name */
+        } else {
+            lua_pushlstring(L, p, nlen);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);
+            repeated = !lua_isnil(L, -1);
+            lua_pop(L, 1);
         }
-        lua_pushlstring(L, p, nlen);                  /* res headers name */
         if (!repeated) {
             lua_pushlstring(L, value, vlen);
         } else {
