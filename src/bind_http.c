@@ -327,10 +327,16 @@ done:
 
 /* Push res = {status=, headers=, body=, time=, attempts=1}. A header seen once
  * is a string; a repeated one is a list of its values in order. */
+/* The methods' upvalues: res's field names, made once (no string lookup per field). */
+enum { HTTP_K_STATUS = 1, HTTP_K_HEADERS, HTTP_K_BODY, HTTP_K_TIME, HTTP_K_ATTEMPTS, HTTP_K_COUNT = HTTP_K_ATTEMPTS };
+static const char *const http_res_keys[HTTP_K_COUNT] = { "status", "headers", "body", "time", "attempts" };
+
 static void http_push_response(lua_State *L, mallapi_http_call *c) {
     lua_createtable(L, 0, 5);                         /* res */
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_STATUS));
     lua_pushinteger(L, (lua_Integer)c->status);
-    lua_setfield(L, -2, "status");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_HEADERS));
     lua_createtable(L, 0, (int)c->header_count);     /* res headers */
     /* names seen so far, to spot repeats with a scan in C (cheaper than a table
      * lookup for a few names); past the array, ask the table */
@@ -370,16 +376,19 @@ static void http_push_response(lua_State *L, mallapi_http_call *c) {
                 lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
             }
         }
-        lua_rawset(L, -3);                            /* res headers */
+        lua_rawset(L, -3);                            /* res "headers" headers */
         p = value + vlen + 1;
     }
-    lua_setfield(L, -2, "headers");
+    lua_rawset(L, -3);                                /* res */
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_BODY));
     lua_pushlstring(L, c->body_out.data ? c->body_out.data : "", c->body_out.len);
-    lua_setfield(L, -2, "body");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_TIME));
     lua_pushnumber(L, c->time_s);
-    lua_setfield(L, -2, "time");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_ATTEMPTS));
     lua_pushinteger(L, 1);
-    lua_setfield(L, -2, "attempts");
+    lua_rawset(L, -3);
 }
 
 /* session:request(req [, timeout_s]) -> res | nil, err, code */
@@ -531,7 +540,8 @@ void mallapi_open_http(lua_State *L) {
     };
     if (luaL_newmetatable(L, MALLAPI_MT_SESSION)) {    /* core mt */
         lua_newtable(L);
-        luaL_setfuncs(L, session_methods, 0);
+        for (int k = 0; k < HTTP_K_COUNT; k++) lua_pushstring(L, http_res_keys[k]);
+        luaL_setfuncs(L, session_methods, HTTP_K_COUNT);   /* request and batch use them */
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, http_close);
         lua_setfield(L, -2, "__gc");
