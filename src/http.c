@@ -285,6 +285,8 @@ static CURL *http_easy_new(mallapi_http_session *s) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->verify ? 2L : 0L);
     if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
     curl_easy_setopt(e, CURLOPT_PROXY, s->proxy ? s->proxy : "");
+    /* no_proxy/NO_PROXY are not read either (curl would getenv both per transfer) */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
     if (cfg->max_connections > 0) curl_easy_setopt(e, CURLOPT_MAXCONNECTS, cfg->max_connections);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      cfg->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
