@@ -211,8 +211,14 @@ function Session:request(req)
   elseif type(timeout) ~= "number" or timeout <= 0 or timeout ~= timeout then
     return bad_request("timeout must be a positive number")
   end
-  local policy, perr, pcode = policy_for(self, req)
-  if perr then return nil, perr, pcode end
+  local policy
+  if req.method == nil and req.retry == nil and req.idempotent == nil then
+    policy = self.retry                            -- a plain GET: the session's policy
+  else
+    local perr, pcode
+    policy, perr, pcode = policy_for(self, req)
+    if perr then return nil, perr, pcode end
+  end
   local hook = self.hook
   if not policy and not hook then                  -- no retries, no hook: one attempt
     return c:request(req, timeout)
