@@ -474,7 +474,12 @@ describe("http transport against nginx", function()
         { url = srv:url("/flaky"), query = { key = k1, fail = 2, status = 503 } },
         { url = srv:url("/json") },
         { method = "POST", url = srv:url("/flaky"), query = { key = k2, fail = 1, status = 503 } },
+        { url = srv:url("/status/503"), retry = false },           -- a per-request policy: none
+        { url = srv:url("/json"), retry = { max_attempts = 2 } },  -- its own policy, answered at once
       })
+      assert.equal(5, #results)
+      assert.same({ 503, 1 }, { results[4].res.status, results[4].res.attempts })
+      assert.same({ 200, 1 }, { results[5].res.status, results[5].res.attempts })
       assert.equal(200, results[1].res.status)
       assert.equal(3, results[1].res.attempts)
       assert.equal(1, results[2].res.attempts)

@@ -431,9 +431,12 @@ static void http_slots_free(http_session_ud *ud) {
     ud->slot_cap = 0;
 }
 
-/* session:batch(reqs [, concurrency [, timeouts]]) -> results: results[i] is
- * res (as request gives) or {err=, code=}. timeouts[i] (seconds) overrides
- * reqs[i].timeout. */
+/* session:batch(reqs [, concurrency [, timeouts [, statuses]]]) -> results: results[i]
+ * is res (as request gives) or {err=, code=}. timeouts[i] (seconds) overrides
+ * reqs[i].timeout. With statuses (the retry policy's set), the answers that are final
+ * (reqs[i].retry unset, statuses[status] not true) come as {res = res}, and a second
+ * value lists the indices of the others (nil when there are none): the Lua layer then
+ * looks only at those. */
 static int http_batch(lua_State *L) {
     http_session_ud *ud = http_check_open(L, "http.batch");
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -447,7 +450,8 @@ static int http_batch(lua_State *L) {
         if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "http.batch: reqs[%d] must be a table", (int)i);
         lua_pop(L, 1);
     }
-    lua_settop(L, 4);
+    int sort = lua_type(L, 5) == LUA_TTABLE;         /* retry statuses: sort out the final results */
+    lua_settop(L, 5);
     if (http_slots_reserve(ud, n) < 0) return luaL_error(L, "http.batch: out of memory");
     for (size_t i = 0; i < n; i++) {
         http_batch_slot *slot = &ud->slots[i];
@@ -466,8 +470,12 @@ static int http_batch(lua_State *L) {
     }
     mallapi_http_perform_many(ud->session, ud->slot_ptrs, n, (size_t)concurrency);
     lua_createtable(L, (int)n, 0);                    /* ... results */
+    int npending = 0;
+    if (sort) lua_newtable(L);                        /* ... results pending */
+    int results = sort ? -3 : -2;                     /* from the value about to be pushed */
     for (size_t i = 0; i < n; i++) {
         mallapi_http_call *c = &ud->slots[i].call;
+        int final = 0;
         if (c->code) {
             lua_createtable(L, 0, 2);
             lua_pushstring(L, c->err);
@@ -476,8 +484,33 @@ static int http_batch(lua_State *L) {
             lua_setfield(L, -2, "code");
         } else {
             http_push_response(L, c);
+            if (sort) {                               /* final: req.retry unset, status not retried */
+                lua_rawgeti(L, 2, (int)i + 1);
+                lua_getfield(L, -1, "retry");
+                final = lua_isnil(L, -1);
+                lua_pop(L, 2);
+                if (final) {
+                    lua_pushinteger(L, (lua_Integer)c->status);
+                    lua_gettable(L, 5);
+                    final = !lua_toboolean(L, -1);
+                    lua_pop(L, 1);
+                }
+                if (final) {                          /* {res = res} */
+                    lua_createtable(L, 0, 1);
+                    lua_insert(L, -2);
+                    lua_setfield(L, -2, "res");
+                }
+            }
         }
-        lua_rawseti(L, -2, (int)i + 1);
+        if (sort && !final) {
+            lua_pushinteger(L, (lua_Integer)i + 1);
+            lua_rawseti(L, -3, ++npending);
+        }
+        lua_rawseti(L, results, (int)i + 1);
+    }
+    if (sort && npending == 0) {                      /* ... results nil */
+        lua_pop(L, 1);
+        lua_pushnil(L);
     }
     for (size_t i = 0; i < n; i++) {                  /* don't pin big answers */
         mallapi_http_call *c = &ud->slots[i].call;
@@ -485,7 +518,7 @@ static int http_batch(lua_State *L) {
         if (c->body_out.cap > 64 * 1024) mallapi_http_buf_free(&c->body_out);
         if (c->headers.cap > 64 * 1024) mallapi_http_buf_free(&c->headers);
     }
-    return 1;
+    return sort ? 2 : 1;
 }
 
 /* __gc, __close and close(): free the C session; a second time does nothing. */

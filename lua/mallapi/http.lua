@@ -335,15 +335,21 @@ function Session:batch(reqs, opts)
       end
     end
   end
-  local out = self.c:batch(first, concurrency)
-  local quick = not hook and self.retry and self.retry.statuses or NO_STATUSES
+  local out, unsettled
+  if hook then                                     -- every outcome goes through the hook
+    out = self.c:batch(first, concurrency)
+  else
+    -- C wraps the final answers (no req.retry, status not retried) as {res = r} and
+    -- lists the others in `unsettled`; with none and nothing refused, out is the result
+    out, unsettled = self.c:batch(first, concurrency, nil, self.retry and self.retry.statuses or NO_STATUSES)
+    if not unsettled and not index then return out end
+  end
   local wait = 0
   for k = 1, #first do
     local i = index and index[k] or k
     local r = out[k]
-    local status = r.status
-    if status and not hook and not quick[status] and reqs[i].retry == nil then
-      results[i] = { res = r }                     -- the usual outcome: final at once
+    if r.res then
+      results[i] = r                               -- the usual outcome: final at once
     else
       local t = reqs[i].timeout
       deadlines[i] = st.start + (type(t) == "number" and t or timeout)
