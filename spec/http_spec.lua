@@ -368,6 +368,45 @@ describe("http transport against nginx", function()
     kept:close()
   end)
 
+  it("sends each request to its own URL as URLs and queries change and repeat", function()
+    -- each easy handle keeps the last URL it parsed: a repeat must reuse it, a change must not
+    local steps = {
+      { req = { url = srv:url("/echo?n=1") }, query = "n=1" },
+      { req = { url = srv:url("/echo?n=1") }, query = "n=1" },
+      { req = { url = srv:url("/echo"), query = { n = 2 } }, query = "n=2" },
+      { req = { url = srv:url("/echo?n=1") }, query = "n=1" },
+      { req = { url = srv:url("/echo?n=1"), query = { m = 3 } }, query = "n=1&m=3" },
+      { req = { url = srv:url("/echo?n=1#f") }, query = "n=1" },
+      { req = { url = srv:url("/echo") }, query = "" },
+      { req = { url = srv:url("/json") }, body = '{"ok":true,"id":1}' },
+      { req = { url = srv:url("/echo") }, query = "" },
+    }
+    for i, step in ipairs(steps) do
+      local res = assert(s:request(step.req))
+      if step.body then
+        assert.equal(step.body, res.body, "step " .. i)
+      else
+        assert.equal(step.query, cjson.decode(res.body).query, "step " .. i)
+      end
+    end
+    local reqs = {}
+    for i, step in ipairs(steps) do reqs[i] = step.req end
+    for _, concurrency in ipairs { 1, 2, 4 } do
+      for round = 1, 2 do                            -- the second round finds the handles' last URLs
+        local results = s:batch(reqs, { concurrency = concurrency })
+        for i, step in ipairs(steps) do
+          local res = assert(results[i].res, results[i].err)
+          local where = ("concurrency %d round %d step %d"):format(concurrency, round, i)
+          if step.body then
+            assert.equal(step.body, res.body, where)
+          else
+            assert.equal(step.query, cjson.decode(res.body).query, where)
+          end
+        end
+      end
+    end
+  end)
+
   describe("batch", function()
     it("returns results in request order: {res=} or {err=, code=}", function()
       local refused_key = key()
@@ -435,7 +474,12 @@ describe("http transport against nginx", function()
         { url = srv:url("/flaky"), query = { key = k1, fail = 2, status = 503 } },
         { url = srv:url("/json") },
         { method = "POST", url = srv:url("/flaky"), query = { key = k2, fail = 1, status = 503 } },
+        { url = srv:url("/status/503"), retry = false },           -- a per-request policy: none
+        { url = srv:url("/json"), retry = { max_attempts = 2 } },  -- its own policy, answered at once
       })
+      assert.equal(5, #results)
+      assert.same({ 503, 1 }, { results[4].res.status, results[4].res.attempts })
+      assert.same({ 200, 1 }, { results[5].res.status, results[5].res.attempts })
       assert.equal(200, results[1].res.status)
       assert.equal(3, results[1].res.attempts)
       assert.equal(1, results[2].res.attempts)

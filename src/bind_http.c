@@ -325,25 +325,39 @@ done:
 
 /* Push res = {status=, headers=, body=, time=, attempts=1}. A header seen once
  * is a string; a repeated one is a list of its values in order. */
+/* The methods' upvalues: res's field names, made once (no string lookup per field). */
+enum { HTTP_K_STATUS = 1, HTTP_K_HEADERS, HTTP_K_BODY, HTTP_K_TIME, HTTP_K_ATTEMPTS, HTTP_K_COUNT = HTTP_K_ATTEMPTS };
+static const char *const http_res_keys[HTTP_K_COUNT] = { "status", "headers", "body", "time", "attempts" };
+
 static void http_push_response(lua_State *L, mallapi_http_call *c) {
     lua_createtable(L, 0, 5);                         /* res */
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_STATUS));
     lua_pushinteger(L, (lua_Integer)c->status);
-    lua_setfield(L, -2, "status");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_HEADERS));
     lua_createtable(L, 0, (int)c->header_count);     /* res headers */
-    const char *first = c->headers.data, *p = first, *end = p + c->headers.len;
+    /* names seen so far, to spot repeats with a scan in C (cheaper than a table
+     * lookup for a few names); past the array, ask the table */
+    struct { const char *s; size_t len; } seen[32];
+    size_t nseen = 0;
+    const char *p = c->headers.data, *end = p ? p + c->headers.len : NULL;
     while (p && p < end) {
         size_t nlen = strlen(p);
         const char *value = p + nlen + 1;
         size_t vlen = strlen(value);
-        /* seen before? (a scan in C is cheaper than a table lookup for a few names) */
         int repeated = 0;
-        for (const char *q = first; q < p && !repeated;) {
-            size_t qlen = strlen(q);
-            repeated = qlen == nlen && memcmp(q, p, nlen) == 0;
-            q += qlen + 1;
-            q += strlen(q) + 1;
+        if (nseen < sizeof seen / sizeof seen[0]) {
+            for (size_t i = 0; i < nseen && !repeated; i++)
+                repeated = seen[i].len == nlen && memcmp(seen[i].s, p, nlen) == 0;
+            if (!repeated) { seen[nseen].s = p; seen[nseen].len = nlen; nseen++; }
+            lua_pushlstring(L, p, nlen);              /* res headers name */
+        } else {
+            lua_pushlstring(L, p, nlen);
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);
+            repeated = !lua_isnil(L, -1);
+            lua_pop(L, 1);
         }
-        lua_pushlstring(L, p, nlen);                  /* res headers name */
         if (!repeated) {
             lua_pushlstring(L, value, vlen);
         } else {
@@ -360,16 +374,19 @@ static void http_push_response(lua_State *L, mallapi_http_call *c) {
                 lua_rawseti(L, -2, (int)lua_rawlen(L, -2) + 1);
             }
         }
-        lua_rawset(L, -3);                            /* res headers */
+        lua_rawset(L, -3);                            /* res "headers" headers */
         p = value + vlen + 1;
     }
-    lua_setfield(L, -2, "headers");
+    lua_rawset(L, -3);                                /* res */
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_BODY));
     lua_pushlstring(L, c->body_out.data ? c->body_out.data : "", c->body_out.len);
-    lua_setfield(L, -2, "body");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_TIME));
     lua_pushnumber(L, c->time_s);
-    lua_setfield(L, -2, "time");
+    lua_rawset(L, -3);
+    lua_pushvalue(L, lua_upvalueindex(HTTP_K_ATTEMPTS));
     lua_pushinteger(L, 1);
-    lua_setfield(L, -2, "attempts");
+    lua_rawset(L, -3);
 }
 
 /* session:request(req [, timeout_s]) -> res | nil, err, code */
@@ -412,9 +429,12 @@ static void http_slots_free(http_session_ud *ud) {
     ud->slot_cap = 0;
 }
 
-/* session:batch(reqs [, concurrency [, timeouts]]) -> results: results[i] is
- * res (as request gives) or {err=, code=}. timeouts[i] (seconds) overrides
- * reqs[i].timeout. */
+/* session:batch(reqs [, concurrency [, timeouts [, statuses]]]) -> results: results[i]
+ * is res (as request gives) or {err=, code=}. timeouts[i] (seconds) overrides
+ * reqs[i].timeout. With statuses (the retry policy's set), the answers that are final
+ * (reqs[i].retry unset, statuses[status] not true) come as {res = res}, and a second
+ * value lists the indices of the others (nil when there are none): the Lua layer then
+ * looks only at those. */
 static int http_batch(lua_State *L) {
     http_session_ud *ud = http_check_open(L, "http.batch");
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -428,7 +448,8 @@ static int http_batch(lua_State *L) {
         if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "http.batch: reqs[%d] must be a table", (int)i);
         lua_pop(L, 1);
     }
-    lua_settop(L, 4);
+    int sort = lua_type(L, 5) == LUA_TTABLE;         /* retry statuses: sort out the final results */
+    lua_settop(L, 5);
     if (http_slots_reserve(ud, n) < 0) return luaL_error(L, "http.batch: out of memory");
     for (size_t i = 0; i < n; i++) {
         http_batch_slot *slot = &ud->slots[i];
@@ -447,8 +468,12 @@ static int http_batch(lua_State *L) {
     }
     mallapi_http_perform_many(ud->session, ud->slot_ptrs, n, (size_t)concurrency);
     lua_createtable(L, (int)n, 0);                    /* ... results */
+    int npending = 0;
+    if (sort) lua_newtable(L);                        /* ... results pending */
+    int results = sort ? -3 : -2;                     /* from the value about to be pushed */
     for (size_t i = 0; i < n; i++) {
         mallapi_http_call *c = &ud->slots[i].call;
+        int final = 0;
         if (c->code) {
             lua_createtable(L, 0, 2);
             lua_pushstring(L, c->err);
@@ -457,8 +482,33 @@ static int http_batch(lua_State *L) {
             lua_setfield(L, -2, "code");
         } else {
             http_push_response(L, c);
+            if (sort) {                               /* final: req.retry unset, status not retried */
+                lua_rawgeti(L, 2, (int)i + 1);
+                lua_getfield(L, -1, "retry");
+                final = lua_isnil(L, -1);
+                lua_pop(L, 2);
+                if (final) {
+                    lua_pushinteger(L, (lua_Integer)c->status);
+                    lua_gettable(L, 5);
+                    final = !lua_toboolean(L, -1);
+                    lua_pop(L, 1);
+                }
+                if (final) {                          /* {res = res} */
+                    lua_createtable(L, 0, 1);
+                    lua_insert(L, -2);
+                    lua_setfield(L, -2, "res");
+                }
+            }
         }
-        lua_rawseti(L, -2, (int)i + 1);
+        if (sort && !final) {
+            lua_pushinteger(L, (lua_Integer)i + 1);
+            lua_rawseti(L, -3, ++npending);
+        }
+        lua_rawseti(L, results, (int)i + 1);
+    }
+    if (sort && npending == 0) {                      /* ... results nil */
+        lua_pop(L, 1);
+        lua_pushnil(L);
     }
     for (size_t i = 0; i < n; i++) {                  /* don't pin big answers */
         mallapi_http_call *c = &ud->slots[i].call;
@@ -466,7 +516,7 @@ static int http_batch(lua_State *L) {
         if (c->body_out.cap > 64 * 1024) mallapi_http_buf_free(&c->body_out);
         if (c->headers.cap > 64 * 1024) mallapi_http_buf_free(&c->headers);
     }
-    return 1;
+    return sort ? 2 : 1;
 }
 
 /* __gc, __close and close(): free the C session; a second time does nothing. */
@@ -521,7 +571,8 @@ void mallapi_open_http(lua_State *L) {
     };
     if (luaL_newmetatable(L, MALLAPI_MT_SESSION)) {    /* core mt */
         lua_newtable(L);
-        luaL_setfuncs(L, session_methods, 0);
+        for (int k = 0; k < HTTP_K_COUNT; k++) lua_pushstring(L, http_res_keys[k]);
+        luaL_setfuncs(L, session_methods, HTTP_K_COUNT);   /* request and batch use them */
         lua_setfield(L, -2, "__index");
         lua_pushcfunction(L, http_close);
         lua_setfield(L, -2, "__gc");

@@ -15,12 +15,23 @@
 
 #include "http.h"
 
+/* An easy handle and the URL it was last pointed at, parsed once (CURLOPT_CURLU):
+ * the same URL again (the usual case for an API client) costs curl no parse and
+ * no re-rendering of the URL per transfer. */
+typedef struct http_handle {
+    CURL *e;
+    CURLU *u;                    /* the parsed URL handed to curl, NULL until the first */
+    mallapi_http_buf url;        /* its text */
+    struct mallapi_http_call *call; /* in a batch: the call it runs (CURLOPT_PRIVATE is the handle) */
+} http_handle;
+
 struct mallapi_http_session {
     CURLSH *share;
-    CURL *easy;                  /* sequential calls */
+    http_handle easy;            /* sequential calls */
     CURLM *multi;                /* batches, created on first use */
-    CURL **pool;                 /* easy handles for batches */
+    http_handle *pool;           /* easy handles for batches */
     size_t pool_len;
+    http_handle **idle;          /* batch scratch: the idle handles of pool */
     struct pollfd *watch;        /* sockets the multi handle asked us to watch */
     size_t nwatch, watch_cap;
     long timer_ms;               /* the multi handle's next timeout, -1: none */
@@ -274,6 +285,8 @@ static CURL *http_easy_new(mallapi_http_session *s) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->verify ? 2L : 0L);
     if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
     curl_easy_setopt(e, CURLOPT_PROXY, s->proxy ? s->proxy : "");
+    /* no_proxy/NO_PROXY are not read either (curl would getenv both per transfer) */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
     if (cfg->max_connections > 0) curl_easy_setopt(e, CURLOPT_MAXCONNECTS, cfg->max_connections);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      cfg->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
@@ -287,7 +300,8 @@ static int http_streq(const char *a, const char *b) { return strcmp(a, b) == 0; 
 
 /* Point the easy handle at call c: validate the method and URL, append the query,
  * set the method, body, headers and timeout. 0, or -1 with c->code. */
-static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) {
+static int http_prepare(mallapi_http_session *s, http_handle *h, mallapi_http_call *c) {
+    CURL *e = h->e;
     const char *m = c->method;
     if (!m || !*m)
         return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST, "http.request: empty method%s", NULL);
@@ -330,7 +344,18 @@ static int http_prepare(mallapi_http_session *s, CURL *e, mallapi_http_call *c) 
          (mallapi_http_buf_append(&c->url_buf, memchr(c->url, '?', base) ? "&" : "?", 1) < 0 ||
           mallapi_http_buf_append(&c->url_buf, c->query.data, c->query.len) < 0)))
         return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
-    curl_easy_setopt(e, CURLOPT_URL, c->url_buf.data);
+    if (!h->u || h->url.len != c->url_buf.len || memcmp(h->url.data, c->url_buf.data, c->url_buf.len) != 0) {
+        http_buf_clear(&h->url);
+        if (!h->u && !(h->u = curl_url()))
+            return http_fail(c, MALLAPI_HTTP_E_INTERNAL, "http.request: out of memory%s", NULL);
+        curl_url_set(h->u, CURLUPART_URL, NULL, 0);   /* else a new URL is resolved against the old */
+        CURLUcode uc = curl_url_set(h->u, CURLUPART_URL, c->url_buf.data, CURLU_NON_SUPPORT_SCHEME);
+        if (uc != CURLUE_OK)
+            return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST, "http.request: URL does not parse (%s)",
+                             curl_url_strerror(uc));
+        curl_easy_setopt(e, CURLOPT_CURLU, h->u);    /* curl copies it per transfer */
+        if (mallapi_http_buf_append(&h->url, c->url_buf.data, c->url_buf.len) < 0) http_buf_clear(&h->url);
+    }
 
     /* method and body: start from a plain GET, then adjust */
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -440,6 +465,14 @@ static int http_finish(CURL *e, mallapi_http_call *c, CURLcode rc) {
 
 /* ---- sessions ---- */
 
+static void http_handle_free(http_handle *h) {
+    if (h->e) curl_easy_cleanup(h->e);
+    if (h->u) curl_url_cleanup(h->u);
+    mallapi_http_buf_free(&h->url);
+    h->e = NULL;
+    h->u = NULL;
+}
+
 static char *http_strdup(const char *s, int *failed) {
     if (!s) return NULL;
     char *d = strdup(s);
@@ -479,9 +512,9 @@ mallapi_http_session *mallapi_http_session_new(const mallapi_http_config *cfg, c
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
         curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-        s->easy = http_easy_new(s);
+        s->easy.e = http_easy_new(s);
     }
-    if (!s->easy) {
+    if (!s->easy.e) {
         mallapi_http_session_free(s);
         snprintf(err, errlen, "http.new: out of memory");
         return NULL;
@@ -492,13 +525,14 @@ mallapi_http_session *mallapi_http_session_new(const mallapi_http_config *cfg, c
 void mallapi_http_session_free(mallapi_http_session *s) {
     if (!s) return;
     for (size_t i = 0; i < s->pool_len; i++) {
-        if (s->multi) curl_multi_remove_handle(s->multi, s->pool[i]);
-        curl_easy_cleanup(s->pool[i]);
+        if (s->multi) curl_multi_remove_handle(s->multi, s->pool[i].e);
+        http_handle_free(&s->pool[i]);
     }
     free(s->pool);
+    free(s->idle);
     if (s->multi) curl_multi_cleanup(s->multi);
     free(s->watch);
-    if (s->easy) curl_easy_cleanup(s->easy);
+    http_handle_free(&s->easy);
     if (s->share) curl_share_cleanup(s->share);
     free(s->proxy);
     free(s->ca_file);
@@ -511,9 +545,9 @@ void mallapi_http_session_free(mallapi_http_session *s) {
 
 int mallapi_http_perform(mallapi_http_session *s, mallapi_http_call *c) {
     if (c->code) return -1;                           /* refused while building */
-    if (http_prepare(s, s->easy, c) < 0) return -1;
-    CURLcode rc = curl_easy_perform(s->easy);
-    return http_finish(s->easy, c, rc);
+    if (http_prepare(s, &s->easy, c) < 0) return -1;
+    CURLcode rc = curl_easy_perform(s->easy.e);
+    return http_finish(s->easy.e, c, rc);
 }
 
 /* The batch loop drives the multi handle with curl_multi_socket_action: curl tells
@@ -566,21 +600,26 @@ static int http_multi_ready(mallapi_http_session *s, size_t want) {
         }
     }
     if (s->pool_len < want) {
-        CURL **pool = realloc(s->pool, want * sizeof *pool);
+        http_handle *pool = realloc(s->pool, want * sizeof *pool);
         if (!pool) return -1;
         s->pool = pool;
+        http_handle **idle = realloc(s->idle, want * sizeof *idle);
+        if (!idle) return -1;
+        s->idle = idle;
         while (s->pool_len < want) {
             CURL *e = http_easy_new(s);
             if (!e) return -1;
             if (s->cfg.http2) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-            s->pool[s->pool_len++] = e;
+            http_handle *h = &s->pool[s->pool_len++];
+            memset(h, 0, sizeof *h);
+            h->e = e;
         }
     }
     return 0;
 }
 
 /* Finish every transfer curl reports done; returns how many. */
-static size_t http_multi_drain(mallapi_http_session *s, CURL **idle, size_t *nidle) {
+static size_t http_multi_drain(mallapi_http_session *s, http_handle **idle, size_t *nidle) {
     CURLMsg *msg;
     int left = 0;
     size_t done = 0;
@@ -590,10 +629,11 @@ static size_t http_multi_drain(mallapi_http_session *s, CURL **idle, size_t *nid
         CURLcode rc = msg->data.result;
         char *priv = NULL;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+        http_handle *h = (http_handle *)priv;
         curl_multi_remove_handle(s->multi, e);
-        http_finish(e, (mallapi_http_call *)priv, rc);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-        idle[(*nidle)++] = e;
+        http_finish(e, h->call, rc);
+        h->call = NULL;
+        idle[(*nidle)++] = h;
         done++;
     }
     return done;
@@ -609,19 +649,21 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
             if (!calls[i]->code) http_fail(calls[i], MALLAPI_HTTP_E_INTERNAL, "http.batch: out of memory%s", NULL);
         return -1;
     }
-    CURL **idle = s->pool;                            /* pool[0..nidle) are idle */
+    http_handle **idle = s->idle;                     /* idle[0..nidle) are idle */
+    for (size_t i = 0; i < concurrency; i++) idle[i] = &s->pool[i];
     size_t nidle = concurrency, next = 0, running = 0;
     int fault = 0, still = 0;
     for (;;) {
         while (running < concurrency && next < n) {
             mallapi_http_call *c = calls[next++];
             if (c->code) continue;
-            CURL *e = idle[--nidle];
-            if (http_prepare(s, e, c) < 0) { nidle++; continue; }
-            curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)c);
-            if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-                http_finish(e, c, CURLE_OUT_OF_MEMORY);
-                curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+            http_handle *h = idle[--nidle];
+            if (http_prepare(s, h, c) < 0) { nidle++; continue; }
+            h->call = c;
+            curl_easy_setopt(h->e, CURLOPT_PRIVATE, (void *)h);   /* set here: the pool array may move */
+            if (curl_multi_add_handle(s->multi, h->e) != CURLM_OK) {
+                http_finish(h->e, c, CURLE_OUT_OF_MEMORY);
+                h->call = NULL;
                 nidle++;
                 continue;
             }
@@ -658,13 +700,11 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
         running -= http_multi_drain(s, idle, &nidle);
         if (fault) {                                  /* give up on what still runs */
             for (size_t i = 0; i < s->pool_len && running; i++) {
-                CURL *e = s->pool[i];
-                char *priv = NULL;
-                curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-                if (priv) {                           /* still in flight */
-                    curl_multi_remove_handle(s->multi, e);
-                    http_finish(e, (mallapi_http_call *)priv, CURLE_OUT_OF_MEMORY);
-                    curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+                http_handle *h = &s->pool[i];
+                if (h->call) {                        /* still in flight */
+                    curl_multi_remove_handle(s->multi, h->e);
+                    http_finish(h->e, h->call, CURLE_OUT_OF_MEMORY);
+                    h->call = NULL;
                     running--;
                 }
             }

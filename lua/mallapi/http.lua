@@ -211,8 +211,14 @@ function Session:request(req)
   elseif type(timeout) ~= "number" or timeout <= 0 or timeout ~= timeout then
     return bad_request("timeout must be a positive number")
   end
-  local policy, perr, pcode = policy_for(self, req)
-  if perr then return nil, perr, pcode end
+  local policy
+  if req.method == nil and req.retry == nil and req.idempotent == nil then
+    policy = self.retry                            -- a plain GET: the session's policy
+  else
+    local perr, pcode
+    policy, perr, pcode = policy_for(self, req)
+    if perr then return nil, perr, pcode end
+  end
   local hook = self.hook
   if not policy and not hook then                  -- no retries, no hook: one attempt
     return c:request(req, timeout)
@@ -329,15 +335,21 @@ function Session:batch(reqs, opts)
       end
     end
   end
-  local out = self.c:batch(first, concurrency)
-  local quick = not hook and self.retry and self.retry.statuses or NO_STATUSES
+  local out, unsettled
+  if hook then                                     -- every outcome goes through the hook
+    out = self.c:batch(first, concurrency)
+  else
+    -- C wraps the final answers (no req.retry, status not retried) as {res = r} and
+    -- lists the others in `unsettled`; with none and nothing refused, out is the result
+    out, unsettled = self.c:batch(first, concurrency, nil, self.retry and self.retry.statuses or NO_STATUSES)
+    if not unsettled and not index then return out end
+  end
   local wait = 0
   for k = 1, #first do
     local i = index and index[k] or k
     local r = out[k]
-    local status = r.status
-    if status and not hook and not quick[status] and reqs[i].retry == nil then
-      results[i] = { res = r }                     -- the usual outcome: final at once
+    if r.res then
+      results[i] = r                               -- the usual outcome: final at once
     else
       local t = reqs[i].timeout
       deadlines[i] = st.start + (type(t) == "number" and t or timeout)
