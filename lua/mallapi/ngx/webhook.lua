@@ -8,7 +8,7 @@
 local ngx = ngx
 local type, error, tostring, tonumber, pcall, setmetatable, ipairs =
   type, error, tostring, tonumber, pcall, setmetatable, ipairs
-local string_format, math_min = string.format, math.min
+local string_format, math_min, math_ceil = string.format, math.min, math.ceil
 
 local M = { receivers = {} }
 
@@ -18,18 +18,21 @@ Receiver.__tostring = function(self)
   return string_format("mallapi.ngx.webhook(%s, dict=%s)", self.vendor, self.dict_name)
 end
 
--- Queue records: "<attempts> <next_at> <claimed_until> <event type>\n<raw body>".
+-- Queue items (the list "q"; also claimed "ev:<id>" and "dead:<id>" records):
+-- "<attempts> <next_at> <#id> <event type>\n<id><raw body>". The item carries its body, so
+-- queueing is one rpush; a claimed item is kept under "ev:<id>" with the end of its claim
+-- (unix s) as the shared dict's flags, so claiming never rewrites the body's text.
 local function encode(rec)
-  return string_format("%d %.3f %.3f %s\n%s", rec.attempts, rec.next_at, rec.claimed_until or 0,
-                       rec.type, rec.body)
+  return string_format("%d %.3f %d %s\n%s%s", rec.attempts, rec.next_at, #rec.id, rec.type, rec.id, rec.body)
 end
 
 local function decode(text)
   if type(text) ~= "string" then return nil end
-  local attempts, next_at, claimed, etype, body = text:match("^(%d+) ([%d.]+) ([%d.]+) ([^\n]*)\n(.*)$")
+  local attempts, next_at, n, etype, pos = text:match("^(%d+) ([%d.]+) (%d+) ([^\n]*)\n()")
   if not attempts then return nil end
-  return { attempts = tonumber(attempts), next_at = tonumber(next_at), claimed_until = tonumber(claimed),
-           type = etype, body = body }
+  n = tonumber(n)
+  return { attempts = tonumber(attempts), next_at = tonumber(next_at), type = etype,
+           id = text:sub(pos, pos + n - 1), body = text:sub(pos + n) }
 end
 
 local function now()
@@ -201,14 +204,10 @@ function Receiver:enqueue(id, event_type, body)
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
-  local rec = { attempts = 0, next_at = 0, type = event_type, body = body }
-  local saved, serr = dict:safe_set("ev:" .. id, encode(rec))
-  local queued, qerr
-  if saved then queued, qerr = dict:rpush("q", id) end
-  if not saved or not queued then
-    dict:delete("ev:" .. id)
+  local queued, qerr = dict:rpush("q", string_format("0 0 %d %s\n%s%s", #id, event_type, id, body))
+  if not queued then
     dict:delete("seen:" .. id)                       -- let the vendor deliver it again
-    return 503, "QUEUE", "queue full: " .. tostring(serr or qerr)
+    return 503, "QUEUE", "queue full: " .. tostring(qerr)
   end
   return 200, "OK", "queued"
 end
@@ -237,8 +236,8 @@ function Receiver:delay(attempts)
   return math_min(self.max_delay, self.base_delay * 2 ^ (attempts - 1))
 end
 
--- Runs handle on one queued id (claimed by us). Returns nothing; the record is
--- deleted, moved to dead: or put back with its next attempt time.
+-- Runs handle on one queued event (claimed by us: "ev:<id>"). Returns nothing; the claim
+-- is deleted, the event moved to dead: or queued again with its next attempt time.
 function Receiver:process(id, rec)
   -- the body was verified on arrival; decode it again (shared dicts keep text only)
   local data = require("mallapi").json.decode(rec.body)
@@ -268,12 +267,11 @@ function Receiver:process(id, rec)
     return
   end
   rec.next_at = now() + self:delay(rec.attempts)
-  rec.claimed_until = 0
   dict:incr("stat:retries", 1)
   self.log("warn", string_format("webhook event %s attempt %d failed (%s), next in %.1f s", id, rec.attempts,
                                  tostring(err), self:delay(rec.attempts)))
-  -- if either fails (dict full) the record keeps its claim and the sweep re-queues it
-  if dict:safe_set("ev:" .. id, encode(rec)) then dict:rpush("q", id) end
+  -- no room (dict full): the claimed record stays and the sweep re-queues it
+  if dict:rpush("q", encode(rec)) then dict:delete("ev:" .. id) end
 end
 
 -- Takes due events off the queue and handles them until the queue holds none that is
@@ -282,21 +280,25 @@ end
 function Receiver:drain(limit)
   local dict = self.dict
   local handled, skipped = 0, 0
+  local t = now()                                    -- then nginx's cached time: no syscall per event
   while handled < (limit or self.batch) do
-    local id = dict:lpop("q")
-    if not id then break end
-    local rec = decode(dict:get("ev:" .. id))
+    local item = dict:lpop("q")
+    if not item then break end
+    local rec = decode(item)
     if rec then
-      local t = now()
       if rec.next_at > t then
-        dict:rpush("q", id)
+        if not dict:rpush("q", item) then            -- no room: a lapsed claim, the sweep re-queues it
+          dict:safe_set("ev:" .. rec.id, item, 0, 1)
+        end
         skipped = skipped + 1
         if skipped > (dict:llen("q") or 0) then break end   -- went round: nothing is due
       else
-        rec.claimed_until = t + self.claim           -- a worker that dies now leaves this mark
-        dict:safe_set("ev:" .. id, encode(rec))     -- no room: handled without a claim mark
+        -- a worker that dies now leaves this claim (flags: when it ends); no room: handled
+        -- without a claim mark
+        dict:safe_set("ev:" .. rec.id, item, 0, math_ceil(t + self.claim))
         handled = handled + 1
-        self:process(id, rec)
+        self:process(rec.id, rec)
+        t = ngx.now()
       end
     end
   end
@@ -311,10 +313,12 @@ function Receiver:sweep()
   local t, count = now(), 0
   for _, key in ipairs(dict:get_keys(0)) do
     if key:sub(1, 3) == "ev:" then
-      local rec = decode(dict:get(key))
-      if rec and rec.claimed_until > 0 and rec.claimed_until < t then
-        rec.claimed_until = 0
-        if dict:safe_set(key, encode(rec)) and dict:rpush("q", key:sub(4)) then count = count + 1 end
+      local item, claimed_until = dict:get(key)
+      if item and claimed_until and claimed_until > 0 and claimed_until < t then
+        if dict:rpush("q", item) then
+          dict:delete(key)
+          count = count + 1
+        end
       end
     end
   end
