@@ -6,8 +6,8 @@
 -- vendor), retrying with exponential back-off; an event leaves the queue only when
 -- `handle` succeeded or failed permanently (then it is kept under "dead:").
 local ngx = ngx
-local type, error, tostring, tonumber, pcall, setmetatable, ipairs =
-  type, error, tostring, tonumber, pcall, setmetatable, ipairs
+local type, error, tostring, tonumber, pcall, setmetatable, getmetatable, rawset, ipairs =
+  type, error, tostring, tonumber, pcall, setmetatable, getmetatable, rawset, ipairs
 local string_format, math_min, math_ceil = string.format, math.min, math.ceil
 
 local M = { receivers = {} }
@@ -236,23 +236,37 @@ function Receiver:delay(attempts)
   return math_min(self.max_delay, self.base_delay * 2 ^ (attempts - 1))
 end
 
+-- The event handed to handle: {vendor=, type=, data=}, data decoded from the raw body when
+-- handle first reads it (a body that does not decode raises BAD_STORED: the event goes dead).
+local BAD_STORED = setmetatable({}, { __tostring = function() return "stored event does not decode" end })
+local json_decode
+local function lazy_data(event, key)
+  if key ~= "data" then return nil end
+  json_decode = json_decode or require("mallapi").json.decode
+  local fine, data = pcall(json_decode, getmetatable(event).body)
+  if not fine or type(data) ~= "table" then error(BAD_STORED, 0) end
+  rawset(event, "data", data)
+  return data
+end
+
+local function lazy_event(vendor, etype, body)
+  return setmetatable({ vendor = vendor, type = etype }, { __index = lazy_data, body = body })
+end
+
 -- Runs handle on one queued event (claimed by us: "ev:<id>"). Returns nothing; the claim
 -- is deleted, the event moved to dead: or queued again with its next attempt time.
 function Receiver:process(id, rec)
-  -- the body was verified on arrival; decode it again (shared dicts keep text only)
-  local data = require("mallapi").json.decode(rec.body)
-  local ok, res, err, code
-  if type(data) == "table" then
-    ok, res, err, code = pcall(self.handle, { vendor = self.vendor, type = rec.type, data = data }, id)
-    if not ok then res, err, code = nil, "handle raised: " .. tostring(res), "ERROR" end
-  else
-    res, err, code = nil, "stored event does not decode", "PERMANENT"
+  -- the body was checked on arrival (one JSON object); event.data decodes it on first use,
+  -- so a handle that drops an event by its type never pays for the decode
+  local ok, res, err, code = pcall(self.handle, lazy_event(self.vendor, rec.type, rec.body), id)
+  if not ok then
+    if res == BAD_STORED then res, err, code = nil, "stored event does not decode", "PERMANENT"
+    else res, err, code = nil, "handle raised: " .. tostring(res), "ERROR" end
   end
   local dict = self.dict
   if res then
     dict:delete("ev:" .. id)
-    dict:incr("stat:done", 1)
-    return
+    return true
   end
   rec.attempts = rec.attempts + 1
   if code == "PERMANENT" or code == "MAP" or (self.max_attempts and rec.attempts >= self.max_attempts) then
@@ -279,7 +293,7 @@ end
 -- Several light threads and workers may drain at once: lpop hands each id to one.
 function Receiver:drain(limit)
   local dict = self.dict
-  local handled, skipped = 0, 0
+  local handled, skipped, done = 0, 0, 0
   local t = now()                                    -- then nginx's cached time: no syscall per event
   while handled < (limit or self.batch) do
     local item = dict:lpop("q")
@@ -297,11 +311,12 @@ function Receiver:drain(limit)
         -- without a claim mark
         dict:safe_set("ev:" .. rec.id, item, 0, math_ceil(t + self.claim))
         handled = handled + 1
-        self:process(rec.id, rec)
+        if self:process(rec.id, rec) then done = done + 1 end
         t = ngx.now()
       end
     end
   end
+  if done > 0 then dict:incr("stat:done", done) end   -- one counter update per drain
   return handled
 end
 
