@@ -262,3 +262,23 @@ describe("webhook one-pass check #c", function()
     end
   end)
 end)
+
+-- The nginx receiver's queue items (plain Lua: the text format only).
+describe("ngx.webhook queue items", function()
+  local receiver = require "mallapi.ngx.webhook"
+  local CASES = {
+    { attempts = 0, next_at = 0, id = "order_create:531464955418787840:1622098157000", type = "order_create",
+      body = '{"id":531464955418787840}' },
+    { attempts = 7, next_at = 1764000000.25, id = "a\nb:7:", type = "order_update", body = '{"x":"1\\n2"}\n' },
+    { attempts = 1, next_at = 5, id = "t:" .. string.rep("9", 300), type = "", body = "" },
+  }
+  for i, rec in ipairs(CASES) do
+    it("reads back what it wrote (" .. i .. ")", function()
+      assert.same(rec, receiver.decode_record(receiver.encode_record(rec)))
+    end)
+  end
+  it("refuses text that is not an item", function()
+    assert.is_nil(receiver.decode_record("531464955418787840"))
+    assert.is_nil(receiver.decode_record(nil))
+  end)
+end)
