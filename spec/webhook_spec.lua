@@ -179,6 +179,18 @@ describe("webhook one-pass check #c", function()
       { core.webhook.shoplus(body, "k", false, "id", "s", "n", "o", "a", "e", "f", "t", "d", "missing") })
   end)
 
+  it("sorts many members (names in reverse body order)", function()
+    local parts, values = {}, {}
+    for i = 1, 5000 do
+      parts[i] = string.format('"k%05d":%d', 5000 - i, i)   -- name k04999 holds 1, ..., k00000 holds 5000
+      values[i] = tostring(5001 - i)                         -- by name: k00000 first
+    end
+    local sign = F.sha256_hex(table.concat(values) .. "many")
+    local body = "{" .. table.concat(parts, ",") .. ',"sign":"' .. sign .. '"}'
+    assert.equal("OK", core.webhook.shoplus(body, "many", false))
+    assert.equal("MISMATCH", core.webhook.shoplus(body:gsub('"k00000":5000', '"k00000":5001'), "many", false))
+  end)
+
   local ARGS = {
     { { nil, "k", false }, "bad argument #1 to '?' (string expected)" },
     { { "{}", 1, false }, "bad argument #2 to '?' (string expected)" },
