@@ -21,7 +21,7 @@ build = {
         "src/bind_crypto.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
         "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
         "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c",
-        "src/map.c", "src/http.c",
+        "src/map.c", "src/http.c", "src/webhook.c", "src/bind_webhook.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },

@@ -2,11 +2,14 @@
 -- SHA-256 over the body's top-level values (002, "签名"); Guanmai's pushed messages carry
 -- appid/ts/sign with an undocumented rule (default: doc/auth-assumptions.md). Each rule is a
 -- replaceable function in M.rules; the string to sign is built from the raw members so that
--- numbers (64-bit ids) enter it exactly as written.
+-- numbers (64-bit ids) enter it exactly as written. The default Shoplus rule runs in C
+-- (core.webhook.shoplus: one scan of the raw body, no decoded table); M.shoplus_check is
+-- the verify-only path the nginx receiver uses.
 local mallapi = require "mallapi"
+local core = require "mallapi.core"
 
-local error, ipairs, pairs, pcall, tonumber, tostring, type =
-  error, ipairs, pairs, pcall, tonumber, tostring, type
+local error, ipairs, pairs, pcall, select, tonumber, tostring, type =
+  error, ipairs, pairs, pcall, select, tonumber, tostring, type
 local concat, sort = table.concat, table.sort
 local os_time = os.time
 
@@ -80,6 +83,29 @@ local function reject(vendor, reason, code)
   return nil, "webhook.verify: " .. vendor .. ": " .. reason, code
 end
 
+local c_shoplus = core.webhook.shoplus
+
+-- The default Shoplus rule in one C pass, without decoding the body:
+-- shoplus_check(body, event_type, secret, nested_skip, name...) -> true, text... (per
+-- name: a string member's text, a number/boolean as written, false for an object or
+-- array, nil when absent or null) | nil, err, code (the messages and codes of verify).
+local function shoplus_check(body, event_type, secret, nested_skip, ...)
+  if type(body) ~= "string" then return reject("shoplus", "no body", "BAD_BODY") end
+  local verdict, a, b, c, d, e = c_shoplus(body, secret, nested_skip, ...)
+  if not verdict then
+    if b == "BAD_BODY" then return reject("shoplus", "body is not a JSON object", "BAD_BODY") end
+    return nil, "webhook.verify: shoplus: " .. tostring(a):gsub("^webhook%.shoplus: ", ""), b
+  end
+  if verdict == "UNSIGNED" then return reject("shoplus", "missing signature", "SIGNATURE") end
+  if event_type == nil or event_type == "" then
+    return reject("shoplus", "missing WebHook-Event header", "BAD_BODY")
+  end
+  if verdict ~= "OK" then return reject("shoplus", "signature does not match", "SIGNATURE") end
+  if select("#", ...) <= 5 then return true, a, b, c, d, e end
+  return true, select(2, c_shoplus(body, secret, nested_skip, ...))
+end
+M.shoplus_check = shoplus_check
+
 -- verify(vendor, {body=, headers=, secret=, now= (unix s), tolerance= (s), rule=, nested=})
 -- -> event {vendor=, type=, data= (decoded body)} | nil, err, code.
 function M.verify(vendor, opts)
@@ -92,6 +118,14 @@ function M.verify(vendor, opts)
   end
   local body = opts.body
   if type(body) ~= "string" then return reject(vendor, "no body", "BAD_BODY") end
+  if vendor == "shoplus" and opts.rule == nil then
+    local event_type = header(opts.headers, "WebHook-Event")
+    local ok, err, code = shoplus_check(body, event_type, opts.secret, opts.nested == "skip")
+    if not ok then return nil, err, code end
+    local fine, decoded = pcall(mallapi.json.decode, body)
+    if not fine then return reject(vendor, "body is not a JSON object", "BAD_BODY") end
+    return { vendor = vendor, type = event_type, data = decoded }
+  end
   local ok, decoded = pcall(mallapi.json.decode, body)
   if not ok or type(decoded) ~= "table" or decoded[1] ~= nil then
     return reject(vendor, "body is not a JSON object", "BAD_BODY")
