@@ -95,6 +95,7 @@ local conf = assert(io.open("examples/openresty/nginx.conf")):read("*a")
 local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
 block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT;")
    :gsub("lua_shared_dict mallapi_webhooks 16m;", "lua_shared_dict mallapi_webhooks 384m;")
+   :gsub("lua_shared_dict mallapi_webhook_ids 16m;", "lua_shared_dict mallapi_webhook_ids 128m;")
    -- a no-op handle: measure receiving, not a vendor
    :gsub("handle = webhook%.shoplus_order_to_sobot%(sobot, [^\n]*\n", "handle = function() return true end,\n")
 if os.getenv("BENCH_READ_DATA") then   -- a handle that reads event.data: the timer decodes each body

@@ -99,6 +99,26 @@ describe("openresty webhook receiver", function()
           }
           location = /call { content_by_lua_block { require("support.openresty_app").client_call() } }
           location = /health { content_by_lua_block { require("support.openresty_app").health() } }
+          location = /seen_keys {     # how many "seen:" keys each dict of the receiver holds
+            content_by_lua_block {
+              local out = {}
+              for _, name in ipairs { "mallapi_webhooks", "mallapi_webhook_ids" } do
+                local n = 0
+                for _, key in ipairs(ngx.shared[name]:get_keys(0)) do
+                  if key:sub(1, 5) == "seen:" then n = n + 1 end
+                end
+                out[#out + 1] = name .. "=" .. n
+              end
+              ngx.print(table.concat(out, "\n"))
+            }
+          }
+          location = /bad_seen_dict {
+            content_by_lua_block {
+              local ok, err = pcall(require("mallapi.ngx.webhook").new, { secret = "s", dict = "gateway",
+                seen_dict = ngx.var.arg_name, handle = function() return true end })
+              ngx.print(ok and "accepted" or err)
+            }
+          }
         }
         server {                      # the same receiver, bodies always buffered to a file
           listen 127.0.0.1:$PORT2;
@@ -249,6 +269,22 @@ describe("openresty webhook receiver", function()
     local after = wait_for(function() local s = stats(); return s.queued == 0 and s.done > before.done and s end)
     assert.equal(before.done + 1, after.done)
     assert.is_table(sobot_orders()["531464955418787842"])
+  end)
+
+  it("seen ids live in the seen_dict, not in the queue's dict", function()
+    local raw = order("531464955418787843", "D-2", "8")
+    local before = parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys"))
+    assert.equal(200, (sb:send_webhook(hook, "order_update", raw, secret)))
+    local after = parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys"))
+    assert.equal("0", after.mallapi_webhooks)
+    assert.equal(tonumber(before.mallapi_webhook_ids) + 1, tonumber(after.mallapi_webhook_ids))
+  end)
+
+  it("a seen_dict that is not a lua_shared_dict is refused", function()
+    for _, name in ipairs { "nope", "gateway2" } do
+      assert.equal("mallapi.ngx.webhook.new: bad option 'seen_dict' (name of a lua_shared_dict expected, got "
+                   .. name .. ")", get("http://127.0.0.1:" .. srv.ports[3] .. "/bad_seen_dict?name=" .. name))
+    end
   end)
 
   -- name, how the post is made, status, code in the answer

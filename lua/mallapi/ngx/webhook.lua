@@ -68,7 +68,8 @@ end
 --   max_body = 1 MiB, dedup_ttl = 7 days (s), base_delay = 1, max_delay = 300 (s),
 --   max_attempts = nil (for ever), poll = 0.2 (s), claim = 60 (s), batch = 1000 (per thread and
 --   tick), concurrency = 4 (light threads per worker),
---   event_id = M.default_event_id, log = ngx.log, verify = mallapi.webhook.verify options,
+--   seen_dict = dict (a lua_shared_dict for the "seen:" ids), event_id = M.default_event_id,
+--   log = ngx.log, verify = mallapi.webhook.verify options,
 --   name = vendor (for mallapi.ngx.webhook.serve(name)) }
 -- handle(event) -> true | nil, msg, code; code "PERMANENT" or "MAP" moves the event to
 -- "dead:<id>" instead of retrying.
@@ -85,6 +86,11 @@ function M.new(opts)
     error("mallapi.ngx.webhook.new: bad option 'dict' (name of a lua_shared_dict expected, got "
           .. tostring(dict_name) .. ")", 2)
   end
+  local seen_name = opts.seen_dict
+  if seen_name ~= nil and (type(seen_name) ~= "string" or not ngx.shared[seen_name]) then
+    error("mallapi.ngx.webhook.new: bad option 'seen_dict' (name of a lua_shared_dict expected, got "
+          .. tostring(seen_name) .. ")", 2)
+  end
   if type(opts.handle) ~= "function" then
     error("mallapi.ngx.webhook.new: bad option 'handle' (function expected, got " .. type(opts.handle) .. ")", 2)
   end
@@ -93,6 +99,8 @@ function M.new(opts)
   local verify_opts = check_type(opts, "verify", "table", {})
   local receiver = setmetatable({ name = name,
     vendor = vendor, dict_name = dict_name, dict = ngx.shared[dict_name], handle = opts.handle,
+    seen = ngx.shared[seen_name or dict_name],        -- the "seen:" ids (a dict of their own keeps
+                                                      -- the queue's tree small)
     max_body = check_type(opts, "max_body", "number", 1024 * 1024),
     dedup_ttl = check_type(opts, "dedup_ttl", "number", 7 * 86400),
     base_delay = check_type(opts, "base_delay", "number", 1),
@@ -135,10 +143,12 @@ end
 
 -- The answer is the whole response: serve() returns after it (no ngx.exit, whose coroutine
 -- yield cost about 2 us per request), so nothing may print after serve().
+local ngx_header, ngx_print = ngx and ngx.header, ngx and ngx.print
+local ANSWER_OK = '{"code":"OK","msg":"queued"}'
 local function answer(status, code, msg)
   ngx.status = status                                -- luacheck: ignore 122
-  ngx.header["Content-Type"] = "application/json"    -- luacheck: ignore 122
-  ngx.print(string_format('{"code":"%s","msg":"%s"}', code, msg))
+  ngx_header["Content-Type"] = "application/json"
+  ngx_print(code == "OK" and ANSWER_OK or ('{"code":"' .. code .. '","msg":"' .. msg .. '"}'))
   return status
 end
 
@@ -199,16 +209,16 @@ end
 
 -- Marks the event seen and queues its raw body: status, code, message.
 function Receiver:enqueue(id, event_type, body)
-  local dict = self.dict
+  local dict, seen = self.dict, self.seen
   -- safe_*: a full dict refuses instead of evicting (eviction could drop queued events)
-  local added, aerr = dict:safe_add("seen:" .. id, true, self.dedup_ttl)
+  local added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
   if not added then
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
-  local queued, qerr = dict:rpush("q", string_format("0 0 %d %s\n%s%s", #id, event_type, id, body))
+  local queued, qerr = dict:rpush("q", "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body)
   if not queued then
-    dict:delete("seen:" .. id)                       -- let the vendor deliver it again
+    seen:delete("seen:" .. id)                       -- let the vendor deliver it again
     return 503, "QUEUE", "queue full: " .. tostring(qerr)
   end
   return 200, "OK", "queued"
