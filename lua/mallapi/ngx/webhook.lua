@@ -23,7 +23,19 @@ end
 -- queueing is one rpush; a claimed item is kept under "ev:<id>" with the end of its claim
 -- (unix s) as the shared dict's flags, so claiming never rewrites the body's text.
 local function encode(rec)
-  return string_format("%d %.3f %d %s\n%s%s", rec.attempts, rec.next_at, #rec.id, rec.type, rec.id, rec.body)
+  return string_format("%d %.3f %d %s\n%s%s", rec.attempts, rec.next_at, #rec.id, rec.type, rec.id,
+                       rec.body or rec.item:sub(rec.body_at))
+end
+
+-- The drain's decode: the body stays in the item (rec.item from rec.body_at) until someone
+-- needs it, so a handled event's body is not copied once more.
+local function decode_head(text)
+  if type(text) ~= "string" then return nil end
+  local attempts, next_at, n, etype, pos = text:match("^(%d+) ([%d.]+) (%d+) ([^\n]*)\n()")
+  if not attempts then return nil end
+  n = tonumber(n)
+  return { attempts = tonumber(attempts), next_at = tonumber(next_at), type = etype,
+           id = text:sub(pos, pos + n - 1), item = text, body_at = pos + n }
 end
 
 local function decode(text)
@@ -143,7 +155,8 @@ end
 
 -- The answer is the whole response: serve() returns after it (no ngx.exit, whose coroutine
 -- yield cost about 2 us per request), so nothing may print after serve().
-local ngx_header, ngx_print = ngx and ngx.header, ngx and ngx.print
+local ngx_header, ngx_print, ngx_var, ngx_req = ngx and ngx.header, ngx and ngx.print, ngx and ngx.var,
+  ngx and ngx.req
 local ANSWER_OK = '{"code":"OK","msg":"queued"}'
 local function answer(status, code, msg)
   ngx.status = status                                -- luacheck: ignore 122
@@ -154,10 +167,10 @@ end
 
 -- The raw request body, from memory or from nginx's temp file: body | nil, status, reason.
 function Receiver:read_body()
-  local length = tonumber(ngx.var.http_content_length)
+  local length = tonumber(ngx_var.http_content_length)
   if length and length > self.max_body then return nil, 413, "body larger than " .. self.max_body .. " bytes" end
-  ngx.req.read_body()
-  local body = ngx.req.get_body_data()
+  ngx_req.read_body()
+  local body = ngx_req.get_body_data()
   if not body then
     local path = ngx.req.get_body_file()
     if path then
@@ -226,13 +239,13 @@ end
 
 -- content_by_lua: receiver:serve()
 function Receiver:serve()
-  if ngx.req.get_method() ~= "POST" then return answer(405, "METHOD", "POST expected") end
+  if ngx_req.get_method() ~= "POST" then return answer(405, "METHOD", "POST expected") end
   local body, status, reason = self:read_body()
   if not body then return answer(status, status == 413 and "TOO_LARGE" or "IO", reason) end
   local code, ecode, msg
   local fast = self.fast_check
   if fast then                                       -- no header table on the hot path
-    local event_type = ngx.var.http_webhook_event
+    local event_type = ngx_var.http_webhook_event
     code, ecode, msg = fast_accept(self, body, event_type, fast(body, event_type))
   else
     code, ecode, msg = self:accept(body, { ["WebHook-Event"] = ngx.var.http_webhook_event })
@@ -255,14 +268,15 @@ local json_decode
 local function lazy_data(event, key)
   if key ~= "data" then return nil end
   json_decode = json_decode or require("mallapi").json.decode
-  local fine, data = pcall(json_decode, getmetatable(event).body)
+  local rec = getmetatable(event).rec
+  local fine, data = pcall(json_decode, rec.body or rec.item:sub(rec.body_at))
   if not fine or type(data) ~= "table" then error(BAD_STORED, 0) end
   rawset(event, "data", data)
   return data
 end
 
-local function lazy_event(vendor, etype, body)
-  return setmetatable({ vendor = vendor, type = etype }, { __index = lazy_data, body = body })
+local function lazy_event(vendor, rec)
+  return setmetatable({ vendor = vendor, type = rec.type }, { __index = lazy_data, rec = rec })
 end
 
 -- Runs handle on one queued event (claimed by us: "ev:<id>"). Returns nothing; the claim
@@ -270,7 +284,7 @@ end
 function Receiver:process(id, rec)
   -- the body was checked on arrival (one JSON object); event.data decodes it on first use,
   -- so a handle that drops an event by its type never pays for the decode
-  local ok, res, err, code = pcall(self.handle, lazy_event(self.vendor, rec.type, rec.body), id)
+  local ok, res, err, code = pcall(self.handle, lazy_event(self.vendor, rec), id)
   if not ok then
     if res == BAD_STORED then res, err, code = nil, "stored event does not decode", "PERMANENT"
     else res, err, code = nil, "handle raised: " .. tostring(res), "ERROR" end
@@ -310,7 +324,7 @@ function Receiver:drain(limit)
   while handled < (limit or self.batch) do
     local item = dict:lpop("q")
     if not item then break end
-    local rec = decode(item)
+    local rec = decode_head(item)
     if rec then
       if rec.next_at > t then
         if not dict:rpush("q", item) then            -- no room: a lapsed claim, the sweep re-queues it
