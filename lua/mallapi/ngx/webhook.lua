@@ -159,7 +159,7 @@ local ngx_header, ngx_print, ngx_var, ngx_req = ngx and ngx.header, ngx and ngx.
   ngx and ngx.req
 local ANSWER_OK = '{"code":"OK","msg":"queued"}'
 local function answer(status, code, msg)
-  ngx.status = status                                -- luacheck: ignore 122
+  if status ~= 200 then ngx.status = status end      -- luacheck: ignore 122  (200: nginx's default)
   ngx_header["Content-Type"] = "application/json"
   ngx_print(code == "OK" and ANSWER_OK or ('{"code":"' .. code .. '","msg":"' .. msg .. '"}'))
   return status
