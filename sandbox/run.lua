@@ -15,7 +15,8 @@ for _, vendor in ipairs(sandbox.VENDORS) do
   print(string.format("  %-9s %-45s %s", vendor, sb.urls[vendor], table.concat(creds, " ")))
 end
 print("")
-print("  control: POST {port}/_sandbox/knob|seed|reset, GET|POST {port}/_sandbox/dump|stats (see README.md ("Local vendor sandbox"))")
+print("  control: POST {port}/_sandbox/knob|seed|reset, GET|POST {port}/_sandbox/dump|stats")
+print("  (see README.md, 'Local vendor sandbox')")
 print("  Ctrl-C stops it.")
 io.stdout:flush()
 local f = assert(io.open(arg[1], "w"))

@@ -1,6 +1,6 @@
 -- Vendor profiles: every operation of the five documents is present with its method and
 -- path (read from the documents themselves), and `prepare` shows each vendor's documented
--- (or assumed, README.md ("Authentication defaults")) authentication on every operation. Signatures are
+-- (or assumed, README.md ('Authentication defaults')) authentication on every operation. Signatures are
 -- recomputed here with luaossl and compared; Shoplus also against ../shared/vectors.
 local mallapi = require "mallapi"
 local F = require "support.vendor_fixtures"
@@ -55,7 +55,7 @@ describe("vendor profiles", function()
     end)
   end
 
-  it("are all listed in README.md ("Vendor clients") with method and required parameters", function()
+  it("are all listed in README.md ('Vendor clients') with method and required parameters", function()
     local doc = F.read("README.md")
     local rows = 0
     for vendor in pairs(COUNTS) do
