@@ -77,25 +77,9 @@ function M.redis_store(opts)
 
   -- a connection from the pool, authenticated (only when new): sock | nil, msg
   function Pooled:pooled_connection()
-    local sock = self.socket_factory()
-    sock:settimeout(self.timeout_ms / 1000)
-    local ok, err = sock:connect(self.host, self.port)
-    if not ok then
-      sock:close()
-      return nil, string_format("connect to %s:%d: %s", self.host, self.port, tostring(err))
-    end
-    self.sock = sock
-    if not sock:reused() then
-      local secret = self.auth()
-      if secret then
-        local _, aerr = self:raw("AUTH", secret)
-        if aerr then self:close(); return nil, "AUTH: " .. aerr end
-      end
-      if self.db then
-        local _, serr = self:raw("SELECT", self.db)
-        if serr then self:close(); return nil, "SELECT: " .. serr end
-      end
-    end
+    local ok, err = self:connect()               -- AUTH and SELECT only on a new connection
+    if not ok then return nil, err end
+    local sock = self.sock
     self.sock = nil
     return sock
   end

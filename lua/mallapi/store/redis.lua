@@ -105,6 +105,8 @@ function Store:connect()
     return nil, string_format("connect to %s:%d: %s", self.host, self.port, tostring(err))
   end
   self.sock = sock
+  -- a pooled connection (cosockets) is already authenticated and on its db
+  if sock.reused and sock:reused() then return true end
   local password = self.auth()
   if password then
     local _, aerr = self:raw("AUTH", password)
