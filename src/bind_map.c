@@ -7,6 +7,7 @@
 #include "bind.h"
 #include "mallapi.h"
 #include "map.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -648,7 +649,7 @@ static int run_scaled(map_run *r, const mallapi_map_field *f, int idx, int scale
             if (n / (double)pow10[scale] == d) { *out = (int64_t)n; return 0; }
         }
         char buf[32];
-        size_t n = mallapi_double_text(d, buf);
+        size_t n = mallapi_json_fmt_double(d, buf, 0);
         if (decimal_for(f, buf, n, scale, out, what, err) == 0) return 0;
         return run_fail(r, f, "%s", err);
     }
@@ -728,7 +729,7 @@ static int run_push_text(map_run *r, const mallapi_map_field *f, int idx, int id
             map_int_text((int64_t)d, buf);
         } else {
             if (id_only) return run_fail(r, f, "id_string: %s is not an integer", lua_tostring(L, idx));
-            mallapi_double_text(d, buf);
+            buf[mallapi_json_fmt_double(d, buf, 0)] = '\0';
         }
         lua_pushstring(L, buf);
         return 0;
@@ -1286,7 +1287,6 @@ static int mapper_many(lua_State *L) {
 }
 
 
-#include "json.h"
 
 /* ---------------------------------------------------------------- decode and map
  * mapper:decode builds, from the JSON text, only the parts of the document the program

@@ -24,7 +24,7 @@ static int64_t clock_floor_div(int64_t a, int64_t b) {
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t clock_days_from_civil(int64_t y, int m, int d) {
+int64_t mallapi_clock_days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     int64_t era = clock_floor_div(y, 400);
     int64_t yoe = y - era * 400;
@@ -33,7 +33,7 @@ static int64_t clock_days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
-static void clock_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+void mallapi_clock_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     z += 719468;
     int64_t era = clock_floor_div(z, 146097);
     int64_t doe = z - era * 146097;
@@ -59,7 +59,7 @@ int mallapi_clock_format(int64_t ms, int offset_minutes, char out[19]) {
     int sod = (int)(secs - days * 86400);
     int64_t y;
     int m, d;
-    clock_civil_from_days(days, &y, &m, &d);
+    mallapi_clock_civil_from_days(days, &y, &m, &d);
     clock_put2(out, (int)(y / 100));
     clock_put2(out + 2, (int)(y % 100));
     out[4] = '-';
@@ -124,7 +124,7 @@ int mallapi_clock_parse(const char *s, size_t len, int offset_minutes, int64_t *
             return -1;
         }
     }
-    int64_t days = clock_days_from_civil(v[0], v[1], v[2]);
+    int64_t days = mallapi_clock_days_from_civil(v[0], v[1], v[2]);
     int64_t secs = days * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
     *ms = secs * 1000 - (int64_t)offset_minutes * 60000;
     return 0;

@@ -12,6 +12,10 @@
 /* Milliseconds since 1970-01-01T00:00:00Z (CLOCK_REALTIME). */
 int64_t mallapi_clock_now_ms(void);
 
+/* The proleptic Gregorian calendar: days since 1970-01-01 of a date, and back. */
+int64_t mallapi_clock_days_from_civil(int64_t y, int m, int d);
+void mallapi_clock_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 /* Write the 19 characters "yyyy-MM-dd HH:mm:ss" of instant ms seen at UTC
  * offset offset_minutes into out (no NUL). Milliseconds are dropped (floor).
  * Returns 0, or -1 when the local time falls outside the years 0001-9999. */

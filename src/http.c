@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "codec.h"
 
 /* An easy handle and the URL it was last pointed at, parsed once (CURLOPT_CURLU):
  * the same URL again (the usual case for an API client) costs curl no parse and
@@ -73,24 +74,12 @@ static void http_buf_clear(mallapi_http_buf *b) {
 
 /* ---- encoding and validation ---- */
 
-static const char http_hex[] = "0123456789ABCDEF";
-
-static int http_is_unreserved(unsigned char ch) {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
+/* Append s percent-encoded per RFC 3986 (codec.c's encoder, at most 3 bytes per byte). */
 int mallapi_http_url_encode(mallapi_http_buf *b, const char *s, size_t n) {
-    if (mallapi_http_buf_append(b, NULL, 0) < 0) return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (http_is_unreserved(ch)) {
-            if (mallapi_http_buf_append(b, (const char *)&ch, 1) < 0) return -1;
-        } else {
-            char esc[3] = { '%', http_hex[ch >> 4], http_hex[ch & 15] };
-            if (mallapi_http_buf_append(b, esc, 3) < 0) return -1;
-        }
-    }
+    size_t at = b->len;
+    if (mallapi_http_buf_append(b, NULL, 3 * n) < 0) return -1;
+    b->len = at + mallapi_urlencode((const unsigned char *)s, n, MALLAPI_URL_RFC3986, b->data + at);
+    b->data[b->len] = '\0';
     return 0;
 }
 

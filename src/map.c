@@ -4,6 +4,7 @@
  * offset; integers are int64 throughout. Errors are written to a caller's buffer. */
 #include "map.h"
 #include "mallapi.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,15 +454,6 @@ size_t mallapi_minor_to_money(int64_t minor, int scale, char *buf) {
     return o;
 }
 
-size_t mallapi_double_text(double v, char *buf) {
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, 32, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    return (size_t)n;
-}
-
 /* ------------------------------------------------------------------ times */
 
 int mallapi_parse_offset(const char *text, int *minutes, char *err) {
@@ -480,28 +472,6 @@ int mallapi_parse_offset(const char *text, int *minutes, char *err) {
     if (h > 14 || m > 59) return MAP_ERR("offset '%.40s': out of range", text);
     *minutes = (neg ? -1 : 1) * (h * 60 + m);
     return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
 }
 
 static int month_days(int64_t y, int m) {
@@ -546,7 +516,7 @@ int mallapi_datetime_to_ms(const char *text, size_t len, int offset_min, int64_t
     }
     if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
         return MAP_ERR("datetime_to_ms: '%.*s' is out of range", shown(len), text);
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = mallapi_clock_days_from_civil(y, mo, d);
     *out = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)offset_min * 60) * 1000 + ms;
     return 0;
 bad:
@@ -560,7 +530,7 @@ size_t mallapi_ms_to_datetime(int64_t ms, int offset_min, char *buf) {
     int64_t days = secs / 86400, rem = secs % 86400;
     if (rem < 0) { rem += 86400; days--; }
     int64_t y; int m, d;
-    civil_from_days(days, &y, &m, &d);
+    mallapi_clock_civil_from_days(days, &y, &m, &d);
     return (size_t)snprintf(buf, 32, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)y, m, d,
                             (int)(rem / 3600), (int)(rem % 3600 / 60), (int)(rem % 60));
 }

@@ -176,6 +176,5 @@ int mallapi_datetime_to_ms(const char *text, size_t len, int offset_min, int64_t
 size_t mallapi_ms_to_datetime(int64_t ms, int offset_min, char *buf);
 
 /* Shortest decimal text that reads back as the same double ("16.05"); buf >= 32. */
-size_t mallapi_double_text(double v, char *buf);
 
 #endif

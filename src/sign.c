@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sign.h"
+#include "json.h"
 
 static inline int sign_key_cmp(const mallapi_sign_pair *a, const mallapi_sign_pair *b) {
     size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
@@ -70,9 +71,5 @@ size_t mallapi_sign_format_integer(long long v, char *out) {
 size_t mallapi_sign_format_double(double v, char *out) {
     if (v >= -9007199254740992.0 && v <= 9007199254740992.0 && v == (double)(long long)v)
         return mallapi_sign_format_integer((long long)v, out);   /* -0.0 prints "0" too */
-    for (int digits = 15; digits < 17; digits++) {
-        int n = snprintf(out, MALLAPI_SIGN_NUMLEN, "%.*g", digits, v);
-        if (strtod(out, NULL) == v) return (size_t)n;
-    }
-    return (size_t)snprintf(out, MALLAPI_SIGN_NUMLEN, "%.17g", v);
+    return mallapi_json_fmt_double(v, out, 0);            /* shortest text that reads back */
 }
