@@ -14,12 +14,7 @@ local function raised(fn, ...)
   return (tostring(err):gsub("^[^:]*:%d+: ", ""))
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 -- Writes the shared payloads into a fresh temp dir (once) and returns a reader.
 local payload_dir

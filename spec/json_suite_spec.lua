@@ -6,12 +6,7 @@ local json = require("mallapi").json
 
 local DIR = "../shared/json-test-suite/test_parsing/"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local files = {}
 do

@@ -20,12 +20,7 @@ for _, module in ipairs { "mallapi.webhook", "mallapi.client", "mallapi.map", "m
 end
 if not exists("sandbox/lua/sandbox/launch.lua") then missing = "sandbox/lua/sandbox/launch.lua" end
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.files").read
 
 local function post(url, body, headers)
   local out = {}

@@ -11,12 +11,7 @@ local json = require "sandbox.json"
 local C = require "support.sandbox_client"
 local nginx = require "support.nginx"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local vectors = assert(json.decode(read("../shared/vectors/signing.json")))
 local function vector(id)

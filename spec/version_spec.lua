@@ -2,12 +2,7 @@
 -- and the rockspec must list every C source and Lua module of the tree.
 local mallapi = require "mallapi"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a") or f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local function lines_of(cmd)
   local out, p = {}, assert(io.popen(cmd))

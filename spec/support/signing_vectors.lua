@@ -10,12 +10,7 @@ end
 
 local M = {}
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 M.cases = assert(decode(read("../shared/vectors/signing.json"))).cases
 
