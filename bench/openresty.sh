@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/openresty.sh: the OpenResty webhook receiver (1-worker nginx pinned to core 0, wrk
-# to core 1, 16 connections, 2 s) next to the same nginx answering a static 200 with the
+# to core 1, 16 connections, 5 rounds of 1 s) next to the same nginx answering a static 200 with the
 # body read. Needs the LuaJIT build (make LUA=luajit).
 cd "$(dirname "$0")/.." || exit 2
 [ -f build/luajit/mallapi/core.so ] || make LUA=luajit >/dev/null || exit 1

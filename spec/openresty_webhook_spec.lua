@@ -94,17 +94,33 @@ describe("openresty webhook receiver", function()
           }
           location = /call { content_by_lua_block { require("support.openresty_app").client_call() } }
           location = /health { content_by_lua_block { require("support.openresty_app").health() } }
-          location = /seen_keys {     # how many "seen:" keys each dict of the receiver holds
+          location = /seen_keys {     # how many "seen:" keys the queue's dict holds, and the seen file
             content_by_lua_block {
-              local out = {}
-              for _, name in ipairs { "mallapi_webhooks", "mallapi_webhook_ids" } do
-                local n = 0
-                for _, key in ipairs(ngx.shared[name]:get_keys(0)) do
-                  if key:sub(1, 5) == "seen:" then n = n + 1 end
-                end
-                out[#out + 1] = name .. "=" .. n
+              local n = 0
+              for _, key in ipairs(ngx.shared.mallapi_webhooks:get_keys(0)) do
+                if key:sub(1, 5) == "seen:" then n = n + 1 end
               end
-              ngx.print(table.concat(out, "\n"))
+              ngx.print("mallapi_webhooks=", n, "\nseen_file=", ngx.config.prefix() .. "webhook-ids.seen")
+            }
+          }
+          location = /dict_dedup {    # a receiver whose seen ids live in a lua_shared_dict
+            content_by_lua_block {
+              local webhook = require "mallapi.ngx.webhook"
+              if not webhook.receivers.dict_dedup then
+                webhook.new{ name = "dict_dedup", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "gateway",
+                             seen_dict = "gateway", handle = function() return true end }
+              end
+              webhook.serve("dict_dedup")
+            }
+          }
+          location = /dict_seen {
+            content_by_lua_block { ngx.print(tostring(ngx.shared.gateway:get("seen:" .. ngx.var.arg_id))) }
+          }
+          location = /bad_seen_file {
+            content_by_lua_block {
+              local ok, err = pcall(require("mallapi.ngx.webhook").new, { secret = "s", dict = "gateway",
+                seen_file = ngx.var.arg_path, handle = function() return true end })
+              ngx.print(ok and "accepted" or err)
             }
           }
           location = /bad_seen_dict {
@@ -266,13 +282,41 @@ describe("openresty webhook receiver", function()
     assert.is_table(sobot_orders()["531464955418787842"])
   end)
 
-  it("seen ids live in the seen_dict, not in the queue's dict", function()
+  it("seen ids live in the mapped seen file that the workers share, not in the queue's dict", function()
     local raw = order("531464955418787843", "D-2", "8")
-    local before = parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys"))
+    local key = "order_update:531464955418787843:1622098157000"
+    local where = parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys"))
+    -- this process opens the file nginx's workers use: the same keys, seen from outside
+    local set = assert(require("mallapi.core").seen.open(where.seen_file))
+    assert.is_false(set:has(key))
     assert.equal(200, (sb:send_webhook(hook, "order_update", raw, secret)))
-    local after = parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys"))
-    assert.equal("0", after.mallapi_webhooks)
-    assert.equal(tonumber(before.mallapi_webhook_ids) + 1, tonumber(after.mallapi_webhook_ids))
+    assert.is_true(set:has(key))
+    assert.equal("0", parse(get("http://127.0.0.1:" .. srv.ports[3] .. "/seen_keys")).mallapi_webhooks)
+    -- a key this process adds is a duplicate for nginx
+    local raw2 = order("531464955418787844", "D-3", "8")
+    assert.is_true(set:add("order_update:531464955418787844:1622098157000", 60))
+    local status, body = sb:send_webhook(hook, "order_update", raw2, secret)
+    assert.equal(200, status)
+    assert.matches('"code":"DUPLICATE"', body)
+    set:close()
+  end)
+
+  it("with seen_dict the seen ids live in that lua_shared_dict", function()
+    local url = "http://127.0.0.1:" .. srv.ports[3]
+    local raw = order("531464955418787845", "D-4", "8")
+    local s1, b1 = sb:send_webhook(url .. "/dict_dedup", "order_update", raw, secret)
+    local s2, b2 = sb:send_webhook(url .. "/dict_dedup", "order_update", raw, secret)
+    assert.equal(200, s1)
+    assert.matches('"code":"OK"', b1)
+    assert.equal(200, s2)
+    assert.matches('"code":"DUPLICATE"', b2)
+    assert.equal("true", get(url .. "/dict_seen?id=order_update:531464955418787845:1622098157000"))
+  end)
+
+  it("a seen_file that cannot be opened is refused with the reason", function()
+    assert.equal("mallapi.ngx.webhook.new: bad option 'seen_file' (seen set /nonexistent/dir/ids.seen: open: "
+                 .. "No such file or directory)",
+                 get("http://127.0.0.1:" .. srv.ports[3] .. "/bad_seen_file?path=/nonexistent/dir/ids.seen"))
   end)
 
   it("a seen_dict that is not a lua_shared_dict is refused", function()

@@ -15,5 +15,6 @@ int luaopen_mallapi_core(lua_State *L) {
     mallapi_open_lock(L);                           /* core.lock (file locks for the token stores) */
     mallapi_open_map(L);                            /* core.map (compiled field mappings) */
     mallapi_open_webhook(L);                        /* core.webhook (one-pass webhook signature check) */
+    mallapi_open_seen(L);                           /* core.seen (seen keys shared by processes) */
     return 1;
 }

@@ -43,8 +43,7 @@ static int wh_keep(mallapi_wh_work *w, const char *body, size_t len, const char 
     return mallapi_jbuf_append(&w->texts, s, n);
 }
 
-/* qsort order: name bytes, a prefix first, then body order. qsort and not an
- * insertion sort: a 1 MiB body can hold 150,000 members. */
+/* The order: name bytes, a prefix first, then body order. */
 static int wh_member_cmp(const void *pa, const void *pb) {
     const wh_member *a = (const wh_member *)pa, *b = (const wh_member *)pb;
     size_t n = a->namelen < b->namelen ? a->namelen : b->namelen;
@@ -130,8 +129,17 @@ int mallapi_wh_shoplus(mallapi_crypto_ctx *ctx, mallapi_wh_work *w,
         return 0;
     }
 
-    /* 3. sort by name */
-    if (count > 1) qsort(m, count, sizeof *m, wh_member_cmp);
+    /* 3. sort by name: an insertion sort for the usual few dozen members (no call
+     * per comparison), qsort beyond */
+    if (count > 64) {
+        qsort(m, count, sizeof *m, wh_member_cmp);
+    } else {
+        for (i = 1; i < count; i++) {
+            wh_member x = m[i];
+            for (j = i; j > 0 && wh_member_cmp(&m[j - 1], &x) > 0; j--) m[j] = m[j - 1];
+            m[j] = x;
+        }
+    }
 
     /* 4. the string to sign, its digest, the comparison */
     {

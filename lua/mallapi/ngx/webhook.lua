@@ -1,6 +1,7 @@
 -- mallapi.ngx.webhook: a webhook receiver for nginx. In the content phase it reads the
 -- raw body (from memory or nginx's temp file), verifies the vendor's signature with
--- mallapi.webhook.verify, drops a repeated delivery, queues the event in a
+-- mallapi.webhook.verify, drops a repeated delivery (its id is kept in a seen set mapped
+-- from a file, mallapi.seen, or in a lua_shared_dict), queues the event in a
 -- lua_shared_dict and answers at once (200/400/401/413/503). A background ngx.timer in
 -- every worker takes events off the queue and runs `handle` (map and push to another
 -- vendor), retrying with exponential back-off; an event leaves the queue only when
@@ -80,7 +81,9 @@ end
 --   max_body = 1 MiB, dedup_ttl = 7 days (s), base_delay = 1, max_delay = 300 (s),
 --   max_attempts = nil (for ever), poll = 0.2 (s), claim = 60 (s), batch = 1000 (per thread and
 --   tick), concurrency = 4 (light threads per worker),
---   seen_dict = dict (a lua_shared_dict for the "seen:" ids), event_id = M.default_event_id,
+--   seen_dict = dict (a lua_shared_dict for the "seen:" ids), or seen_file = path (the ids in a
+--   mapped file shared by the workers, see open_seen; seen_capacity = 2^20 ids for a new file),
+--   event_id = M.default_event_id,
 --   log = ngx.log, verify = mallapi.webhook.verify options,
 --   name = vendor (for mallapi.ngx.webhook.serve(name)) }
 -- handle(event) -> true | nil, msg, code; code "PERMANENT" or "MAP" moves the event to
@@ -103,6 +106,13 @@ function M.new(opts)
     error("mallapi.ngx.webhook.new: bad option 'seen_dict' (name of a lua_shared_dict expected, got "
           .. tostring(seen_name) .. ")", 2)
   end
+  local seen_file = check_type(opts, "seen_file", "string", nil)
+  local seen_set
+  if seen_file then
+    local err
+    seen_set, err = M.open_seen(seen_file, check_type(opts, "seen_capacity", "number", nil))
+    if not seen_set then error("mallapi.ngx.webhook.new: bad option 'seen_file' (" .. tostring(err) .. ")", 2) end
+  end
   if type(opts.handle) ~= "function" then
     error("mallapi.ngx.webhook.new: bad option 'handle' (function expected, got " .. type(opts.handle) .. ")", 2)
   end
@@ -111,8 +121,9 @@ function M.new(opts)
   local verify_opts = check_type(opts, "verify", "table", {})
   local receiver = setmetatable({ name = name,
     vendor = vendor, dict_name = dict_name, dict = ngx.shared[dict_name], handle = opts.handle,
-    seen = ngx.shared[seen_name or dict_name],        -- the "seen:" ids (a dict of their own keeps
-                                                      -- the queue's tree small)
+    seen = seen_set or ngx.shared[seen_name or dict_name],   -- the seen event ids: a mapped file
+                                                      -- (seen_file) or a lua_shared_dict
+    seen_is_set = seen_set ~= nil,
     max_body = check_type(opts, "max_body", "number", 1024 * 1024),
     dedup_ttl = check_type(opts, "dedup_ttl", "number", 7 * 86400),
     base_delay = check_type(opts, "base_delay", "number", 1),
@@ -140,6 +151,22 @@ function M.new(opts)
   end
   M.receivers[name] = receiver
   return receiver
+end
+
+-- mallapi.ngx.webhook.open_seen(path[, capacity]) -> set | nil, err: the seen-ids file
+-- (mallapi.seen, src/seen.c), opened once per path and Lua VM. Called in init_by_lua (the
+-- master), the workers inherit the mapping whatever user they run as; new{seen_file = path}
+-- then finds it open (else each worker opens the file itself).
+local open_sets = {}
+function M.open_seen(path, capacity)
+  if type(path) ~= "string" or path == "" then
+    error("mallapi.ngx.webhook.open_seen: bad argument #1 (path expected, got " .. type(path) .. ")", 2)
+  end
+  if open_sets[path] then return open_sets[path] end
+  local set, err = require("mallapi").seen.open(path, capacity)
+  if not set then return nil, err end
+  open_sets[path] = set
+  return set
 end
 
 -- content_by_lua: mallapi.ngx.webhook.serve(name) serves with the receiver that
@@ -223,15 +250,21 @@ end
 -- Marks the event seen and queues its raw body: status, code, message.
 function Receiver:enqueue(id, event_type, body)
   local dict, seen = self.dict, self.seen
-  -- safe_*: a full dict refuses instead of evicting (eviction could drop queued events)
-  local added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
+  local added, aerr
+  if self.seen_is_set then
+    added, aerr = seen:add(id, self.dedup_ttl)
+    if added == false then aerr = "exists" end
+  else
+    -- safe_*: a full dict refuses instead of evicting (eviction could drop queued events)
+    added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
+  end
   if not added then
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
   local queued, qerr = dict:rpush("q", "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body)
   if not queued then
-    seen:delete("seen:" .. id)                       -- let the vendor deliver it again
+    seen:delete(self.seen_is_set and id or "seen:" .. id)   -- let the vendor deliver it again
     return 503, "QUEUE", "queue full: " .. tostring(qerr)
   end
   return 200, "OK", "queued"
