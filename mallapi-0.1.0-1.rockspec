@@ -47,6 +47,7 @@ build = {
     ["mallapi.ngx"] = "lua/mallapi/ngx/init.lua",
     ["mallapi.ngx.http"] = "lua/mallapi/ngx/http.lua",
     ["mallapi.ngx.webhook"] = "lua/mallapi/ngx/webhook.lua",
+    ["mallapi.ngx.webhook_queue"] = "lua/mallapi/ngx/webhook_queue.lua",
     ["mallapi.mapper"] = "lua/mallapi/mapper.lua",
     ["mallapi.model"] = "lua/mallapi/model.lua",
     ["mallapi.map"] = "lua/mallapi/map.lua",

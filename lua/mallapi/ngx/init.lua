@@ -75,26 +75,19 @@ function M.redis_store(opts)
   Pooled.__index = Pooled
   Pooled.__tostring = Base.__tostring
 
-  -- a connection from the pool, authenticated (only when new): sock | nil, msg
-  function Pooled:pooled_connection()
-    local ok, err = self:connect()               -- AUTH and SELECT only on a new connection
-    if not ok then return nil, err end
-    local sock = self.sock
-    self.sock = nil
-    return sock
-  end
-
-  -- one command on a pooled connection; a pooled connection the server closed while
-  -- idle is replaced once
+  -- One command on a pooled connection; a pooled connection the server closed while idle
+  -- is replaced once. The connection lives in a view of the store made for this call (its
+  -- own `sock` field): requests and light threads of one worker that share the store yield
+  -- in the middle of a command, and must never see each other's socket.
   function Pooled:command(...)
     local name = (...)
     for attempt = 1, 2 do
-      local sock, err = self:pooled_connection()
-      if not sock then return nil, "store.redis: " .. err, "STORE" end
+      local call = setmetatable({}, { __index = self })
+      local ok, err = call:connect()                -- AUTH and SELECT only on a new connection
+      if not ok then return nil, "store.redis: " .. tostring(err), "STORE" end
+      local sock = call.sock
       local reused = sock:reused()
-      self.sock = sock
-      local reply, rerr, how = self:raw(...)        -- raw closes the socket on a broken connection
-      self.sock = nil
+      local reply, rerr, how = call:raw(...)        -- raw closes the socket on a broken connection
       if how ~= "conn" then sock:release() end
       if not rerr then return reply end
       if how ~= "conn" or not reused or attempt == 2 then

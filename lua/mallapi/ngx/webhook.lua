@@ -16,37 +16,14 @@ local M = { receivers = {} }
 local Receiver = {}
 Receiver.__index = Receiver
 Receiver.__tostring = function(self)
+  if self.queue.kind == "redis" then
+    return string_format("mallapi.ngx.webhook(%s, redis=%s)", self.vendor, self.queue.prefix)
+  end
   return string_format("mallapi.ngx.webhook(%s, dict=%s)", self.vendor, self.dict_name)
 end
 
--- Queue items (the list "q"; also claimed "ev:<id>" and "dead:<id>" records):
--- "<attempts> <next_at> <#id> <event type>\n<id><raw body>". The item carries its body, so
--- queueing is one rpush; a claimed item is kept under "ev:<id>" with the end of its claim
--- (unix s) as the shared dict's flags, so claiming never rewrites the body's text.
-local function encode(rec)
-  return string_format("%d %.3f %d %s\n%s%s", rec.attempts, rec.next_at, #rec.id, rec.type, rec.id,
-                       rec.body or rec.item:sub(rec.body_at))
-end
-
--- The drain's decode: the body stays in the item (rec.item from rec.body_at) until someone
--- needs it, so a handled event's body is not copied once more.
-local function decode_head(text)
-  if type(text) ~= "string" then return nil end
-  local attempts, next_at, n, etype, pos = text:match("^(%d+) ([%d.]+) (%d+) ([^\n]*)\n()")
-  if not attempts then return nil end
-  n = tonumber(n)
-  return { attempts = tonumber(attempts), next_at = tonumber(next_at), type = etype,
-           id = text:sub(pos, pos + n - 1), item = text, body_at = pos + n }
-end
-
-local function decode(text)
-  if type(text) ~= "string" then return nil end
-  local attempts, next_at, n, etype, pos = text:match("^(%d+) ([%d.]+) (%d+) ([^\n]*)\n()")
-  if not attempts then return nil end
-  n = tonumber(n)
-  return { attempts = tonumber(attempts), next_at = tonumber(next_at), type = etype,
-           id = text:sub(pos, pos + n - 1), body = text:sub(pos + n) }
-end
+local queues = require "mallapi.ngx.webhook_queue"
+local encode = queues.encode
 
 local function now()
   ngx.update_time()
@@ -83,11 +60,13 @@ end
 --   tick), concurrency = 4 (light threads per worker),
 --   seen_dict = dict (a lua_shared_dict for the "seen:" ids), or seen_file = path (the ids in a
 --   mapped file shared by the workers, see open_seen; seen_capacity = 2^20 ids for a new file),
---   event_id = M.default_event_id,
+--   redis = { host, port, password, db, prefix = "mallapi:webhook:<name>:", timeout (ms),
+--   pool_size, keepalive } (the queue, and the seen ids unless seen_file/seen_dict, in Redis
+--   instead of `dict`: see mallapi.ngx.webhook_queue), event_id = M.default_event_id,
 --   log = ngx.log, verify = mallapi.webhook.verify options,
 --   name = vendor (for mallapi.ngx.webhook.serve(name)) }
 -- handle(event) -> true | nil, msg, code; code "PERMANENT" or "MAP" moves the event to
--- "dead:<id>" instead of retrying.
+-- the dead ones instead of retrying.
 function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.ngx.webhook.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
@@ -96,8 +75,10 @@ function M.new(opts)
   if type(opts.secret) ~= "string" or opts.secret == "" then
     error("mallapi.ngx.webhook.new: bad option 'secret' (non-empty string expected)", 2)
   end
+  local redis = check_type(opts, "redis", "table", nil)
   local dict_name = opts.dict
-  if type(dict_name) ~= "string" or not (ngx.shared and ngx.shared[dict_name]) then
+  if (dict_name ~= nil or not redis)
+     and (type(dict_name) ~= "string" or not (ngx.shared and ngx.shared[dict_name])) then
     error("mallapi.ngx.webhook.new: bad option 'dict' (name of a lua_shared_dict expected, got "
           .. tostring(dict_name) .. ")", 2)
   end
@@ -119,11 +100,21 @@ function M.new(opts)
   local secret = opts.secret                         -- kept in a closure, never a field
   local name = check_type(opts, "name", "string", vendor)
   local verify_opts = check_type(opts, "verify", "table", {})
+  local queue
+  if redis then
+    local store = require("mallapi.ngx").redis_store(redis)
+    queue = queues.redis(store, redis.prefix or ("mallapi:webhook:" .. name .. ":"))
+  else
+    queue = queues.dict(ngx.shared[dict_name])
+  end
+  -- the seen event ids: a mapped file (seen_file), a lua_shared_dict (seen_dict, else dict),
+  -- or Redis with the queue (redis without either)
+  local seen
+  if seen_set then seen = seen_set
+  elseif seen_name or not redis then seen = ngx.shared[seen_name or dict_name] end
   local receiver = setmetatable({ name = name,
-    vendor = vendor, dict_name = dict_name, dict = ngx.shared[dict_name], handle = opts.handle,
-    seen = seen_set or ngx.shared[seen_name or dict_name],   -- the seen event ids: a mapped file
-                                                      -- (seen_file) or a lua_shared_dict
-    seen_is_set = seen_set ~= nil,
+    vendor = vendor, dict_name = dict_name, handle = opts.handle, queue = queue,
+    seen = seen, seen_is_set = seen_set ~= nil,
     max_body = check_type(opts, "max_body", "number", 1024 * 1024),
     dedup_ttl = check_type(opts, "dedup_ttl", "number", 7 * 86400),
     base_delay = check_type(opts, "base_delay", "number", 1),
@@ -145,9 +136,6 @@ function M.new(opts)
     receiver.fast_check = function(body, event_type)
       return check(body, event_type, secret, nested_skip, "id", "updateTime", "updatedAt", "update_time", "sign")
     end
-  end
-  for _, counter in ipairs { "stat:done", "stat:retries", "stat:dead" } do
-    receiver.dict:safe_add(counter, 0)                -- incr never has to allocate later
   end
   M.receivers[name] = receiver
   return receiver
@@ -249,23 +237,30 @@ end
 
 -- Marks the event seen and queues its raw body: status, code, message.
 function Receiver:enqueue(id, event_type, body)
-  local dict, seen = self.dict, self.seen
+  local item = "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body
+  local seen, queue = self.seen, self.queue
+  if not seen then                                   -- Redis keeps both: one step
+    local verdict, err = queue:accept(id, item, self.dedup_ttl)
+    if verdict == "OK" then return 200, "OK", "queued" end
+    if verdict == "DUPLICATE" then return 200, "DUPLICATE", "already received" end
+    return 503, "QUEUE", "queue unavailable: " .. tostring(err)
+  end
   local added, aerr
   if self.seen_is_set then
     added, aerr = seen:add(id, self.dedup_ttl)
     if added == false then aerr = "exists" end
   else
-    -- safe_*: a full dict refuses instead of evicting (eviction could drop queued events)
+    -- safe_add: a full dict refuses instead of evicting
     added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
   end
   if not added then
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
-  local queued, qerr = dict:rpush("q", "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body)
+  local queued, qerr = queue:push(item)
   if not queued then
     seen:delete(self.seen_is_set and id or "seen:" .. id)   -- let the vendor deliver it again
-    return 503, "QUEUE", "queue full: " .. tostring(qerr)
+    return 503, "QUEUE", tostring(qerr)
   end
   return 200, "OK", "queued"
 end
@@ -312,8 +307,8 @@ local function lazy_event(vendor, rec)
   return setmetatable({ vendor = vendor, type = rec.type }, { __index = lazy_data, rec = rec })
 end
 
--- Runs handle on one queued event (claimed by us: "ev:<id>"). Returns nothing; the claim
--- is deleted, the event moved to dead: or queued again with its next attempt time.
+-- Runs handle on one claimed event; then the queue drops it (done), keeps it as dead, or
+-- takes it back with its next attempt time. Returns true when handled.
 function Receiver:process(id, rec)
   -- the body was checked on arrival (one JSON object); event.data decodes it on first use,
   -- so a handle that drops an event by its type never pays for the decode
@@ -322,81 +317,69 @@ function Receiver:process(id, rec)
     if res == BAD_STORED then res, err, code = nil, "stored event does not decode", "PERMANENT"
     else res, err, code = nil, "handle raised: " .. tostring(res), "ERROR" end
   end
-  local dict = self.dict
+  local queue = self.queue
   if res then
-    dict:delete("ev:" .. id)
+    local done, derr = queue:done(rec)
+    if not done then
+      self.log("error", "webhook event " .. id .. " handled, but its claim stays: " .. tostring(derr))
+    end
     return true
   end
   rec.attempts = rec.attempts + 1
   if code == "PERMANENT" or code == "MAP" or (self.max_attempts and rec.attempts >= self.max_attempts) then
-    if not dict:safe_set("dead:" .. id, encode(rec)) then   -- no room: the sweep tries it again later
-      self.log("error", "webhook event " .. id .. " could not be moved to dead: (dict full)")
+    local moved, merr = queue:dead(rec, encode(rec))
+    if not moved then                                -- the claim stays: the sweep tries it again later
+      self.log("error", "webhook event " .. id .. " could not be moved to dead: " .. tostring(merr))
       return
     end
-    dict:delete("ev:" .. id)
-    dict:incr("stat:dead", 1)
     self.log("error", string_format("webhook event %s given up after %d attempts: %s", id, rec.attempts,
                                     tostring(err)))
     return
   end
-  rec.next_at = now() + self:delay(rec.attempts)
-  dict:incr("stat:retries", 1)
+  local delay = self:delay(rec.attempts)
+  rec.next_at = now() + delay
   self.log("warn", string_format("webhook event %s attempt %d failed (%s), next in %.1f s", id, rec.attempts,
-                                 tostring(err), self:delay(rec.attempts)))
-  -- no room (dict full): the claimed record stays and the sweep re-queues it
-  if dict:rpush("q", encode(rec)) then dict:delete("ev:" .. id) end
+                                 tostring(err), delay))
+  local again, rerr = queue:retry(rec, encode(rec), rec.next_at)
+  if not again then
+    self.log("error", "webhook event " .. id .. " stays claimed until the sweep: " .. tostring(rerr))
+  end
 end
 
--- Takes due events off the queue and handles them until the queue holds none that is
--- due, or `limit` events were handled. Events not due yet go back to the tail.
--- Several light threads and workers may drain at once: lpop hands each id to one.
+-- Takes due events off the queue and handles them until none is due or `limit` events
+-- were handled. Several light threads, workers (and machines, with Redis) may drain at
+-- once: each item is taken by one.
 function Receiver:drain(limit)
-  local dict = self.dict
-  local handled, skipped, done = 0, 0, 0
+  local queue = self.queue
+  local handled, done = 0, 0
   local t = now()                                    -- then nginx's cached time: no syscall per event
+  local began, berr = queue:begin_drain(t)
+  if not began then
+    self.log("error", "webhook queue: " .. tostring(berr))
+    return 0
+  end
   while handled < (limit or self.batch) do
-    local item = dict:lpop("q")
-    if not item then break end
-    local rec = decode_head(item)
-    if rec then
-      if rec.next_at > t then
-        if not dict:rpush("q", item) then            -- no room: a lapsed claim, the sweep re-queues it
-          dict:safe_set("ev:" .. rec.id, item, 0, 1)
-        end
-        skipped = skipped + 1
-        if skipped > (dict:llen("q") or 0) then break end   -- went round: nothing is due
-      else
-        -- a worker that dies now leaves this claim (flags: when it ends); no room: handled
-        -- without a claim mark
-        dict:safe_set("ev:" .. rec.id, item, 0, math_ceil(t + self.claim))
-        handled = handled + 1
-        if self:process(rec.id, rec) then done = done + 1 end
-        t = ngx.now()
-      end
+    local rec, err = queue:take(t, math_ceil(t + self.claim))
+    if not rec then
+      if err then self.log("error", "webhook queue: " .. tostring(err)) end
+      break
+    end
+    if rec.bad then
+      self.log("error", "webhook queue: an item that does not decode was dropped")
+      queue:done(rec)
+    else
+      handled = handled + 1
+      if self:process(rec.id, rec) then done = done + 1 end
+      t = ngx.now()
     end
   end
-  if done > 0 then dict:incr("stat:done", done) end   -- one counter update per drain
+  if done > 0 then queue:count_done(done) end        -- one counter update per drain
   return handled
 end
 
--- Events whose claim ran out (the worker died while handling them) go back on the queue;
--- one worker at a time sweeps.
+-- Events whose claim ran out (the worker died while handling them) go back on the queue.
 function Receiver:sweep()
-  local dict = self.dict
-  if not dict:safe_add("sweeping", true, self.claim) then return 0 end
-  local t, count = now(), 0
-  for _, key in ipairs(dict:get_keys(0)) do
-    if key:sub(1, 3) == "ev:" then
-      local item, claimed_until = dict:get(key)
-      if item and claimed_until and claimed_until > 0 and claimed_until < t then
-        if dict:rpush("q", item) then
-          dict:delete(key)
-          count = count + 1
-        end
-      end
-    end
-  end
-  return count
+  return self.queue:sweep(now(), self.claim)
 end
 
 -- init_worker_by_lua: receiver:start() drains the queue every `poll` seconds in this
@@ -426,11 +409,9 @@ function Receiver:start()
   return true
 end
 
--- Queue counters: { queued, done, retries, dead }.
+-- Queue counters: { queued, done, retries, dead } | nil, err (Redis unreachable).
 function Receiver:stats()
-  local dict = self.dict
-  return { queued = dict:llen("q") or 0, done = dict:get("stat:done") or 0,
-           retries = dict:get("stat:retries") or 0, dead = dict:get("stat:dead") or 0 }
+  return self.queue:stats()
 end
 
 ---------------------------------------------------------------------------------------------
@@ -443,7 +424,11 @@ function M.shoplus_order_to_sobot(client, extra)
     if not tostring(event.type):find("^order_") then return true end   -- not an order: nothing to push
     local order, err, code = mallapi.map("shoplus.order", "sobot.order", event.data, extra)
     if not order then return nil, err, code or "MAP" end
-    local failed, perr, pcode = client:call("orders/add", { order_list = { order } })
+    -- the client raises on a request the profile refuses (a required field the mapped order
+    -- lacks, e.g. no shippingAddress for `receiver`): the same every time, so the event is
+    -- kept as dead instead of retried for ever
+    local fine, failed, perr, pcode = pcall(client.call, client, "orders/add", { order_list = { order } })
+    if not fine then return nil, "sobot orders/add: " .. tostring(failed), "MAP" end
     if failed == nil then return nil, perr, pcode end
     if type(failed) == "table" and failed[1] ~= nil then   -- Sobot refused the order itself
       return nil, "sobot orders/add refused the order: " .. tostring(failed[1].retMsg), "PERMANENT"
@@ -452,5 +437,5 @@ function M.shoplus_order_to_sobot(client, extra)
   end
 end
 
-M.encode_record, M.decode_record = encode, decode
+M.encode_record, M.decode_record = encode, queues.decode
 return M
