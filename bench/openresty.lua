@@ -103,12 +103,25 @@ end
 if os.getenv("BENCH_NO_DRAIN") then   -- analysis only: the timer does not drain during the run
   block = block:gsub("claim = tonumber", "poll = 3600, claim = tonumber")
 end
+-- the same receiver with its queue and seen ids in Redis (a private redis-server on core 0
+-- with nginx), measured once after the rounds: informative, no target
+local redis = require("support.redis_server").start()
 local srv = nginx.start{
-  main = "env SHOPLUS_WEBHOOK_SECRET=" .. SECRET .. ";\nenv SOBOT_APPID=bench;\nenv SOBOT_APP_KEY=bench;",
+  main = "env SHOPLUS_WEBHOOK_SECRET=" .. SECRET .. ";\nenv SOBOT_APPID=bench;\nenv SOBOT_APP_KEY=bench;"
+    .. "\nenv REDIS_PORT=" .. redis.port .. ";\nenv REDIS_PASSWORD=" .. redis.password .. ";",
   http = block .. [[
     server {
       listen 127.0.0.1:$PORT2;
       location = /static { content_by_lua_block { ngx.req.read_body() ngx.print('{"code":"OK","msg":"queued"}') } }
+      location = /webhooks/redis { content_by_lua_block {
+        local webhook = require "mallapi.ngx.webhook"
+        if not webhook.receivers.redis then
+          assert(webhook.new{ name = "redis", vendor = "shoplus", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"),
+            redis = { port = tonumber(os.getenv("REDIS_PORT")), password = os.getenv("REDIS_PASSWORD") },
+            handle = function() return true end }:start())
+        end
+        webhook.serve("redis")
+      } }
       # the signature check alone, for the breakdown
       location = /verify { content_by_lua_block {
         ngx.req.read_body()
@@ -150,6 +163,7 @@ local ok, err = pcall(function()
     io.write(string.format("round %d: peer %.0f/s, webhook %.0f/s (%.2f), verify alone %.0f/s (%.2f)\n",
                                   r, peer, ours, ours / peer, verify_only, verify_only / peer))
   end
+  local redis_rps = wrk("http://127.0.0.1:" .. srv.ports[2] .. "/webhooks/redis", bodies)   -- its own seen ids
   -- the stats requests above cost a little worker CPU too (a few per round)
   local us_peer, us_ours = cpu_peer / n_peer * 1e6, cpu_ours / n_ours * 1e6
   local stats = require("socket.http").request("http://127.0.0.1:" .. srv.ports[1] .. "/webhooks/stats") or ""
@@ -161,6 +175,8 @@ local ok, err = pcall(function()
                       "static 200, body read", peer, ours / peer))
   print(string.format("%-44s %8.0f/s   %-30s %8.0f/s   %.2f", "  breakdown: webhook.verify alone", verify_only,
                       "static 200, body read", peer, verify_only / peer))
+  print(string.format("%-44s %8.0f/s   %-30s %8.0f/s   %.2f", "  informative: queue and seen ids in Redis",
+                      redis_rps, "static 200, body read", peer, redis_rps / peer))
   print(string.format("%-44s %8.1f us   %-30s %8.1f us   %.2f", "worker CPU per request (all rounds)", us_ours,
                       "static 200, body read", us_peer, us_peer / us_ours))
   print(string.format("(median of %d rounds of %d s; webhook ratios %.2f-%.2f; %d webhook requests, all distinct "
@@ -168,4 +184,5 @@ local ok, err = pcall(function()
                       (stats:gsub("\n", ""))))
 end)
 srv:stop()
+redis:stop()
 assert(ok, err)
