@@ -3,12 +3,7 @@
 -- processes started and killed by PID here). C only, no servers: runs under valgrind.
 local lock = require("mallapi.core").lock
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local capture = require("support.procs").capture
 
 local function sh(cmd)
   local ok = os.execute(cmd)

@@ -8,13 +8,9 @@
 local nginx = require "support.nginx"
 local redis_server = require "support.redis_server"
 local procs = require "support.procs"
-local socket = require "socket"
-local http = require "socket.http"
+local helpers = require "support.webhook_helpers"
 
-local function get(url)
-  http.TIMEOUT = 10
-  return (http.request(url))
-end
+local get = helpers.get
 
 local ORDER = '{"createTime":1616488739000,"currency":"USD","email":"a@b.c","id":ORDER_ID,"itemsAmount":16.05,'
   .. '"orderItems":[{"id":531464955276181500,"payAmount":16.05,"productId":PRODUCT_ID,"quantity":1,'
@@ -97,21 +93,9 @@ describe("openresty webhook receiver on Redis", function()
     return s
   end
 
-  local function sobot_orders()
-    local by_id = {}
-    for _, o in ipairs(sb:dump("sobot", "orders")) do by_id[tostring(o.order_id)] = o end
-    return by_id
-  end
+  local function sobot_orders() return helpers.sobot_orders(sb) end
 
-  local function wait_for(pred)
-    local v
-    for _ = 1, 300 do
-      v = pred()
-      if v then return v end
-      socket.sleep(0.05)
-    end
-    return v
-  end
+  local wait_for = helpers.wait_for
 
   it("queues in Redis: the event arrives at Sobot mapped, a repeat is processed once", function()
     local srv, hook = start_nginx(2)

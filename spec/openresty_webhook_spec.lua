@@ -6,6 +6,7 @@
 local nginx = require "support.nginx"
 local socket = require "socket"
 local http = require "socket.http"
+local helpers = require "support.webhook_helpers"
 local ltn12 = require "ltn12"
 
 local function exists(path)
@@ -31,10 +32,7 @@ local function post(url, body, headers)
   return status, table.concat(out)
 end
 
-local function get(url)
-  http.TIMEOUT = 10
-  return (http.request(url))
-end
+local get = helpers.get
 
 -- The Shoplus order webhook body of the vendor document (002, "订单webhook"), as raw JSON
 -- text so that the 64-bit ids stay as written.
@@ -155,22 +153,9 @@ describe("openresty webhook receiver", function()
     return s
   end
 
-  local function sobot_orders()
-    local by_id = {}
-    for _, o in ipairs(sb:dump("sobot", "orders")) do by_id[tostring(o.order_id)] = o end
-    return by_id
-  end
+  local function sobot_orders() return helpers.sobot_orders(sb) end
 
-  -- wait (bounded) until pred() is true; returns its last value
-  local function wait_for(pred)
-    local v
-    for _ = 1, 300 do
-      v = pred()
-      if v then return v end
-      socket.sleep(0.05)
-    end
-    return v
-  end
+  local wait_for = helpers.wait_for
 
   local function parse(text)
     local out = {}

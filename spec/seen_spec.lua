@@ -8,12 +8,7 @@ local procs = require "support.procs"
 
 local function hex(s) return (s:gsub(".", function(c) return string.format("%02X", c:byte()) end)) end
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local capture = procs.capture
 
 -- the header's byte offsets (src/seen.c: magic 8, version 4, capacity 4, key 16, boot id 40)
 local LOCK_AT, BOOT_AT = 72, 32

@@ -10,12 +10,7 @@ local function sh(cmd)
   return ok == true or ok == 0
 end
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local capture = require("support.procs").capture
 
 describe("store", function()
   local redis, tmp

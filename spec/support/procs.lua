@@ -32,6 +32,14 @@ function M.stop_pid(pid)
   os.execute("kill -9 " .. tostring(pid) .. " 2>/dev/null")
 end
 
+-- Everything a shell command prints on stdout.
+function M.capture(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
 -- Run a shell command; true when it exits 0 (os.execute differs in 5.1 and 5.4).
 function M.sh(cmd)
   local ok = os.execute(cmd)
