@@ -267,6 +267,30 @@ describe("openresty webhook receiver", function()
     assert.is_table(sobot_orders()["531464955418787842"])
   end)
 
+  it("after nginx -s reload (HUP) a repeat is still a duplicate and new events are taken", function()
+    local raw = order("531464955418787846", "H-1", "8")
+    assert.equal(200, (sb:send_webhook(hook, "order_update", raw, secret)))
+    local function workers()
+      local p = assert(io.popen("pgrep -P " .. srv.pid))
+      local pids = {}
+      for pid in p:lines() do pids[#pids + 1] = pid end
+      p:close()
+      return pids
+    end
+    local old = workers()
+    assert.equal(1, #old)
+    os.execute("kill -HUP " .. srv.pid)
+    -- the new worker (as `nobody`, from the master's new Lua state) answers alone
+    assert.is_truthy(wait_for(function() local now = workers(); return #now == 1 and now[1] ~= old[1] end))
+    local status, body = sb:send_webhook(hook, "order_update", raw, secret)
+    assert.equal(200, status)
+    assert.matches('"code":"DUPLICATE"', body)
+    status, body = sb:send_webhook(hook, "order_update", order("531464955418787847", "H-2", "8"), secret)
+    assert.equal(200, status)
+    assert.matches('"code":"OK"', body)
+    assert.is_table(wait_for(function() return sobot_orders()["531464955418787847"] end))
+  end)
+
   it("seen ids live in the mapped seen file that the workers share, not in the queue's dict", function()
     local raw = order("531464955418787843", "D-2", "8")
     local key = "order_update:531464955418787843:1622098157000"
