@@ -83,6 +83,7 @@ describe("openresty webhook receiver", function()
       http = block .. [[
         lua_shared_dict gateway 1m;
         lua_shared_dict tiny 64k;
+        lua_shared_dict small_seen_q 1m;
         server {
           listen 127.0.0.1:$PORT3;
           location = /tiny { content_by_lua_block { require("support.openresty_app").tiny_serve() } }
@@ -109,6 +110,18 @@ describe("openresty webhook receiver", function()
                              seen_dict = "gateway", handle = function() return true end }
               end
               webhook.serve("dict_dedup")
+            }
+          }
+          location = /small_seen {    # a receiver whose seen file holds 48 live ids (capacity 64)
+            content_by_lua_block {
+              local webhook = require "mallapi.ngx.webhook"
+              if not webhook.receivers.small_seen then
+                webhook.new{ name = "small_seen", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "small_seen_q",
+                             seen_file = ngx.config.prefix() .. "rw/small.seen", seen_capacity = 64,
+                             handle = function() return true end }
+              end
+              if ngx.var.arg_stats then ngx.print(webhook.receivers.small_seen:stats().queued) return end
+              webhook.serve("small_seen")
             }
           }
           location = /dict_seen {
@@ -320,6 +333,25 @@ describe("openresty webhook receiver", function()
     assert.equal(200, s2)
     assert.matches('"code":"DUPLICATE"', b2)
     assert.equal("true", get(url .. "/dict_seen?id=order_update:531464955418787845:1622098157000"))
+  end)
+
+  it("a full seen file answers 503 and does not remember the refused event", function()
+    local url = "http://127.0.0.1:" .. srv.ports[3] .. "/small_seen"
+    -- the worker (nobody) opens this one itself: a directory it may write in
+    assert(os.execute("mkdir -m 777 '" .. srv.prefix .. "/rw'"))
+    for i = 1, 48 do
+      local status = sb:send_webhook(url, "order_create", order("5314649554188" .. (10000 + i), "S-" .. i, "1"), secret)
+      assert.equal(200, status, "event " .. i)
+    end
+    local refused = order("531464955418899999", "S-49", "1")
+    local status, body = sb:send_webhook(url, "order_create", refused, secret)
+    assert.equal(503, status)
+    assert.matches('"code":"QUEUE"', body)
+    assert.equal("48", get(url .. "?stats=1"))                -- nothing queued for it
+    local set = assert(require("mallapi.core").seen.open(srv.prefix .. "/rw/small.seen"))
+    assert.is_false(set:has("order_create:531464955418899999:1622098157000"))
+    assert.is_true(set:has("order_create:531464955418810001:1622098157000"))
+    set:close()
   end)
 
   it("a seen_file that cannot be opened is refused with the reason", function()
