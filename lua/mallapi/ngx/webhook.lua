@@ -1,8 +1,9 @@
 -- mallapi.ngx.webhook: a webhook receiver for nginx. In the content phase it reads the
 -- raw body (from memory or nginx's temp file), verifies the vendor's signature with
 -- mallapi.webhook.verify, drops a repeated delivery (its id is kept in a seen set mapped
--- from a file, mallapi.seen, or in a lua_shared_dict), queues the event in a
--- lua_shared_dict and answers at once (200/400/401/413/503). A background ngx.timer in
+-- from a file, mallapi.seen, in a lua_shared_dict or in Redis), queues the event (in a
+-- lua_shared_dict or Redis: mallapi.ngx.webhook_queue) and answers at once
+-- (200/400/401/413/503). A background ngx.timer in
 -- every worker takes events off the queue and runs `handle` (map and push to another
 -- vendor), retrying with exponential back-off; an event leaves the queue only when
 -- `handle` succeeded or failed permanently (then it is kept under "dead:").
