@@ -231,7 +231,7 @@ end
 
 -- Lapsed claims back on the queue (the scripts are atomic: any worker may sweep).
 function Redis:sweep(now)
-  local moved, err = self:eval("promote", 2, self.claimed, self.q, string_format("%d", now), self.batch)
+  local moved, err = self:eval("promote", 2, self.claimed, self.q, string_format("%.3f", now), self.batch)
   if moved == nil then return nil, err end
   return moved
 end
