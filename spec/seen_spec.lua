@@ -153,6 +153,33 @@ describe("seen #c", function()
     assert.equal("seen set " .. good .. ": not a mallapi seen set (or damaged)", select(2, seen.open(good)))
   end)
 
+  it("a file whose slots are garbage still answers every call (no crash, no hang)", function()
+    local path = tmp .. "/garbage.seen"
+    assert(seen.open(path, 64)):close()
+    math.randomseed(11)
+    local junk = {}
+    for i = 1, 64 * 24 do junk[i] = string.char(math.random(0, 255)) end
+    poke(path, 128, table.concat(junk))                               -- every slot, after the header
+    local set = assert(seen.open(path))
+    local now = 1700000000
+    for i = 1, 200 do
+      local key = "k" .. i
+      local added = set:add(key, 60, now)
+      assert.is_true(added == true or added == false or added == nil)
+      assert.is_boolean(set:has(key, now))
+      assert.is_boolean(set:delete(key))
+    end
+    local st = set:stats(now)
+    assert.equal(64, st.capacity)
+    assert.is_true(st.live <= 64)
+    set:close()
+    -- a header whose count of used slots exceeds the capacity is refused
+    local bad = tmp .. "/badcount.seen"
+    assert(seen.open(bad, 64)):close()
+    poke(bad, 76, u32(65))
+    assert.equal("seen set " .. bad .. ": not a mallapi seen set (or damaged)", select(2, seen.open(bad)))
+  end)
+
   it("raises on programming mistakes, naming the argument", function()
     local set = assert(seen.open(nil, 64))
     assert.has_error(function() set:add("x") end)
