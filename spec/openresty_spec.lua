@@ -314,6 +314,7 @@ describe("openresty tokens", function()
         location /skew { content_by_lua_block { ngx.shared.gateway:set("skew", tonumber(ngx.var.arg_ms)) } }
         location /go { content_by_lua_block { ngx.shared.gateway:set("go", true) } }
         location /steps { content_by_lua_block { require("support.openresty_app").store_steps(CONF) } }
+        location /concurrent { content_by_lua_block { require("support.openresty_app").store_concurrent(CONF) } }
         location /results { content_by_lua_block { require("support.openresty_app").token_results() } }
       }
     ]]):gsub("CONF", function() return conf end) }, conf
@@ -331,6 +332,14 @@ describe("openresty tokens", function()
         "lock after lease -> id", "unlock expired -> false", "delete -> true", "get deleted -> nil",
         "set ttl -> true", "get after ttl -> nil", "tostring -> mallapi.store." .. store .. "(...)",
       }, "\n"), body)
+    end)
+
+    it("light threads of one worker sharing a " .. store .. " store each read what they wrote", function()
+      local srv = gateway_for(store)
+      local body, status = get(srv:url("/concurrent"))
+      srv:stop()
+      assert.equal(200, status)
+      assert.equal("ok 200", body)
     end)
 
     it("four workers in the mandatory window at once make one fetch (" .. store .. " store)", function()

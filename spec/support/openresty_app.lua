@@ -294,6 +294,37 @@ function M.token_results()
   ngx.print(table.concat(lines, "\n"))
 end
 
+-- Eight light threads of one request share one store (as a worker's requests and timers
+-- do) and each sets and reads back keys of its own, 25 times: "ok <count>" when every read
+-- returned what that thread wrote, else the first problems.
+function M.store_concurrent(conf)
+  local store
+  if conf.store == "redis" then
+    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
+                                                password = conf.redis_password, prefix = "conc:" .. ngx.now() }
+  else
+    store = require("mallapi.store").shdict("tokens")
+  end
+  local problems, count = {}, 0
+  local threads = {}
+  for t = 1, 8 do
+    threads[t] = ngx.thread.spawn(function()
+      for i = 1, 25 do
+        local key, value = "t" .. t .. ":" .. i, string.rep(string.char(64 + t), 10 + i)
+        local ok, err = store:set(key, value, 60000)
+        local got, gerr = store:get(key)
+        if ok ~= true or got ~= value then
+          problems[#problems + 1] = key .. ": set " .. tostring(ok or err) .. ", got " .. tostring(got or gerr)
+        else
+          count = count + 1
+        end
+      end
+    end)
+  end
+  for _, th in ipairs(threads) do ngx.thread.wait(th) end
+  ngx.print(#problems == 0 and ("ok " .. count) or table.concat(problems, "\n", 1, math.min(#problems, 5)))
+end
+
 -- The store interface, step by step, on a shdict or a Redis store inside nginx: one
 -- line per step with what it returned (lock ids shown as "id").
 function M.store_steps(conf)
