@@ -229,6 +229,15 @@ end
 ---------------------------------------------------------------------------------------------
 -- tokens across workers
 
+-- The store the spec's config names: the "tokens" shared dict, or our Redis under prefix.
+local function spec_store(conf, prefix)
+  if conf.store == "redis" then
+    return require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
+                                               password = conf.redis_password, prefix = prefix }
+  end
+  return require("mallapi.store").shdict("tokens")
+end
+
 local manager
 
 -- The token manager of this worker: a Sobot-like fetch over the cosocket transport,
@@ -237,13 +246,7 @@ local manager
 local function tokens(conf)
   if manager then return manager end
   local ctl = ngx.shared.gateway
-  local store
-  if conf.store == "redis" then
-    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
-                                                password = conf.redis_password, prefix = "mallapi-spec:" }
-  else
-    store = require("mallapi.store").shdict("tokens")
-  end
+  local store = spec_store(conf, "mallapi-spec:")
   local lock = require("mallapi.core").lock
   manager = require("mallapi.token").new{
     key = "sobot:" .. conf.appid, store = store,
@@ -298,13 +301,7 @@ end
 -- do) and each sets and reads back keys of its own, 25 times: "ok <count>" when every read
 -- returned what that thread wrote, else the first problems.
 function M.store_concurrent(conf)
-  local store
-  if conf.store == "redis" then
-    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
-                                                password = conf.redis_password, prefix = "conc:" .. ngx.now() }
-  else
-    store = require("mallapi.store").shdict("tokens")
-  end
+  local store = spec_store(conf, "conc:" .. ngx.now())
   local problems, count = {}, 0
   local threads = {}
   for t = 1, 8 do
@@ -328,13 +325,7 @@ end
 -- The store interface, step by step, on a shdict or a Redis store inside nginx: one
 -- line per step with what it returned (lock ids shown as "id").
 function M.store_steps(conf)
-  local store
-  if conf.store == "redis" then
-    store = require("mallapi.ngx").redis_store{ host = "127.0.0.1", port = conf.redis_port,
-                                                password = conf.redis_password, prefix = "steps:" .. ngx.now() }
-  else
-    store = require("mallapi.store").shdict("tokens")
-  end
+  local store = spec_store(conf, "steps:" .. ngx.now())
   local out = {}
   local function show(step, a, b, c)
     if type(a) == "string" and a:find(":", 1, true) and step:find("^lock") then a = "id" end
