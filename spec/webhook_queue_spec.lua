@@ -5,7 +5,7 @@
 local redis_server = require "support.redis_server"
 local queues = require "mallapi.ngx.webhook_queue"
 
-local function item(id, body) return "0 0 " .. #id .. " order_create\n" .. id .. (body or '{"id":1}') end
+local function item(id, body) return queues.new_item(id, "order_create", body or '{"id":1}') end
 
 describe("webhook queue on Redis", function()
   local rd, store, q

@@ -24,7 +24,7 @@ Receiver.__tostring = function(self)
 end
 
 local queues = require "mallapi.ngx.webhook_queue"
-local encode = queues.encode
+local encode, new_item = queues.encode, queues.new_item
 
 local function now()
   ngx.update_time()
@@ -238,10 +238,9 @@ end
 
 -- Marks the event seen and queues its raw body: status, code, message.
 function Receiver:enqueue(id, event_type, body)
-  local item = "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body
   local seen, queue = self.seen, self.queue
   if not seen then                                   -- Redis keeps both: one step
-    local verdict, err = queue:accept(id, item, self.dedup_ttl)
+    local verdict, err = queue:accept(id, new_item(id, event_type, body), self.dedup_ttl)
     if verdict == "OK" then return 200, "OK", "queued" end
     if verdict == "DUPLICATE" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue unavailable: " .. tostring(err)
@@ -258,7 +257,7 @@ function Receiver:enqueue(id, event_type, body)
     if aerr == "exists" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue full: " .. tostring(aerr)
   end
-  local queued, qerr = queue:push(item)
+  local queued, qerr = queue:push(new_item(id, event_type, body))   -- built only once it is not a duplicate
   if not queued then
     seen:delete(self.seen_is_set and id or "seen:" .. id)   -- let the vendor deliver it again
     return 503, "QUEUE", tostring(qerr)

@@ -18,6 +18,12 @@ function M.encode(rec)
                        rec.body or rec.item:sub(rec.body_at))
 end
 
+-- A new delivery's item (first attempt, due at once): concatenation, not string.format
+-- (this runs for every request).
+function M.new_item(id, event_type, body)
+  return "0 0 " .. #id .. " " .. event_type .. "\n" .. id .. body
+end
+
 -- The head of an item; the body stays in it (rec.item from rec.body_at) until someone
 -- needs it, so a handled event's body is not copied once more.
 function M.decode_head(text)
