@@ -186,27 +186,43 @@ describe("seen #c", function()
     assert.has_error(function() set:add("x", 0) end, "bad argument #2 to 'add' (ttl must be positive seconds)")
     assert.has_error(function() set:add({}, 10) end)
     assert.has_error(function() seen.open(nil, 0) end, "bad argument #2 to 'open' (capacity out of range (1 to 2^26))")
+    assert.has_error(function() seen.open(nil, 64, 0) end,
+                     "bad argument #3 to 'open' (steal_ms out of range (1 to 1 day))")
     assert.has_error(function() seen.siphash128("short", "x") end,
                      "bad argument #1 to 'siphash128' (16-byte key expected)")
     set:close()
   end)
 
-  it("takes over a lock whose holder died, and a lock left from an earlier boot", function()
+  it("takes over a lock whose holder died at once, a slow live holder's after steal_ms", function()
     local path = tmp .. "/locked.seen"
     assert(seen.open(path, 64)):close()
-    -- a pid that existed and is gone
+    -- a pid that existed and is gone; a take-over time of a day, so only the dead-pid check
+    -- can free it (the child is killed after 20 s if it cannot)
     local dead = tonumber(capture("sh -c 'echo $$'"))
     poke(path, LOCK_AT, u32(dead))
-    local set = assert(seen.open(path))
-    assert.is_true(set:add("after a dead holder", 60))
+    assert.equal("added true\n", procs.spawn("spec/support/seen_add_child.lua", { path, "86400000" }, tmp, 20):wait())
+    assert.equal(u32(0), peek(path, LOCK_AT, 4))
+    -- a live holder (a sleeping child, same boot) that keeps it: taken over after steal_ms
+    local sleeper = io.popen("sleep 30 & echo $!")
+    local live = tonumber(sleeper:read("*l"))
+    sleeper:close()
+    poke(path, LOCK_AT, u32(live))
+    local set = assert(seen.open(path, nil, 100))
+    assert.is_true(set:add("after a slow holder", 60))
     set:close()
+    os.execute("kill " .. live)
+  end)
+
+  it("a lock left from an earlier boot is void", function()
+    local path = tmp .. "/rebooted.seen"
+    assert(seen.open(path, 64)):close()
     -- a live pid (a sleeping child) recorded by an earlier boot: opening resets the lock
     local sleeper = io.popen("sleep 30 & echo $!")
     local live = tonumber(sleeper:read("*l"))
     sleeper:close()
     poke(path, LOCK_AT, u32(live))
     poke(path, BOOT_AT, string.rep("0", 36))
-    set = assert(seen.open(path))
+    local set = assert(seen.open(path))
     assert.equal(u32(0), peek(path, LOCK_AT, 4))                    -- reset by the open itself
     assert.not_equal(string.rep("0", 36), peek(path, BOOT_AT, 36))  -- this boot's id written back
     assert.is_true(set:add("after a reboot", 60))

@@ -1,7 +1,8 @@
 /* bind_seen.c: core.seen, the Lua face of seen.c (a set of seen keys with an
  * expiry, shared by processes through a mapped file or anonymous memory).
  *
- *   core.seen.open([path], [capacity]) -> set | nil, msg, "IO"
+ *   core.seen.open([path], [capacity], [steal_ms]) -> set | nil, msg, "IO"
+ *     (steal_ms: how long a live lock holder may keep the lock, default 2000)
  *   set:add(key, ttl_s) -> true (added) | false (already there) | nil, msg, "FULL"
  *   set:has(key) -> boolean;  set:delete(key) -> boolean (was there)
  *   set:stats() -> { capacity =, used =, live = };  set:close()
@@ -38,16 +39,19 @@ static uint32_t opt_now(lua_State *L, int arg) {
 static int seen_open(lua_State *L) {
     const char *path = luaL_optstring(L, 1, NULL);
     lua_Number capacity = luaL_optnumber(L, 2, 1 << 20);
+    lua_Number steal_ms = luaL_optnumber(L, 3, MALLAPI_SEEN_STEAL_MS);
     char err[256];
     seen_ud *u;
     if (!(capacity >= 1 && capacity <= MALLAPI_SEEN_MAX_CAPACITY))
         return luaL_argerror(L, 2, "capacity out of range (1 to 2^26)");
+    if (!(steal_ms >= 1 && steal_ms <= 86400000.0)) return luaL_argerror(L, 3, "steal_ms out of range (1 to 1 day)");
     u = (seen_ud *)lua_newuserdata(L, sizeof *u);
     u->set = NULL;
     luaL_getmetatable(L, SEEN_MT);
     lua_setmetatable(L, -2);
     u->set = mallapi_seen_open(path, (uint32_t)capacity, err, sizeof err);
     if (u->set == NULL) return mallapi_push_error(L, err, "IO");
+    mallapi_seen_set_steal_ms(u->set, (int64_t)steal_ms);
     return 1;
 }
 

@@ -27,7 +27,6 @@
 #define SEEN_MAGIC "MALLSEEN"
 #define SEEN_VERSION 1u
 #define SEEN_HEADER_SIZE 128
-#define SEEN_STEAL_MS 2000          /* a live holder this slow is taken over too */
 
 typedef struct {
     char magic[8];
@@ -51,6 +50,7 @@ struct mallapi_seen {
     seen_slot *slots;
     size_t size;                    /* of the mapping */
     uint32_t mask;
+    int64_t steal_ms;               /* a live holder this slow is taken over too */
     char *path;
 };
 
@@ -122,7 +122,7 @@ static void seen_lock(mallapi_seen *set, uint32_t me) {
         if (spins % 1024 != 0) continue;
         /* now and then: is the holder alive, and has it held it too long? */
         if (holder != last) { last = holder; since = monotonic_ms(); }
-        if ((kill((pid_t)holder, 0) == -1 && errno == ESRCH) || monotonic_ms() - since > SEEN_STEAL_MS) {
+        if ((kill((pid_t)holder, 0) == -1 && errno == ESRCH) || monotonic_ms() - since > set->steal_ms) {
             expected = holder;
             if (__atomic_compare_exchange_n(word, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
         }
@@ -275,6 +275,8 @@ void mallapi_seen_stats_get(mallapi_seen *set, uint32_t now_s, mallapi_seen_stat
 
 const char *mallapi_seen_path(const mallapi_seen *set) { return set->path; }
 
+void mallapi_seen_set_steal_ms(mallapi_seen *set, int64_t ms) { set->steal_ms = ms; }
+
 /* ---- open and close ---- */
 
 static void read_boot_id(char out[40]) {
@@ -327,6 +329,7 @@ static mallapi_seen *seen_new(void *map, size_t size, const char *path, char *er
     set->slots = (seen_slot *)(void *)((char *)map + SEEN_HEADER_SIZE);
     set->size = size;
     set->mask = set->head->capacity - 1;
+    set->steal_ms = MALLAPI_SEEN_STEAL_MS;
     return set;
 }
 

@@ -47,6 +47,10 @@ int mallapi_seen_has(mallapi_seen *set, const char *key, size_t len, uint32_t no
 /* Forget key (it may be added again at once): 1 when it was there, else 0. */
 int mallapi_seen_delete(mallapi_seen *set, const char *key, size_t len);
 void mallapi_seen_stats_get(mallapi_seen *set, uint32_t now_s, mallapi_seen_stats *out);
+/* How long a live holder may keep the lock before a waiter takes it over
+ * (default MALLAPI_SEEN_STEAL_MS; a holder that died is taken over at once). */
+#define MALLAPI_SEEN_STEAL_MS 2000
+void mallapi_seen_set_steal_ms(mallapi_seen *set, int64_t ms);
 /* The path given to open, or NULL for an anonymous set. */
 const char *mallapi_seen_path(const mallapi_seen *set);
 

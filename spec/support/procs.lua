@@ -68,8 +68,9 @@ end
 
 local counter = 0
 
--- Start `script` with the argument lines written to a file (no secrets on command lines).
-function M.spawn(script, lines, tmpdir)
+-- Start `script` with the argument lines written to a file (no secrets on command lines);
+-- with timeout_s, the process is killed (timeout(1)) if it runs longer.
+function M.spawn(script, lines, tmpdir, timeout_s)
   counter = counter + 1
   local argfile = tmpdir .. "/args." .. counter
   local f = assert(io.open(argfile, "w"))
@@ -77,7 +78,8 @@ function M.spawn(script, lines, tmpdir)
   f:close()
   local bin, cpath = runtime_binary()
   local cmd = "LUA_PATH=" .. quote("lua/?.lua;lua/?/init.lua;spec/?.lua;;") .. " LUA_CPATH=" .. quote(cpath)
-    .. " " .. bin .. " " .. quote(script) .. " " .. quote(argfile) .. " 2>&1"
+    .. " " .. (timeout_s and ("timeout " .. timeout_s .. " ") or "") .. bin .. " " .. quote(script) .. " "
+    .. quote(argfile) .. " 2>&1"
   return { handle = assert(io.popen(cmd)), wait = function(self)
     local out = self.handle:read("*a")
     self.handle:close()
