@@ -73,7 +73,14 @@ function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
   local ports = {}
-  for i = 1, opts.ports or 1 do ports[i] = procs.free_port() end
+  -- distinct ports: the kernel may hand out the same free port twice in a row, and nginx
+  -- takes two server blocks on one port as virtual hosts (one answering for the other)
+  local taken = {}
+  for i = 1, opts.ports or 1 do
+    local port
+    repeat port = procs.free_port() until not taken[port]
+    taken[port], ports[i] = true, port
+  end
   local root = assert(io.popen("pwd")):read("*l")
   local cpath = root .. "/build/luajit/?.so;;"
   local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;;"
