@@ -10,8 +10,8 @@
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
-#   make sandbox       the local vendor sandbox in the foreground (README.md ('Local vendor sandbox'))
-#   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (README.md ('Sync jobs'))
+#   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
+#   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (doc/sync.md)
 
 LUA      ?= 5.4
 ifeq ($(LUA),luajit)

@@ -1,7 +1,7 @@
 -- Shared by the sync examples: settings from a Lua config file and the environment,
 -- the job's state store, and the command-line flags. A config file is a Lua file that
 -- returns a table with the same keys as the environment names below, lower-case and
--- nested by vendor (see README.md ('Sync jobs')), e.g.
+-- nested by vendor (see doc/sync.md), e.g.
 --   return { shoplus = { app_key = "...", secret = "..." }, sobot = { appid = "...", app_key = "..." },
 --            state_dir = "/var/lib/mallapi/sync", batch = 50 }
 local mallapi = require "mallapi"

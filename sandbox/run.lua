@@ -16,7 +16,7 @@ for _, vendor in ipairs(sandbox.VENDORS) do
 end
 print("")
 print("  control: POST {port}/_sandbox/knob|seed|reset, GET|POST {port}/_sandbox/dump|stats")
-print("  (see README.md, 'Local vendor sandbox')")
+print("  (see doc/sandbox.md)")
 print("  Ctrl-C stops it.")
 io.stdout:flush()
 local f = assert(io.open(arg[1], "w"))

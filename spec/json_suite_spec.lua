@@ -1,6 +1,6 @@
 -- json_suite_spec.lua: mallapi.json against the JSONTestSuite parsing corpus
 -- (../shared/json-test-suite/test_parsing): every y_ file decodes, every n_ file is
--- rejected with an error, every i_ file gets the outcome documented in README.md ('JSON codec').
+-- rejected with an error, every i_ file gets the outcome documented in doc/json.md.
 -- Accepted documents also re-encode to text that decodes to the same value.
 local json = require("mallapi").json
 
@@ -17,7 +17,7 @@ do
   p:close()
 end
 
--- i_ groups: true = accepted, false = rejected (see README.md ('JSON codec')).
+-- i_ groups: true = accepted, false = rejected (see doc/json.md).
 local implementation_defined = {
   ["^i_number_"] = true,              -- huge or tiny numbers: raw numbers / 0.0
   ["^i_structure_500_nested"] = true, -- below the default max_depth of 1000

@@ -660,7 +660,7 @@ describe("sandbox", function()
   end)
 
   describe("guanmai message sender", function()
-    it("posts messages signed per README.md ('Authentication defaults')", function()
+    it("posts messages signed per doc/assumptions.md", function()
       local receiver = nginx.start { http = [[
         server { listen 127.0.0.1:$PORT; location / { content_by_lua_block {
           ngx.req.read_body()

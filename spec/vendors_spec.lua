@@ -1,6 +1,6 @@
 -- Vendor profiles: every operation of the five documents is present with its method and
 -- path (read from the documents themselves), and `prepare` shows each vendor's documented
--- (or assumed, README.md ('Authentication defaults')) authentication on every operation. Signatures are
+-- (or assumed, doc/assumptions.md) authentication on every operation. Signatures are
 -- recomputed here with luaossl and compared; Shoplus also against ../shared/vectors.
 local mallapi = require "mallapi"
 local F = require "support.vendor_fixtures"
@@ -55,8 +55,8 @@ describe("vendor profiles", function()
     end)
   end
 
-  it("are all listed in README.md ('Vendor clients') with method and required parameters", function()
-    local doc = F.read("README.md")
+  it("are all listed in doc/vendors.md with method and required parameters", function()
+    local doc = F.read("doc/vendors.md")
     local rows = 0
     for vendor in pairs(COUNTS) do
       local c = mallapi.client(vendor, F.cfg(vendor))

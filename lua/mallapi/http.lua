@@ -201,7 +201,7 @@ end
 local Session = {}
 Session.__index = Session
 
--- session:request(req) -> res | nil, err, code. See README.md ('HTTP transport') for req and res.
+-- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
 function Session:request(req)
   if type(req) ~= "table" then error("http.request: req must be a table", 2) end
   local c = self.c

@@ -1,6 +1,6 @@
 -- mallapi.mapper: compile a mapping spec (plain Lua data) into a C program once and
 -- run it over decoded documents: mapper(doc), mapper:many(list [, opts]) and
--- mapper:decode(json_text). The spec language is described in README.md ('Field mapping').
+-- mapper:decode(json_text). The spec language is described in doc/mapping.md.
 local core = require "mallapi.core"
 
 local error, pairs, pcall, require, setmetatable, tonumber, tostring, type =

@@ -3,7 +3,7 @@
 -- (memory, file or Redis: the token stores). Killed at any point and started again,
 -- a job resends at most the batch it was on. Transient failures are retried with
 -- back-off; a record that fails mapping or that the sink refuses goes to the
--- dead-letter file (JSON lines) and the run goes on. See README.md ('Sync jobs').
+-- dead-letter file (JSON lines) and the run goes on. See doc/sync.md.
 local core = require "mallapi.core"
 local source = require "mallapi.sync.source"
 local report = require "mallapi.sync.report"

@@ -107,7 +107,7 @@ end
 
 -- mallapi.token.new{ key=, fetch=, store=, advisory_window=, mandatory_window=,
 --   lease=, wait=, poll=, retry_interval=, clock=, sleep=, log= }. Times in ms;
--- see README.md ('Tokens').
+-- see doc/tokens.md.
 function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.token.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)

@@ -1,6 +1,6 @@
 -- mallapi.webhook: verify messages that vendors push to us. Shoplus signs its webhooks with
 -- SHA-256 over the body's top-level values (002, "签名"); Guanmai's pushed messages carry
--- appid/ts/sign with an undocumented rule (default: README.md ('Authentication defaults')). Each rule is a
+-- appid/ts/sign with an undocumented rule (default: doc/assumptions.md). Each rule is a
 -- replaceable function in M.rules; the string to sign is built from the raw members so that
 -- numbers (64-bit ids) enter it exactly as written. The default Shoplus rule runs in C
 -- (core.webhook.shoplus: one scan of the raw body, no decoded table); M.shoplus_check is

@@ -1,5 +1,5 @@
 -- A minimal client for the sandbox specs, with request signing written here from the vendor
--- documents and README.md ('Authentication defaults'), independent of the sandbox's own checks and of
+-- documents and doc/assumptions.md, independent of the sandbox's own checks and of
 -- mallapi. Digests come from luaossl; JSON bodies from lua-cjson (or raw text when a 64-bit
 -- number must go through); answers are read with sandbox.json so 64-bit ids stay exact.
 local http = require "socket.http"

@@ -1,6 +1,6 @@
 -- mallapi.store: where token managers keep one token per key, shared by every user
 -- of the store. Each store is one short file with the same five methods (see
--- README.md ('Tokens'), "Store interface"); values are opaque strings to a store:
+-- doc/tokens.md, "Store interface"); values are opaque strings to a store:
 --   store:get(key)                  -> value | nil (absent) | nil, msg, code
 --   store:set(key, value, ttl_ms)   -> true | nil, msg, code
 --   store:lock(key, lease_ms)       -> lock_id | false (held elsewhere) | nil, msg, code

@@ -2,7 +2,7 @@
 -- POST below the gateway (test https://openapi-test.babycare.com/api/gateway/open/v5,
 -- production https://gateway.babycare.com/open/v5). The document names appId, requestId,
 -- requestTime (s), apiVersion and sign but not where they go nor the algorithm: the default
--- (query parameters, upper hex MD5) is an ASSUMPTION, see README.md ('Authentication defaults').
+-- (query parameters, upper hex MD5) is an ASSUMPTION, see doc/assumptions.md.
 local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
@@ -61,7 +61,7 @@ for name, op in pairs(M.operations) do op.method, op.path = "POST", name end
 
 function M.api_path(_, path) return "/" .. path end
 
--- ASSUMPTION (README.md ('Authentication defaults')): query parameters apiVersion, appId, requestId (a fresh
+-- ASSUMPTION (doc/assumptions.md): query parameters apiVersion, appId, requestId (a fresh
 -- UUID v4, or cfg.nonce()), requestTime (unix seconds) and
 -- sign = upper hex MD5(secret .. "apiVersion"..v .. "appId"..v .. "requestId"..v ..
 -- "requestTime"..v .. BODY .. secret).

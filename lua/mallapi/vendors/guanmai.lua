@@ -2,7 +2,7 @@
 -- {base}/api/: GET with query parameters, POST with a JSON body; answer {code, msg, data}
 -- with code 0 for success and `pagenation` {page, more} on lists. The document describes
 -- no request authentication: the default (appid, ts, HMAC-SHA256 sign in the query) is an
--- ASSUMPTION, see README.md ('Authentication defaults'); replace it with cfg.auth.
+-- ASSUMPTION, see doc/assumptions.md; replace it with cfg.auth.
 local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
@@ -134,7 +134,7 @@ M.variants = {
 function M.api_path(_, path) return "/api/" .. path end
 
 ---------------------------------------------------------------------------------------------
--- ASSUMPTION (README.md ('Authentication defaults')): appid and ts (unix seconds) in the query, then
+-- ASSUMPTION (doc/assumptions.md): appid and ts (unix seconds) in the query, then
 -- sign = lower hex HMAC-SHA256(secret, METHOD \n PATH \n CANONICAL_QUERY \n BODY).
 
 -- The URL path as sent: the base URL's own path (if any) and the operation path.

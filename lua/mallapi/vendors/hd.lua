@@ -1,7 +1,7 @@
 -- Hd (海鼎) SOMS sale-order service profile (seeds/001_*.txt). REST below
 -- {base}/{tenant_id}/soms/saleorderservice/. The document gives no host and no
 -- authentication: the default (HTTP Basic + `operator` query) is an ASSUMPTION, see
--- README.md ('Authentication defaults'); replace it with cfg.auth.
+-- doc/assumptions.md; replace it with cfg.auth.
 local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
@@ -46,7 +46,7 @@ function M.api_path(c, path)
   return "/" .. util.rfc3986(util.text(c.cfg.tenant_id)) .. "/soms/saleorderservice/" .. path
 end
 
--- ASSUMPTION (README.md ('Authentication defaults')): HTTP Basic with cfg.user and cfg.password, and the
+-- ASSUMPTION (doc/assumptions.md): HTTP Basic with cfg.user and cfg.password, and the
 -- documented `operator` query parameter (cfg.operator, or opts.operator) on every call.
 function M.auth(req, cfg, _, opts)
   req.query[#req.query + 1] = { "operator", opts and opts.operator or cfg.operator }

@@ -1,6 +1,6 @@
 -- Babycare order-center emulation (004): POST {gateway}/order/..., business JSON body, gateway
 -- parameters appId, requestId, requestTime (s), apiVersion and sign in the query, sign =
--- upper-hex MD5(secret .. sorted name..value .. body .. secret) per README.md ('Authentication defaults'),
+-- upper-hex MD5(secret .. sorted name..value .. body .. secret) per doc/assumptions.md,
 -- checked by this file's own code; stale requestTime and replayed requestId refused.
 -- Envelope {code:0, data, message}; errors add success:false.
 local json = require "sandbox.json"

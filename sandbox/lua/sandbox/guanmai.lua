@@ -1,5 +1,5 @@
 -- Guanmai open platform emulation (003): REST /api/..., GET with query parameters and POST with
--- a JSON body, signed per README.md ('Authentication defaults') (appid, ts, sign = HMAC-SHA256 over METHOD,
+-- a JSON body, signed per doc/assumptions.md (appid, ts, sign = HMAC-SHA256 over METHOD,
 -- PATH, the RFC 3986 canonical query and the raw body), checked by this file's own code.
 -- Envelope {code:0, msg:"ok", data}; lists page with offset/limit (max 100) and an opaque
 -- `page` cursor, answering pagenation {page, more}.

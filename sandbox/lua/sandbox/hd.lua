@@ -1,5 +1,5 @@
 -- Hd SOMS sale-order service emulation (001): HTTP Basic + tenant path segment + operator
--- query parameter (README.md ('Authentication defaults')), ActionResult envelopes on writes and errors, bare
+-- query parameter (doc/assumptions.md), ActionResult envelopes on writes and errors, bare
 -- objects on reads, page-from-0 paging with page_size in [1,100] on saleorders/query.
 local json = require "sandbox.json"
 local store = require "sandbox.store"

@@ -141,7 +141,7 @@ function Sandbox.send_webhook(_, url, event, body, secret)
   return status, resp, signed
 end
 
--- Guanmai pushed-message signature (README.md ('Authentication defaults')): top-level members except sign,
+-- Guanmai pushed-message signature (doc/assumptions.md): top-level members except sign,
 -- nulls skipped, sorted by name, `name=value` (strings decoded, other values as written)
 -- joined by "&"; lower-hex HMAC-SHA256 with the secret.
 function M.guanmai_message_sign(raw_body, secret)

@@ -51,7 +51,7 @@ sobot("refunds/add", { "refund_list[]", "refund_list[].order_no", "refund_list[]
 sobot("refunds/get", { "page_no", "page_size" })
 
 -- Hd SOMS (001): no parameter is marked required; path parameters are, and the operator
--- query parameter travels on every call (README.md ('Authentication defaults')).
+-- query parameter travels on every call (doc/assumptions.md).
 hd("saleorder", "POST", {}, { query = { "operator" } })
 hd("saleorder/front/{front_order_id}", "GET", {}, { query = { "operator" } })
 hd("saleorder/{id}", "GET", {}, { query = { "operator" } })

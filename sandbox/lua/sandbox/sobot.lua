@@ -14,7 +14,7 @@ local M = {}
 local V = "sobot"
 local PREFIX = "/zk-data-adapter/api/data/v1/"
 
--- Codes the sandbox uses where the documents are silent (README.md ('Local vendor sandbox') lists them).
+-- Codes the sandbox uses where the documents are silent (doc/sandbox.md lists them).
 M.TOKEN_INVALID = "900001"
 M.TOKEN_SIGN_ERROR = "900002"
 M.PARAM_ERROR = "900003"
