@@ -156,8 +156,11 @@ static const char *json_dec_big(json_dec *d, const char *p, const mallapi_json_n
     switch (d->big) {
     case JSON_BIG_STRING: lua_pushlstring(d->L, num->text, num->len); break;
     case JSON_BIG_FLOAT:
-        lua_pushnumber(d->L, num->kind == MALLAPI_JSON_BIGINT ? mallapi_json_strtod(num->text, num->len)
-                                                             : num->d);
+        /* INT reaches here on LuaJIT (beyond 2^53): num->d is unset for it;
+         * the int64 to double conversion rounds to nearest like strtod. */
+        if (num->kind == MALLAPI_JSON_INT) lua_pushnumber(d->L, (lua_Number)num->i);
+        else if (num->kind == MALLAPI_JSON_BIGINT) lua_pushnumber(d->L, mallapi_json_strtod(num->text, num->len));
+        else lua_pushnumber(d->L, num->d);
         break;
     default: json_push_raw(d->L, num->text, num->len, d->raw_mt);
     }

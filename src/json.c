@@ -32,6 +32,11 @@ static const double json_pow10[23] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/* Exponents are read up to this magnitude (then saturated): far beyond any
+ * double, and beyond the count of fraction digits of any document that fits
+ * in memory, so that exponent - fraction digits keeps the right sign. */
+#define JSON_EXP_CAP ((int64_t)100000000000000000)   /* 1e17: exp * 10 + 9 stays in int64 */
+
 static inline int json_isdigit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 /* Length (2..4) of the valid UTF-8 sequence at q, or 0: rejects overlong
@@ -301,7 +306,7 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     int neg = 0;
     uint64_t mant = 0;
     int sig = 0;          /* significant digits accumulated in mant */
-    int dropped = 0;      /* digits that did not fit in mant */
+    int64_t dropped = 0;  /* digits that did not fit in mant */
     if (*p == '-') { neg = 1; p++; }
     if (*p == '0') {
         p++;
@@ -329,7 +334,10 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
         }
         return p;
     }
-    int frac = 0;
+    /* frac counts every fraction digit read into mant or dropped; exp is
+     * saturated far beyond any double (and beyond any possible fraction
+     * length), so e10 = exp - frac is exact whenever it matters. */
+    int64_t frac = 0;
     if (*p == '.') {
         p++;
         if (!json_isdigit((unsigned char)*p)) return mallapi_json_fail(s, start, "SYNTAX", "invalid number");
@@ -345,14 +353,14 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
             p++;
         } while (json_isdigit((unsigned char)*p));
     }
-    long exp = 0;
+    int64_t exp = 0;
     if (*p == 'e' || *p == 'E') {
         int eneg = 0;
         p++;
         if (*p == '+' || *p == '-') { eneg = *p == '-'; p++; }
         if (!json_isdigit((unsigned char)*p)) return mallapi_json_fail(s, start, "SYNTAX", "invalid number");
         do {
-            if (exp < 100000) exp = exp * 10 + (*p - '0');
+            if (exp < JSON_EXP_CAP) exp = exp * 10 + (*p - '0');
             p++;
         } while (json_isdigit((unsigned char)*p));
         if (eneg) exp = -exp;
@@ -361,7 +369,7 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     n->kind = MALLAPI_JSON_FLOAT;
     /* Clinger's fast path: an exact mantissa below 2^53 and a power of ten
      * that is exact in a double give a correctly rounded quotient/product. */
-    long e10 = exp - frac;
+    int64_t e10 = exp - frac;
     if (!dropped && mant <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
         double d = (double)mant;
         d = e10 < 0 ? d / json_pow10[-e10] : d * json_pow10[e10];
