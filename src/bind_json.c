@@ -993,36 +993,71 @@ static int json_raw_tostring(lua_State *L) {
     return 1;
 }
 
+/* The value at idx as an exact number token for comparing: a raw number's
+ * text, an integer in decimal, a finite float's exact expansion. Returns
+ * the text (in buf unless raw), or NULL for a NaN, with *inf = +-1 for an
+ * infinity. Anything else raises. */
+static const char *json_cmp_text(lua_State *L, int idx, char *buf, size_t *len, int *inf) {
+    json_raw *r = (json_raw *)luaL_testudata(L, idx, MALLAPI_MT_RAWNUMBER);
+    *inf = 0;
+    if (r) {
+        *len = r->len;
+        return r->text;
+    }
+    if (lua_type(L, idx) != LUA_TNUMBER) {
+        luaL_error(L, "attempt to compare %s with a raw number", luaL_typename(L, idx));
+        return NULL;
+    }
+#if MALLAPI_HAS_INT64
+    if (lua_isinteger(L, idx)) {
+        *len = (size_t)snprintf(buf, 32, "%lld", (long long)lua_tointeger(L, idx));
+        return buf;
+    }
+#endif
+    double x = (double)lua_tonumber(L, idx);
+    if (isnan(x)) return NULL;
+    if (isinf(x)) {
+        *inf = x > 0 ? 1 : -1;
+        return NULL;
+    }
+    *len = mallapi_json_exact_double(x, buf);
+    return buf;
+}
+
+/* Exact order of the two operands (at least one a raw number): -1, 0, 1,
+ * or 2 when one is NaN (every comparison false). */
+static int json_raw_compare(lua_State *L) {
+    char ba[MALLAPI_JSON_EXACT_LEN], bb[MALLAPI_JSON_EXACT_LEN];
+    size_t la = 0, lb = 0;
+    int ia, ib;
+    const char *a = json_cmp_text(L, 1, ba, &la, &ia);
+    const char *b = json_cmp_text(L, 2, bb, &lb, &ib);
+    if (ia || ib) return ia == ib ? 0 : (ia < ib ? -1 : 1);   /* raw numbers are finite */
+    if (!a || !b) return 2;
+    return mallapi_json_compare_numbers(a, la, b, lb);
+}
+
+/* Both operands are raw numbers here (Lua calls __eq only for two userdata):
+ * equal when their values are, "1.0" == "1". */
 static int json_raw_eq(lua_State *L) {
     json_raw *a = (json_raw *)luaL_testudata(L, 1, MALLAPI_MT_RAWNUMBER);
     json_raw *b = (json_raw *)luaL_testudata(L, 2, MALLAPI_MT_RAWNUMBER);
-    lua_pushboolean(L, a && b && a->len == b->len && memcmp(a->text, b->text, a->len) == 0);
+    lua_pushboolean(L, a && b && mallapi_json_compare_numbers(a->text, a->len, b->text, b->len) == 0);
     return 1;
 }
 
-static int json_raw_is_integer(const json_raw *r) { return strpbrk(r->text, ".eE") == NULL; }
-
-/* -1, 0, 1 comparing two raw numbers or a raw number and a Lua number:
- * exactly when both are integer texts, else as doubles. */
-static int json_raw_compare(lua_State *L) {
-    json_raw *a = (json_raw *)luaL_testudata(L, 1, MALLAPI_MT_RAWNUMBER);
-    json_raw *b = (json_raw *)luaL_testudata(L, 2, MALLAPI_MT_RAWNUMBER);
-    if (a && b && json_raw_is_integer(a) && json_raw_is_integer(b)) {
-        int na = a->text[0] == '-', nb = b->text[0] == '-';
-        if (na != nb) return na ? -1 : 1;
-        size_t la = a->len - (size_t)na, lb = b->len - (size_t)nb;
-        int c = la != lb ? (la < lb ? -1 : 1) : memcmp(a->text + na, b->text + nb, la);
-        c = c < 0 ? -1 : c > 0;
-        return na ? -c : c;
-    }
-    double x, y;
-    if (a) x = mallapi_json_strtod(a->text, a->len);
-    else if (lua_type(L, 1) == LUA_TNUMBER) x = (double)lua_tonumber(L, 1);
-    else return luaL_error(L, "attempt to compare %s with a raw number", luaL_typename(L, 1));
-    if (b) y = mallapi_json_strtod(b->text, b->len);
-    else if (lua_type(L, 2) == LUA_TNUMBER) y = (double)lua_tonumber(L, 2);
-    else return luaL_error(L, "attempt to compare a raw number with %s", luaL_typename(L, 2));
-    return x < y ? -1 : x > y;
+/* json.compare(a, b): -1, 0 or 1, exactly, for raw numbers and Lua numbers
+ * in any mix (LuaJIT never calls __lt for a userdata and a number); nil
+ * when one is NaN. */
+static int json_compare(lua_State *L) {
+    int c;
+    for (int i = 1; i <= 2; i++)
+        if (lua_type(L, i) != LUA_TNUMBER && !luaL_testudata(L, i, MALLAPI_MT_RAWNUMBER))
+            return json_type_error(L, i, "number or raw number");
+    c = json_raw_compare(L);
+    if (c == 2) lua_pushnil(L);
+    else lua_pushinteger(L, c);
+    return 1;
 }
 
 static int json_raw_lt(lua_State *L) {
@@ -1031,7 +1066,8 @@ static int json_raw_lt(lua_State *L) {
 }
 
 static int json_raw_le(lua_State *L) {
-    lua_pushboolean(L, json_raw_compare(L) <= 0);
+    int c = json_raw_compare(L);
+    lua_pushboolean(L, c <= 0);
     return 1;
 }
 
@@ -1060,6 +1096,7 @@ static const luaL_Reg json_funcs[] = {
     {"encode", json_encode},
     {"array", json_array},
     {"number", json_number},
+    {"compare", json_compare},
     {"raw_members", json_raw_members},
     {NULL, NULL},
 };

@@ -381,6 +381,85 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     return p;
 }
 
+/* A number token as 0.D x 10^pexp, D its significant digits without leading
+ * or trailing zeros, read across the integer and fraction parts. */
+typedef struct {
+    int neg, zero;
+    const char *ip, *fp;   /* integer and fraction digits */
+    size_t in, fn;
+    size_t lz, nd;         /* leading zeros skipped in ip+fp; significant digits */
+    int64_t pexp;
+} json_decimal;
+
+static char json_decimal_digit(const json_decimal *x, size_t i) {
+    size_t j = x->lz + i;
+    return j < x->in ? x->ip[j] : x->fp[j - x->in];
+}
+
+static void json_decimal_read(json_decimal *x, const char *t, size_t len) {
+    const char *p = t, *end = t + len;
+    int64_t exp = 0;
+    x->neg = *p == '-';
+    if (x->neg) p++;
+    x->ip = p;
+    while (p < end && json_isdigit((unsigned char)*p)) p++;
+    x->in = (size_t)(p - x->ip);
+    x->fp = p;
+    x->fn = 0;
+    if (p < end && *p == '.') {
+        x->fp = ++p;
+        while (p < end && json_isdigit((unsigned char)*p)) p++;
+        x->fn = (size_t)(p - x->fp);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        p++;
+        if (*p == '+' || *p == '-') eneg = *p++ == '-';
+        while (p < end && json_isdigit((unsigned char)*p)) {
+            if (exp < JSON_EXP_CAP) exp = exp * 10 + (*p - '0');
+            p++;
+        }
+        if (eneg) exp = -exp;
+    }
+    size_t total = x->in + x->fn;
+    x->lz = 0;
+    x->nd = total;
+    while (x->lz < total && json_decimal_digit(x, 0) == '0') { x->lz++; x->nd--; }
+    x->zero = x->nd == 0;
+    while (x->nd > 0 && json_decimal_digit(x, x->nd - 1) == '0') x->nd--;
+    x->pexp = (int64_t)x->in - (int64_t)x->lz + exp;
+}
+
+int mallapi_json_compare_numbers(const char *a, size_t alen, const char *b, size_t blen) {
+    json_decimal x, y;
+    json_decimal_read(&x, a, alen);
+    json_decimal_read(&y, b, blen);
+    if (x.zero && y.zero) return 0;
+    if (x.zero) return y.neg ? 1 : -1;
+    if (y.zero) return x.neg ? -1 : 1;
+    if (x.neg != y.neg) return x.neg ? -1 : 1;
+    int c = 0;
+    if (x.pexp != y.pexp) c = x.pexp < y.pexp ? -1 : 1;
+    else {
+        size_t n = x.nd < y.nd ? x.nd : y.nd;
+        for (size_t i = 0; i < n && !c; i++) {
+            char dx = json_decimal_digit(&x, i), dy = json_decimal_digit(&y, i);
+            if (dx != dy) c = dx < dy ? -1 : 1;
+        }
+        if (!c && x.nd != y.nd) c = x.nd < y.nd ? -1 : 1;
+    }
+    return x.neg ? -c : c;
+}
+
+size_t mallapi_json_exact_double(double d, char *out) {
+    /* A double has at most 767 significant decimal digits, and glibc's (and
+     * musl's) printf writes the exact binary value when asked for them all. */
+    int n = snprintf(out, MALLAPI_JSON_EXACT_LEN, "%.766e", d);
+    char point = localeconv()->decimal_point[0];
+    for (int i = 0; i < n; i++) if (out[i] == point) out[i] = '.';
+    return (size_t)n;
+}
+
 int mallapi_json_is_number(const char *text, size_t len) {
     mallapi_json_scanner s;
     mallapi_json_number n;
