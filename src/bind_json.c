@@ -231,8 +231,10 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
         lua_replace(L, slot);
     }
     for (lua_Integer i = n; pending > 0; i--, pending--) lua_rawseti(L, slot, i);
-    lua_pushvalue(L, d->array_mt);
-    lua_setmetatable(L, slot);                               /* slot: the array */
+    if (lua_istable(L, d->array_mt)) {                       /* array_mt = false: none */
+        lua_pushvalue(L, d->array_mt);
+        lua_setmetatable(L, slot);                           /* slot: the array */
+    }
     return p + 1;
 }
 
@@ -417,6 +419,10 @@ static void json_dec_options(lua_State *L, json_dec *d) {
             else if (strcmp(mode, "string") == 0) d->big = JSON_BIG_STRING;
             else if (strcmp(mode, "float") == 0) d->big = JSON_BIG_FLOAT;
             else luaL_error(L, "bad argument #2 to 'decode' (option 'big' must be \"raw\", \"string\" or \"float\")");
+        } else if (strcmp(name, "array_mt") == 0) {
+            /* read again by json_decode once the stack is laid out */
+            if (!lua_istable(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
+                luaL_error(L, "bad argument #2 to 'decode' (option 'array_mt' must be a table or false)");
         } else {
             luaL_error(L, "bad argument #2 to 'decode' (unknown option '%s')", name);
         }
@@ -438,6 +444,11 @@ static int json_decode(lua_State *L) {
     json_dec_options(L, &d);
     lua_settop(L, 2);
     lua_pushvalue(L, UV_ARRAY_MT);                           /* 3 */
+    if (lua_istable(L, 2)) {                                 /* array_mt = t | false */
+        lua_getfield(L, 2, "array_mt");
+        if (lua_isnil(L, -1)) lua_pop(L, 1);
+        else lua_replace(L, 3);
+    }
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
     st = json_acquire(L);                                    /* 5 */
     d.array_mt = 3;
@@ -461,13 +472,21 @@ static int json_decode(lua_State *L) {
 
 /* ================================================================ encoder */
 
+/* lua-cjson's markers, read from package.loaded.cjson and
+ * package.loaded["cjson.safe"] (each module instance may have its own):
+ * array_mt, empty_array_mt and empty_array of each, in that order. */
+#define JSON_CJ_MARKS 6
+enum { JSON_CJ_ARRAY_MT, JSON_CJ_EMPTY_ARRAY_MT, JSON_CJ_EMPTY_ARRAY };
+
 typedef struct {
     lua_State *L;
     mallapi_jbuf *b;
     json_level *levels;
     int max_depth;
     int sort_keys, allow_nan, empty_as_array;
-    int array_mt, raw_mt, cj_array_mt, cj_empty;   /* stack indices; 0: absent */
+    int array_mt, raw_mt;                          /* stack indices */
+    int cj_marks;      /* stack index of the first of JSON_CJ_MARKS cjson markers */
+    int cj_any;        /* 1 when one of them is set */
     char err[MALLAPI_ERRLEN];
     const char *code;
 } json_enc;
@@ -694,6 +713,15 @@ static int json_is_int_key(lua_State *L, int idx, lua_Integer *out) {
 #endif
 }
 
+/* 1 when the value at idx is raw-equal to the cjson marker `which` of either module. */
+static int json_is_cj_mark(json_enc *e, int idx, int which) {
+    for (int m = 0; m < JSON_CJ_MARKS; m += 3) {
+        int at = e->cj_marks + m + which;
+        if (!lua_isnil(e->L, at) && lua_rawequal(e->L, idx, at)) return 1;
+    }
+    return 0;
+}
+
 static int json_enc_table(json_enc *e, int idx, int depth) {
     lua_State *L = e->L;
     const void *self = lua_topointer(L, idx);
@@ -711,12 +739,21 @@ static int json_enc_table(json_enc *e, int idx, int depth) {
     e->levels[depth].table = self;
     e->levels[depth].key = NULL;
     e->levels[depth].index = 0;
-    if (e->cj_empty && lua_rawequal(L, idx, e->cj_empty))
+    if (e->cj_any && json_is_cj_mark(e, idx, JSON_CJ_EMPTY_ARRAY))
         return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
     if (lua_getmetatable(L, idx)) {                          /* mt */
-        if (lua_rawequal(L, -1, e->array_mt) || (e->cj_array_mt && lua_rawequal(L, -1, e->cj_array_mt))) {
+        int top = lua_gettop(L);
+        if (lua_rawequal(L, -1, e->array_mt) || (e->cj_any && json_is_cj_mark(e, top, JSON_CJ_ARRAY_MT))) {
             lua_pop(L, 1);
             return json_enc_array(e, idx, depth, (lua_Integer)lua_rawlen(L, idx));
+        }
+        if (e->cj_any && json_is_cj_mark(e, top, JSON_CJ_EMPTY_ARRAY_MT)) {
+            lua_pushnil(L);
+            if (!lua_next(L, idx)) {                         /* empty: [] */
+                lua_pop(L, 1);
+                return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
+            }
+            lua_pop(L, 2);                                   /* mt */
         }
         if (!e->sort_keys) {
             lua_pushliteral(L, JSON_ORDER_FIELD);
@@ -797,7 +834,7 @@ static int json_enc_value(json_enc *e, int idx, int depth) {
         return mallapi_jbuf_append(e->b, "null", 4) ? json_enc_oom(e, depth) : 0;
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) == NULL) return mallapi_jbuf_append(e->b, "null", 4) ? json_enc_oom(e, depth) : 0;
-        if (e->cj_empty && lua_rawequal(L, idx, e->cj_empty))
+        if (e->cj_any && json_is_cj_mark(e, idx, JSON_CJ_EMPTY_ARRAY))
             return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
         return json_enc_fail(e, depth, "TYPE", "cannot encode lightuserdata");
     case LUA_TUSERDATA: {
@@ -829,23 +866,27 @@ static void json_enc_options(lua_State *L, json_enc *e) {
     }
 }
 
-/* Pushes cjson.array_mt and cjson.empty_array when a loaded lua-cjson has
- * them (2.1.0.x from OpenResty does; Debian's 2.1.0 does not), else nils. */
-static void json_push_cjson_marks(lua_State *L) {
+/* Pushes the JSON_CJ_MARKS cjson markers (nil where a module or a field is
+ * absent: Debian's lua-cjson 2.1.0 has none, OpenResty's 2.1.0.x has all)
+ * and returns 1 when one is set. */
+static int json_push_cjson_marks(lua_State *L) {
+    static const char *const modules[] = { "cjson", "cjson.safe" };
+    static const char *const fields[] = { "array_mt", "empty_array_mt", "empty_array" };
+    int any = 0;
     lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");           /* loaded */
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "cjson");                        /* loaded, cjson */
-        lua_remove(L, -2);                                   /* cjson */
+    for (int m = 0; m < 2; m++) {
+        if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, modules[m]);
+        else lua_pushnil(L);                                 /* loaded, module */
+        for (int f = 0; f < 3; f++) {
+            if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, fields[f]);
+            else lua_pushnil(L);                             /* loaded, module, mark */
+            any |= !lua_isnil(L, -1);
+            lua_insert(L, -3);                               /* mark, loaded, module */
+        }
+        lua_pop(L, 1);                                       /* marks..., loaded */
     }
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "array_mt");                     /* cjson, amt */
-        lua_getfield(L, -2, "empty_array");                  /* cjson, amt, empty */
-        lua_remove(L, -3);                                   /* amt, empty */
-    } else {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-        lua_pushnil(L);
-    }
+    lua_pop(L, 1);
+    return any;
 }
 
 static int json_encode(lua_State *L) {
@@ -859,12 +900,11 @@ static int json_encode(lua_State *L) {
     lua_settop(L, 2);
     lua_pushvalue(L, UV_ARRAY_MT);                           /* 3 */
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
-    json_push_cjson_marks(L);                                /* 5, 6 */
+    e.cj_any = json_push_cjson_marks(L);                     /* 5..10 */
     e.array_mt = 3;
     e.raw_mt = 4;
-    e.cj_array_mt = lua_istable(L, 5) ? 5 : 0;
-    e.cj_empty = lua_isnil(L, 6) ? 0 : 6;
-    st = json_acquire(L);                                    /* 7 */
+    e.cj_marks = 5;
+    st = json_acquire(L);                                    /* 11 */
     if (st->nlevels < (size_t)e.max_depth + 1) {
         json_level *lv = (json_level *)realloc(st->levels, ((size_t)e.max_depth + 1) * sizeof *lv);
         if (!lv) {
@@ -882,7 +922,7 @@ static int json_encode(lua_State *L) {
     if (st->out.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->out);
     json_release(st);
     if (rc) {
-        lua_settop(L, 7);
+        lua_settop(L, 11);
         return mallapi_push_error(L, e.err, e.code);
     }
     return 1;
