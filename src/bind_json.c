@@ -25,6 +25,9 @@
 #define UV_STATE lua_upvalueindex(1)
 #define UV_ARRAY_MT lua_upvalueindex(2)
 #define UV_RAW_MT lua_upvalueindex(3)
+/* Weak-keyed: decoded array -> { [index] = number text as read } (ordered mode
+ * only, for numbers encode would write differently, such as 0.0 on LuaJIT). */
+#define UV_ARRAY_TEXTS lua_upvalueindex(4)
 
 typedef struct {
     const void *table;     /* the table at this depth */
@@ -142,9 +145,12 @@ typedef struct {
     int ordered;
     int big;
     int array_mt, raw_mt;      /* absolute stack indices */
+    int array_texts;           /* absolute stack index of UV_ARRAY_TEXTS */
 } json_dec;
 
 static const char *json_dec_value(json_dec *d, const char *p, int depth);
+static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end,
+                               lua_Integer index);
 
 static const char *json_dec_depth_error(json_dec *d, const char *p) {
     char what[64];
@@ -202,11 +208,14 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
     int created = 0, pending = 0;
     lua_Integer n = 0;
     lua_pushnil(L);                                          /* slot */
+    if (d->ordered) lua_pushnil(L);                          /* slot, number texts */
     p = mallapi_json_skip_ws(p + 1);
     if (*p != ']') {
         for (;;) {
+            const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
             n++;
+            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 1, value, p, n);
             if ((++pending & 31) == 0 && (pending >= JSON_ARRAY_FLUSH || !json_dec_room(L))) {
                 if (!created) {
                     lua_createtable(L, (int)n, 0);
@@ -233,8 +242,16 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
     for (lua_Integer i = n; pending > 0; i--, pending--) lua_rawseti(L, slot, i);
     if (lua_istable(L, d->array_mt)) {                       /* array_mt = false: none */
         lua_pushvalue(L, d->array_mt);
-        lua_setmetatable(L, slot);                           /* slot: the array */
+        lua_setmetatable(L, slot);
     }
+    if (d->ordered) {                                        /* slot, texts */
+        if (lua_isnil(L, -1)) lua_pop(L, 1);
+        else {
+            lua_pushvalue(L, slot);
+            lua_insert(L, -2);
+            lua_rawset(L, d->array_texts);
+        }
+    }                                                        /* slot: the array */
     return p + 1;
 }
 
@@ -265,7 +282,8 @@ static void json_dec_flush_members(json_dec *d, int slot, int first, int pending
  * written differently by encode ("26.0" on LuaJIT, "1E2", "-0", "1.50"), keep
  * its text in the table at texts_slot (made on first use) so that encode can
  * write it back while the value is unchanged. */
-static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end) {
+static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end,
+                               lua_Integer index) {
     lua_State *L = d->L;
     char canonical[32];
     size_t len = (size_t)(end - text);
@@ -274,6 +292,11 @@ static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, co
     if (lua_isnil(L, texts_slot)) {
         lua_newtable(L);
         lua_replace(L, texts_slot);
+    }
+    if (index) {                                             /* array element */
+        lua_pushlstring(L, text, len);
+        lua_rawseti(L, texts_slot, (int)index);
+        return;
     }
     lua_pushvalue(L, -2);
     lua_pushlstring(L, text, len);
@@ -306,7 +329,7 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
             p = mallapi_json_skip_ws(p + 1);
             const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
-            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 2, value, p);
+            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 2, value, p, 0);
             n++;
             if ((++pending & 15) == 0 && (pending >= JSON_OBJECT_FLUSH || !json_dec_room(L))) {
                 if (!created) {
@@ -450,9 +473,11 @@ static int json_decode(lua_State *L) {
         else lua_replace(L, 3);
     }
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
-    st = json_acquire(L);                                    /* 5 */
+    lua_pushvalue(L, UV_ARRAY_TEXTS);                        /* 5 */
+    st = json_acquire(L);                                    /* 6 */
     d.array_mt = 3;
     d.raw_mt = 4;
+    d.array_texts = 5;
     d.s.start = s;
     d.s.end = s + len;
     d.s.scratch = &st->scratch;
@@ -464,7 +489,7 @@ static int json_decode(lua_State *L) {
     if (st->scratch.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->scratch);
     json_release(st);
     if (!p) {
-        lua_settop(L, 5);
+        lua_settop(L, 6);
         return mallapi_push_error(L, d.s.err, d.s.errcode);
     }
     return 1;
@@ -487,6 +512,7 @@ typedef struct {
     int array_mt, raw_mt;                          /* stack indices */
     int cj_marks;      /* stack index of the first of JSON_CJ_MARKS cjson markers */
     int cj_any;        /* 1 when one of them is set */
+    int array_texts;   /* stack index of UV_ARRAY_TEXTS */
     char err[MALLAPI_ERRLEN];
     const char *code;
 } json_enc;
@@ -548,18 +574,35 @@ static int json_enc_key_string(json_enc *e, int kidx, int depth, int first) {
     return mallapi_jbuf_append(e->b, ":", 1) ? json_enc_oom(e, depth) : 0;
 }
 
-/* Array elements 1..n of the table at idx; holes are written as null. */
+static int json_enc_member_value(json_enc *e, int depth, int texts_idx, int key_idx);
+
+/* Array elements 1..n of the table at idx; holes are written as null. Number
+ * texts kept by an ordered decode (UV_ARRAY_TEXTS) are written back while the
+ * element is unchanged. */
 static int json_enc_array(json_enc *e, int idx, int depth, lua_Integer n) {
     lua_State *L = e->L;
+    int texts = 0;
     if (mallapi_jbuf_append(e->b, "[", 1)) return json_enc_oom(e, depth);
     e->levels[depth].key = NULL;
+    lua_pushvalue(L, idx);
+    lua_rawget(L, e->array_texts);
+    if (lua_istable(L, -1)) texts = lua_gettop(L);
+    else lua_pop(L, 1);
     for (lua_Integer i = 1; i <= n; i++) {
         if (i > 1 && mallapi_jbuf_append(e->b, ",", 1)) return json_enc_oom(e, depth);
         e->levels[depth].index = i;
+        if (texts) {
+            lua_pushinteger(L, i);                           /* i */
+            lua_rawgeti(L, idx, (int)i);                     /* i, value */
+            if (json_enc_member_value(e, depth, texts, lua_gettop(L) - 1)) return -1;
+            lua_pop(L, 2);
+            continue;
+        }
         lua_rawgeti(L, idx, (int)i);
         if (json_enc_value(e, lua_gettop(L), depth + 1)) return -1;
         lua_pop(L, 1);
     }
+    if (texts) lua_pop(L, 1);
     return mallapi_jbuf_append(e->b, "]", 1) ? json_enc_oom(e, depth) : 0;
 }
 
@@ -904,7 +947,9 @@ static int json_encode(lua_State *L) {
     e.array_mt = 3;
     e.raw_mt = 4;
     e.cj_marks = 5;
-    st = json_acquire(L);                                    /* 11 */
+    lua_pushvalue(L, UV_ARRAY_TEXTS);                        /* 11 */
+    e.array_texts = 11;
+    st = json_acquire(L);                                    /* 12 */
     if (st->nlevels < (size_t)e.max_depth + 1) {
         json_level *lv = (json_level *)realloc(st->levels, ((size_t)e.max_depth + 1) * sizeof *lv);
         if (!lv) {
@@ -922,7 +967,7 @@ static int json_encode(lua_State *L) {
     if (st->out.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->out);
     json_release(st);
     if (rc) {
-        lua_settop(L, 11);
+        lua_settop(L, 12);
         return mallapi_push_error(L, e.err, e.code);
     }
     return 1;
@@ -1165,7 +1210,12 @@ void mallapi_open_json(lua_State *L) {
     luaL_setfuncs(L, json_raw_meta, 0);
     lua_pushvalue(L, -2);
     lua_setfield(L, -5, "array_mt");
-    luaL_setfuncs(L, json_funcs, 3);                         /* core, json */
+    lua_createtable(L, 0, 0);                                /* ..., raw_mt, array texts */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    luaL_setfuncs(L, json_funcs, 4);                         /* core, json */
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
     lua_setfield(L, -2, "json");                             /* core */
