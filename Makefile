@@ -5,7 +5,7 @@
 #   make LUA=luajit    build build/luajit/mallapi/core.so
 #   make deps          install the Debian packages the project needs
 #   make test          deps + both builds + lint + every spec under Lua 5.4 and LuaJIT
-#   make memcheck      the C-level specs under valgrind
+#   make memcheck      the C-level specs under valgrind, Lua 5.4 and LuaJIT
 #   make memcheck-http the HTTP transport specs (with their nginx) under valgrind
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
@@ -66,8 +66,10 @@ spec:
 lint:
 	luacheck -q $(wildcard lua spec examples bench sandbox)
 
-memcheck: all
-	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
+memcheck:
+	$(MAKE) LUA=5.4
+	$(MAKE) LUA=luajit
+	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4 luajit
 
 # The HTTP transport's specs need the nginx test server, so they are not tagged #c:
 # this runs the whole spec file once under valgrind (a minute or two).
