@@ -100,3 +100,19 @@ describe("webhook forgery: guanmai", function()
     assert.truthy(webhook.verify("guanmai", opts(signed)))
   end)
 end)
+
+describe("webhook forgery: the receiver's event id comes from signed content only", function()
+  local receiver = require "mallapi.ngx.webhook"
+
+  it("ignores the unsigned WebHook-Event header", function()
+    local data = { id = 7, updateTime = 1622098157000, sign = "ab" }
+    assert.equal(receiver.default_event_id { type = "order_create", data = data },
+                 receiver.default_event_id { type = "order_cancel", data = data })
+    assert.equal("7:1622098157000", receiver.default_event_id { type = "x", data = data })
+  end)
+
+  it("counts \"\" members (skipped by the signature) as absent", function()
+    assert.equal("ab", receiver.default_event_id { type = "x", data = { id = "", sign = "ab" } })
+    assert.equal("7:", receiver.default_event_id { type = "x", data = { id = 7, updateTime = "", sign = "ab" } })
+  end)
+end)

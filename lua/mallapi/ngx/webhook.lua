@@ -35,15 +35,24 @@ local function default_log(level, msg)
   ngx.log(level == "error" and ngx.ERR or (level == "warn" and ngx.WARN or ngx.INFO), msg)
 end
 
--- The id that makes a delivery "the same event": event type, the object's id and its
--- update time when the body has them, else the signature (a hash of the whole body).
+-- A member the signature covers: "" and null are skipped by the Shoplus rule, so anyone could
+-- add them; they count as absent.
+local function signed_text(v)
+  if v == nil or v == "" or type(v) == "table" or type(v) == "userdata" then return nil end
+  return tostring(v)
+end
+
+-- The id that makes a delivery "the same event", from signed content only (the WebHook-Event
+-- header is not signed: a replay with another header is the same event): the object's id and
+-- its update time when the body has them, else the signature (a hash of the whole body).
 function M.default_event_id(event)
   local data = event.data
-  local id, updated = data.id, data.updateTime or data.updatedAt or data.update_time
-  if id ~= nil and type(id) ~= "table" then
-    return event.type .. ":" .. tostring(id) .. ":" .. tostring(updated or "")
+  local id = signed_text(data.id)
+  if id then
+    return id .. ":" .. (signed_text(data.updateTime) or signed_text(data.updatedAt)
+                         or signed_text(data.update_time) or "")
   end
-  return event.type .. ":" .. tostring(data.sign)
+  return tostring(data.sign)
 end
 
 local function check_type(opts, name, want, default)
@@ -211,10 +220,13 @@ end
 -- On failure id, update_time are the error message and code.
 local function fast_accept(self, body, event_type, ok, id, update_time, updated_at, update_time2, sign)
   if not ok then return refused(id, update_time) end
-  if id then
-    id = event_type .. ":" .. id .. ":" .. (update_time or updated_at or update_time2 or "")
+  if id and id ~= "" then
+    if update_time == "" or update_time == false then update_time = nil end
+    if updated_at == "" or updated_at == false then updated_at = nil end
+    if update_time2 == "" or update_time2 == false then update_time2 = nil end
+    id = id .. ":" .. (update_time or updated_at or update_time2 or "")
   else
-    id = event_type .. ":" .. tostring(sign)
+    id = tostring(sign)
   end
   return self:enqueue(id, event_type, body)
 end
