@@ -363,14 +363,16 @@ end
 -- once: each item is taken by one.
 function Receiver:drain(limit)
   local queue = self.queue
-  local handled, done = 0, 0
+  local handled = 0
   local t = now()                                    -- then nginx's cached time: no syscall per event
   local began, berr = queue:begin_drain(t)
   if not began then
     self.log("error", "webhook queue: " .. tostring(berr))
     return 0
   end
+  local exiting = ngx.worker and ngx.worker.exiting
   while handled < (limit or self.batch) do
+    if exiting and exiting() then break end          -- quit or HUP: what is left stays queued
     local rec, err = queue:take(t, math_ceil(t + self.claim))
     if not rec then
       if err then self.log("error", "webhook queue: " .. tostring(err)) end
@@ -381,25 +383,41 @@ function Receiver:drain(limit)
       queue:done(rec)
     else
       handled = handled + 1
-      if self:process(rec.id, rec) then done = done + 1 end
+      self:process(rec.id, rec)                      -- done() counts each event as it ends
       t = ngx.now()
     end
   end
-  if done > 0 then queue:count_done(done) end        -- one counter update per drain
   return handled
 end
 
--- Events whose claim ran out (the worker died while handling them) go back on the queue.
+-- Events whose claim ran out go back on the queue.
 function Receiver:sweep()
   return self.queue:sweep(now(), self.claim)
 end
 
+-- Events claimed by a worker that died (SIGKILL, crash, an old worker gone after a HUP) go
+-- back on the queue at once.
+function Receiver:sweep_dead()
+  return self.queue:sweep_dead()
+end
+
 -- init_worker_by_lua: receiver:start() drains the queue every `poll` seconds in this
--- worker with `concurrency` light threads (and sweeps every `claim` seconds).
+-- worker with `concurrency` light threads, puts back the claims of dead workers every
+-- second and sweeps lapsed claims every `claim` seconds.
 function Receiver:start()
-  local last_sweep = 0
-  local running = false
+  local last_sweep, last_dead_sweep = 0, 0
+  local running, registered = false, false
   local function drain_all()
+    if not registered then                           -- before this worker's first claim
+      local ok, err = self.queue:register()
+      if not ok then error("cannot register the worker: " .. tostring(err), 0) end
+      registered = true
+    end
+    if now() - last_dead_sweep >= 1 then
+      last_dead_sweep = now()
+      local _, err = self:sweep_dead()
+      if err then self.log("error", "webhook queue: " .. tostring(err)) end
+    end
     local threads = {}
     for i = 1, self.concurrency do
       threads[i] = ngx.thread.spawn(function() return self:drain(self.batch) end)
