@@ -248,7 +248,9 @@ function Receiver:accept(body, headers)
   return self:enqueue(id, event.type, body)
 end
 
--- Marks the event seen and queues its raw body: status, code, message.
+-- Queues the raw body, then marks the event seen (seen only once safely queued: a worker
+-- killed in between leaves an event queued but not seen, which a redelivery may queue
+-- again; never one seen but not queued): status, code, message.
 function Receiver:enqueue(id, event_type, body)
   local seen, queue = self.seen, self.queue
   if not seen then                                   -- Redis keeps both: one step
@@ -257,22 +259,23 @@ function Receiver:enqueue(id, event_type, body)
     if verdict == "DUPLICATE" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue unavailable: " .. tostring(err)
   end
+  local set = self.seen_is_set
+  local key = set and id or "seen:" .. id
+  if (set and seen:has(id)) or (not set and seen:get(key)) then return 200, "DUPLICATE", "already received" end
+  local queued, qerr = queue:push(new_item(id, event_type, body))   -- built only once it is not a duplicate
+  if not queued then return 503, "QUEUE", tostring(qerr) end
   local added, aerr
-  if self.seen_is_set then
+  if set then
     added, aerr = seen:add(id, self.dedup_ttl)
     if added == false then aerr = "exists" end
   else
-    -- safe_add: a full dict refuses instead of evicting
-    added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
+    added, aerr = seen:safe_add(key, true, self.dedup_ttl)   -- a full dict refuses instead of evicting
   end
   if not added then
-    if aerr == "exists" then return 200, "DUPLICATE", "already received" end
-    return 503, "QUEUE", "queue full: " .. tostring(aerr)
-  end
-  local queued, qerr = queue:push(new_item(id, event_type, body))   -- built only once it is not a duplicate
-  if not queued then
-    seen:delete(self.seen_is_set and id or "seen:" .. id)   -- let the vendor deliver it again
-    return 503, "QUEUE", tostring(qerr)
+    -- queued all the same: a concurrent delivery of the same event ("exists") is handled
+    -- twice, a full seen set lets a redelivery in again; neither loses the event
+    self.log(aerr == "exists" and "warn" or "error", "webhook event " .. id .. " queued but not marked seen: "
+             .. tostring(aerr))
   end
   return 200, "OK", "queued"
 end
@@ -410,8 +413,9 @@ function Receiver:start()
   local function drain_all()
     if not registered then                           -- before this worker's first claim
       local ok, err = self.queue:register()
-      if not ok then error("cannot register the worker: " .. tostring(err), 0) end
-      registered = true
+      if ok then registered = true
+      else self.log("error", "webhook queue: cannot register the worker (its claims lapse only): "
+                    .. tostring(err)) end
     end
     if now() - last_dead_sweep >= 1 then
       last_dead_sweep = now()

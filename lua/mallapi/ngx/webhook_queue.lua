@@ -59,20 +59,25 @@ function M.dict(dict, pid)
     dict:safe_add(counter, 0)                         -- incr never has to allocate later
   end
   pid = pid or require("mallapi.core").lock.pid()
-  return setmetatable({ dict = dict, skipped = 0, pid = pid, claim_prefix = "ev:" .. pid .. ":",
-                        claims_key = "claims:" .. pid }, Dict)
+  local q = setmetatable({ dict = dict, skipped = 0, pid = pid, claim_prefix = "ev:" .. pid .. ":",
+                           claims_key = "claims:" .. pid }, Dict)
+  q.registered = q:register()                        -- now, while the dict has room
+  return q
 end
 
--- fn() under the dict's "pids:lock" (bounded: about 1 s), in a phase that may sleep.
+-- fn() under the dict's "pids:lock" (bounded: about 1 s; it is held for microseconds). A
+-- dict too full for the lock key runs fn without it (a rare race on "pids" beats no sweep).
+local sleep = function(s) if not pcall(ngx.sleep, s) then ngx.update_time() end end   -- init_worker: spin
 local function with_pids_lock(dict, fn)
   for _ = 1, 1000 do
-    if dict:safe_add("pids:lock", true, 5) then
-      local ok, err = pcall(fn)
-      dict:delete("pids:lock")
-      if not ok then error(err, 0) end
+    local locked, err = dict:safe_add("pids:lock", true, 5)
+    if locked or err ~= "exists" then
+      local ok, ferr = pcall(fn)
+      if locked then dict:delete("pids:lock") end
+      if not ok then error(ferr, 0) end
       return true
     end
-    ngx.sleep(0.001)
+    sleep(0.001)
   end
   return nil, "pids lock busy"
 end
@@ -85,6 +90,7 @@ end
 
 -- This worker among those that claim (once, before its first take).
 function Dict:register()
+  if self.registered then return true end
   local dict, mine = self.dict, tostring(self.pid)
   dict:safe_add(self.claims_key, 0)
   return with_pids_lock(dict, function()
