@@ -364,7 +364,9 @@ end
 function Job:renew_lock()
   if type(self.state.renew) ~= "function" then return self:take_lock() end
   local renewed, err, code = self.state:renew(checkpoint_key(self.name) .. ":run", self.lock_id, self.lease)
-  if renewed == nil then return nil, "sync.run: cannot renew the lock of job " .. self.name .. ": " .. tostring(err), code end
+  if renewed == nil then
+    return nil, "sync.run: cannot renew the lock of job " .. self.name .. ": " .. tostring(err), code
+  end
   if not renewed then
     return nil, "sync.run: job " .. self.name .. " lost its lock (its lease ran out)", "BUSY"
   end
