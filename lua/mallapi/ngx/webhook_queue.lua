@@ -232,8 +232,9 @@ end
 -- Redis (keys under the prefix): list "q" (due items), sorted sets "delayed" (retries, by
 -- next attempt time) and "claimed" (taken items as "@<host>:<pid>\n<item>", by the claim's
 -- end), hash "owners" (the workers that claim), hash "dead" (id -> item), hash "stats".
--- Each step is one script, so Redis runs it whole or not at all, and each writes the new place of an item before it removes the old one: a failure (Redis out
--- of memory) leaves the item where it was, never nowhere.
+-- Each step is one script, so Redis runs it whole or not at all, and each writes the new
+-- place of an item before it removes the old one: a failure (Redis out of memory) leaves
+-- the item where it was, never nowhere.
 
 local SCRIPTS = {
   -- KEYS seen, q; ARGV item, ttl: 1 queued, 0 already seen
