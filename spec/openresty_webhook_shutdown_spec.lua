@@ -4,23 +4,33 @@
 -- worker is SIGKILLed and nginx reloaded (HUP) mid-run; once /webhooks/stats shows queued=0
 -- the spec runs `nginx -s quit`, starts nginx again on the same seen file, and the vendor
 -- redelivers all 2,000. Every order must be at Sobot exactly once, and stats.done must count
--- every event. Each loop is bounded in count.
+-- every event. The same with the queue and seen ids in Redis (a private redis-server).
+-- Each loop is bounded in count.
 local nginx = require "support.nginx"
 local procs = require "support.procs"
 local socket = require "socket"
 local helpers = require "support.webhook_helpers"
+local redis_server = require "support.redis_server"
 
 local EVENTS = 2000
 local read_file = require("support.files").read
 
 describe("openresty webhook receiver: the documented shutdown after a kill and a HUP", function()
-  local launch, sb, dir, secret = nil, nil, nil, "shoplus-shutdown-secret-5e1b"
+  local launch, sb, dir, rd, secret = nil, nil, nil, nil, "shoplus-shutdown-secret-5e1b"
   local servers = {}
 
-  local function start_nginx()
+  -- the example's receiver; queue = "redis": its queue and seen ids in our Redis instead
+  local function start_nginx(queue)
     local conf = read_file("examples/openresty/nginx.conf")
     local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
     block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT1;")
+    if queue == "redis" then
+      local n
+      block, n = block:gsub('dict = "mallapi_webhooks", max_body = 1024 %* 1024,%s*seen_file = [^\n]*\n',
+        'max_body = 1024 * 1024, redis = { host = "127.0.0.1", port = ' .. rd.port .. ', password = "'
+        .. rd.password .. '", prefix = "sd:" },\n')
+      assert(n == 1, "the example's receiver options changed")
+    end
     local cred = sb.credentials.sobot
     local srv = nginx.start{ ports = 1, workers = 2, main = table.concat({
       "env SHOPLUS_WEBHOOK_SECRET=" .. secret .. ";", "env SOBOT_APPID=" .. cred.appid .. ";",
@@ -28,6 +38,7 @@ describe("openresty webhook receiver: the documented shutdown after a kill and a
       "env SOBOT_STORE_ID=store-1;", "env WEBHOOK_BASE_DELAY=0.05;", "env WEBHOOK_MAX_DELAY=0.3;",
       "env WEBHOOK_SEEN_FILE=" .. dir .. "/ids.seen;" }, "\n"),   -- WEBHOOK_CLAIM: the default 60 s
       http = block }
+    os.execute("chmod 755 '" .. srv.prefix .. "'")    -- workers of a root master run as nobody
     servers[#servers + 1] = srv
     return srv
   end
@@ -47,13 +58,14 @@ describe("openresty webhook receiver: the documented shutdown after a kill and a
     return false
   end
 
-  local function body(i) return helpers.order(string.format("5314649554%08d", i), "SD-" .. i, tostring(i)) end
+  local function order_id(tag, i) return string.format("53146495%s%08d", tag, i) end
 
   -- the vendor: delivers event i until it is answered 200 (a killed worker resets connections)
-  local function deliver(srv, i)
+  local function deliver(srv, tag, i)
     local status, resp
+    local body = helpers.order(order_id(tag, i), "SD" .. tag .. "-" .. i, tostring(i))
     for _ = 1, 100 do
-      status, resp = sb:send_webhook(srv:url("/webhooks/shoplus"), "order_create", body(i), secret)
+      status, resp = sb:send_webhook(srv:url("/webhooks/shoplus"), "order_create", body, secret)
       if status == 200 then return resp end
       socket.sleep(0.02)
     end
@@ -71,20 +83,22 @@ describe("openresty webhook receiver: the documented shutdown after a kill and a
     launch = require "sandbox.launch"
     sb = launch.start{ workers = 1 }
     dir = procs.temp_dir("shutdown")
+    rd = redis_server.start()
   end)
 
   teardown(function()
     for _, srv in ipairs(servers) do srv:stop() end
     if sb then sb:stop() end
     if dir then procs.remove_dir(dir) end
+    if rd then rd:stop() end
   end)
 
-  it("loses and doubles nothing across SIGKILL, HUP, quit once queued=0, restart, redelivery", function()
-    local srv = start_nginx()
+  local function run(queue, tag)
+    local srv = start_nginx(queue)
     assert(sb:knob("sobot", "error_rate", 0.2))
     assert(sb:knob("sobot", "latency_ms", 30))      -- so that the killed worker holds claims
     for i = 1, EVENTS do
-      deliver(srv, i)
+      deliver(srv, tag, i)
       if i == 600 then                               -- a worker dies holding claimed events
         local pids = workers(srv)
         assert.is_true(#pids >= 1)
@@ -106,21 +120,30 @@ describe("openresty webhook receiver: the documented shutdown after a kill and a
     assert.is_false(procs.alive(srv.pid))
     srv.pid = nil
 
-    local again = start_nginx()                      -- the same seen file
+    local again = start_nginx(queue)                 -- the same seen file (or Redis)
     sb:knob("sobot", "error_rate", nil)
     sb:knob("sobot", "latency_ms", nil)
-    for i = 1, EVENTS do deliver(again, i) end       -- the vendor redelivers everything
+    for i = 1, EVENTS do deliver(again, tag, i) end  -- the vendor redelivers everything
     assert.is_true(wait_drained(again))
 
     local orders, records = helpers.sobot_orders(sb), 0
     for _, o in ipairs(sb:dump("sobot", "orders")) do
-      if tostring(o.order_no):match("^SD%-") then records = records + 1 end
+      if tostring(o.order_no):match("^SD" .. tag .. "%-") then records = records + 1 end
     end
     local missing = {}
     for i = 1, EVENTS do
-      if not orders[string.format("5314649554%08d", i)] then missing[#missing + 1] = i end
+      if not orders[order_id(tag, i)] then missing[#missing + 1] = i end
     end
     assert.same({}, missing)                         -- nothing lost
     assert.equal(EVENTS, records)                    -- nothing doubled
+  end
+
+  it("queue in a lua_shared_dict, seen file: loses and doubles nothing across SIGKILL, HUP, quit at "
+     .. "queued=0, restart, redelivery", function()
+    run("dict", "10")
+  end)
+
+  it("queue and seen ids in Redis: the same", function()
+    run("redis", "20")
   end)
 end)
