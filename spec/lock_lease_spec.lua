@@ -8,11 +8,7 @@ local core = require "mallapi.core"
 local sync = require "mallapi.sync"
 local redis_server = require "support.redis_server"
 
-local HOST do
-  local f = io.open("/proc/sys/kernel/hostname", "r")
-  HOST = f and f:read("*l") or "host"
-  if f then f:close() end
-end
+local HOST = require("mallapi.store.redis").host_name
 local DEAD_PID = 2147483000                          -- above any pid_max: no such process
 
 describe("locks and leases", function()

@@ -354,9 +354,7 @@ function M.store_steps(conf)
   if store.kind == "shdict" then
     ngx.shared[store.name]:set("l:d", "2147483000:1:1.000", 60)
   else
-    local f = io.open("/proc/sys/kernel/hostname", "r")
-    local host = f and f:read("*l") or "host"
-    if f then f:close() end
+    local host = require("mallapi.store.redis").host_name
     store:command("SET", store.prefix .. "d:lock", host .. ":2147483000:1:1", "PX", "60000")
   end
   show("lock from a dead holder", store:lock("d", 60000))

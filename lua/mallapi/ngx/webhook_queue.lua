@@ -278,17 +278,10 @@ Redis.__index = Redis
 
 -- store: mallapi.ngx.redis_store{...} (or any object with command(...)); prefix: the
 -- receiver's key prefix, e.g. "mallapi:webhook:shoplus:".
--- This machine's name (claims name their worker by host and pid).
-local function host_name()
-  local f = io.open("/proc/sys/kernel/hostname", "r")
-  local name = f and f:read("*l")
-  if f then f:close() end
-  return name or os.getenv("HOSTNAME") or "localhost"
-end
-
 -- pid, host: the claiming worker (default this process on this machine).
 function M.redis(store, prefix, pid, host)
-  pid, host = pid or require("mallapi.core").lock.pid(), host or host_name()
+  -- this machine's name, as in the Redis store's lock ids
+  pid, host = pid or require("mallapi.core").lock.pid(), host or require("mallapi.store.redis").host_name
   return setmetatable({ store = store, prefix = prefix, q = prefix .. "q", delayed = prefix .. "delayed",
                         claimed = prefix .. "claimed", dead_key = prefix .. "dead", stats_key = prefix .. "stats",
                         owners = prefix .. "owners", host = host, owner = "@" .. host .. ":" .. pid .. "\n",

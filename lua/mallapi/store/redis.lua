@@ -34,6 +34,7 @@ local host_name do
   host_name = f and f:read("*l") or "host"
   if f then f:close() end
 end
+M.host_name = host_name                             -- also names the webhook queue's claims
 local serial = 0
 
 function M.new(opts)
