@@ -676,7 +676,7 @@ describe("sandbox", function()
           { msg.version, msg.appid, msg.ts, msg.type })
         -- the string to sign, written out by hand from the rule
         local expect = C.hmac_sha256_hex(creds.guanmai.secret, "appid=" .. creds.guanmai.appid
-          .. '&note=a&b=c&order_ids=["PL000001","PL000002"]&ts=1588888888&type=order_sorting&version=1.0')
+          .. '&note=a%26b%3Dc&order_ids=["PL000001","PL000002"]&ts=1588888888&type=order_sorting&version=1.0')
         assert.equal(expect, msg.sign)
       end)
       receiver:stop()

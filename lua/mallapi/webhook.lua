@@ -29,9 +29,13 @@ end
 
 -- The body's top-level members {name, raw, value} except `sign`, sorted by name (byte
 -- order); value is the decoded member. skip(raw) drops members.
+-- A repeated name gives nil: the rules skip null and "" values and the decoder keeps the
+-- last member, so a repeated name could change the data of a signed body.
 local function members_except_sign(raw_body, decoded, skip)
-  local list = {}
+  local list, names = {}, {}
   for _, m in ipairs(mallapi.json.raw_members(raw_body)) do
+    if names[m.name] then return nil end
+    names[m.name] = true
     if m.name ~= "sign" and not skip(m.raw) then
       list[#list + 1] = { name = m.name, raw = m.raw, value = decoded[m.name] }
     end
@@ -70,10 +74,15 @@ function M.rules.shoplus(members, secret, opts)
 end
 
 -- Guanmai (ASSUMPTION): name=value of the top-level members except sign, nulls skipped,
--- sorted by name, joined by "&"; lower hex HMAC-SHA256(secret, that string).
+-- sorted by name, joined by "&"; "%", "&" and "=" in names and values written %25, %26,
+-- %3D so that the join is unambiguous; lower hex HMAC-SHA256(secret, that string).
+local GUANMAI_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
+local function guanmai_escape(text) return (text:gsub("[%%&=]", GUANMAI_ESCAPES)) end
+M.guanmai_escape = guanmai_escape
+
 function M.rules.guanmai(members, secret)
   local parts = {}
-  for i, m in ipairs(members) do parts[i] = m.name .. "=" .. member_text(m) end
+  for i, m in ipairs(members) do parts[i] = guanmai_escape(m.name) .. "=" .. guanmai_escape(member_text(m)) end
   return mallapi.crypto.hmac("sha256", secret, concat(parts, "&"), "hex")
 end
 
@@ -93,7 +102,10 @@ local function shoplus_check(body, event_type, secret, nested_skip, ...)
   if type(body) ~= "string" then return reject("shoplus", "no body", "BAD_BODY") end
   local verdict, a, b, c, d, e = c_shoplus(body, secret, nested_skip, ...)
   if not verdict then
-    if b == "BAD_BODY" then return reject("shoplus", "body is not a JSON object", "BAD_BODY") end
+    if b == "BAD_BODY" then
+      return reject("shoplus", a == "webhook.shoplus: repeated member name" and "repeated member name"
+                    or "body is not a JSON object", "BAD_BODY")
+    end
     return nil, "webhook.verify: shoplus: " .. tostring(a):gsub("^webhook%.shoplus: ", ""), b
   end
   if verdict == "UNSIGNED" then return reject("shoplus", "missing signature", "SIGNATURE") end
@@ -132,6 +144,7 @@ function M.verify(vendor, opts)
   end
   local ok2, members = pcall(members_except_sign, body, decoded, SKIP[vendor])
   if not ok2 then return reject(vendor, "body is not a JSON object", "BAD_BODY") end
+  if not members then return reject(vendor, "repeated member name", "BAD_BODY") end
 
   local given = decoded.sign
   if type(given) ~= "string" or given == "" then
