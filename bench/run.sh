@@ -11,7 +11,7 @@ for f in bench/*.lua bench/*.sh; do
   case $name in run|common) continue ;; esac
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   case $f in
-    *.lua) [ -f "bench/$name.sh" ] && continue; echo "== bench/$name.lua"; taskset -c 0 lua5.4 "$f" ;;
+    *.lua) [ -f "bench/$name.sh" ] && continue; echo "== bench/$name.lua"; taskset -c "${BENCH_CPU:-1}" lua5.4 "$f" ;;
     *.sh) echo "== bench/$name.sh"; sh "$f" ;;
   esac
 done
