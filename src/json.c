@@ -174,37 +174,59 @@ static inline const char *json_skip_plain_n(const char *q, const char *end) {
     return q;
 }
 
+/* The byte a one-letter escape stands for (0: not a one-letter escape). */
+static const char json_unescape[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r',
+    ['t'] = '\t',
+};
+
 /* Slow path of scan_string: the string has escapes or bytes to replace.
- * run_start..q is the clean prefix already scanned. */
+ * run_start..q is the clean prefix already scanned. Plain runs are copied a
+ * word at a time (each word stored whole, the length advanced only up to the
+ * first special byte); the buffer keeps 16 spare bytes for whatever one escape
+ * or UTF-8 sequence writes, so the loop checks room once per run. */
 static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *run_start,
                                          const char *q, const char **str, size_t *len) {
     mallapi_jbuf *b = s->scratch;
+    const char *end = s->end;
     b->len = 0;
     if (mallapi_jbuf_append(b, run_start, (size_t)(q - run_start)))
         return mallapi_json_fail(s, q, "MEMORY", "out of memory");
     for (;;) {
-        const char *r = q;
-        q = json_skip_plain(q, s->end);
-        if (q > r && mallapi_jbuf_append(b, r, (size_t)(q - r)))
-            return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        if (mallapi_jbuf_reserve(b, 64)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        char *o = b->data + b->len, *lim = b->data + b->cap - 16;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (end - q >= 8 && lim - o >= 8) {
+            uint64_t v, m;
+            memcpy(&v, q, 8);
+            memcpy(o, &v, 8);
+            if ((m = json_special8(v)) != 0) {
+                size_t n = (size_t)__builtin_ctzll(m) >> 3;
+                o += n;
+                q += n;
+                break;
+            }
+            o += 8;
+            q += 8;
+        }
+#endif
+        while (o < lim && json_plain[(unsigned char)*q]) *o++ = *q++;
+        b->len = (size_t)(o - b->data);
+        if (json_plain[(unsigned char)*q]) continue;   /* out of room, not a special byte */
         unsigned char c = (unsigned char)*q;
-        if (mallapi_jbuf_reserve(b, 8)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
         if (c == '"') {
             *str = b->data;
             *len = b->len;
             return q + 1;
         }
         if (c == '\\') {
-            char e = q[1], out;
-            switch (e) {
-            case '"': out = '"'; break;
-            case '\\': out = '\\'; break;
-            case '/': out = '/'; break;
-            case 'b': out = '\b'; break;
-            case 'f': out = '\f'; break;
-            case 'n': out = '\n'; break;
-            case 'r': out = '\r'; break;
-            case 't': out = '\t'; break;
+            char out = json_unescape[(unsigned char)q[1]];
+            if (out) {
+                mallapi_jbuf_putc(b, out);
+                q += 2;
+                continue;
+            }
+            switch (q[1]) {
             case 'u': {
                 unsigned cp, lo;
                 if (json_hex4(q + 2, &cp)) return mallapi_json_fail(s, q, "SYNTAX", "invalid \\u escape");
@@ -230,9 +252,6 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
             default:
                 return mallapi_json_fail(s, q, "SYNTAX", "invalid escape");
             }
-            mallapi_jbuf_putc(b, out);
-            q += 2;
-            continue;
         }
         if (c >= 0x80) {
             int n = json_utf8_seq((const unsigned char *)q);
