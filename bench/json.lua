@@ -1,5 +1,5 @@
 -- bench/json.lua: mallapi.json next to lua-cjson and dkjson on the shared payloads,
--- in one run under Lua 5.4 (bench/run.sh pins it with taskset -c 0).
+-- in one run under Lua 5.4 (bench/run.sh pins it with taskset -c 1, or BENCH_CPU).
 -- Prints decode and encode MB/s (input bytes per CPU second, best of 3 interleaved
 -- rounds), the ratio to lua-cjson, and the Lua memory one decode allocates.
 -- Corpora: the shared order payloads, nativejson's canada/citm_catalog/twitter, a
@@ -134,19 +134,20 @@ for _, name in ipairs(payloads) do
         local dec = time_it(function() return peer.decode(s) end, max_iter)
         local enc = time_it(function() return peer.encode(value) end, max_iter)
         -- (dkjson cannot write cjson.null, which the Lua-built copy holds)
-        local encl = peer.slow and 1e9 or time_it(function() return peer.encode(built) end, max_iter)
+        local encl = not peer.slow and time_it(function() return peer.encode(built) end, max_iter)
         local r = rows[peer.name]
         r.dec = math.max(r.dec, mb / dec)
         r.enc = math.max(r.enc, mb / enc)
-        r.encl = math.max(r.encl, mb / encl)
+        r.encl = encl and math.max(r.encl, mb / encl) or nil
       end
     end
   end
   local base = rows.cjson
   for _, peer in ipairs(peers) do
     local r = rows[peer.name]
-    io.write(string.format("%-18s %-8s %9.1f %9.1f %9.1f %6.2fx %6.2fx %6.2fx %9.1f %5.2fx\n", name,
-      peer.name, r.dec, r.enc, r.encl, r.dec / base.dec, r.enc / base.enc, r.encl / base.encl, r.mem,
+    io.write(string.format("%-18s %-8s %9.1f %9.1f %9s %6.2fx %6.2fx %7s %9.1f %5.2fx\n", name,
+      peer.name, r.dec, r.enc, r.encl and string.format("%.1f", r.encl) or "-", r.dec / base.dec,
+      r.enc / base.enc, r.encl and string.format("%.2fx", r.encl / base.encl) or "-", r.mem,
       r.mem / base.mem))
   end
   local m = rows.mallapi
