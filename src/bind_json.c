@@ -831,11 +831,32 @@ static int json_enc_table(json_enc *e, int idx, int depth) {
         } while (lua_next(L, idx));
         return mallapi_jbuf_append(e->b, "}", 1) ? json_enc_oom(e, depth) : 0;
     }
+    lua_Integer k;
+    if (lua_type(L, -2) == LUA_TNUMBER && json_is_int_key(L, -2, &k) && k == 1) {
+        /* A sequence built by Lua code (no array metatable): written while
+         * the traversal yields 1, 2, 3, ...; any other key rewinds the output
+         * to the classification below. */
+        size_t mark = e->b->len;
+        lua_Integer i = 1;
+        if (mallapi_jbuf_append(e->b, "[", 1)) return json_enc_oom(e, depth);
+        for (;;) {                                           /* key, value */
+            if (i > 1 && mallapi_jbuf_append(e->b, ",", 1)) return json_enc_oom(e, depth);
+            e->levels[depth].index = i;
+            if (json_enc_value(e, lua_gettop(L), depth + 1)) return -1;
+            lua_pop(L, 1);
+            if (!lua_next(L, idx))
+                return mallapi_jbuf_append(e->b, "]", 1) ? json_enc_oom(e, depth) : 0;
+            i++;
+            if (lua_type(L, -2) != LUA_TNUMBER || !json_is_int_key(L, -2, &k) || k != i) break;
+        }
+        e->b->len = mark;
+        e->levels[depth].index = 0;
+    }
     lua_pop(L, 2);
     /* Classify: a sequence 1..n, string keys only, or integer keys only. */
     size_t count = 0, nstr = 0, nint = 0;
     int nonpositive = 0;
-    lua_Integer max = 0, k;
+    lua_Integer max = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int kt = lua_type(L, -2);

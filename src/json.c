@@ -2,9 +2,11 @@
  * character tables, string scanning (escapes, surrogate pairs, strict UTF-8),
  * number scanning (exact int64 path, Clinger fast path, strtod fallback),
  * validate-only skipping, error positions, the output buffer with string
- * escaping, integer printing and the shortest round-trip double formatter.
+ * escaping and integer printing; floats are written by dtoa.c.
  * bind_json.c builds and walks Lua values on top of these. */
 #include "json.h"
+
+#include "dtoa.h"
 
 #include <locale.h>
 #include <math.h>
@@ -177,37 +179,59 @@ static inline const char *json_skip_plain_n(const char *q, const char *end) {
     return q;
 }
 
+/* The byte a one-letter escape stands for (0: not a one-letter escape). */
+static const char json_unescape[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r',
+    ['t'] = '\t',
+};
+
 /* Slow path of scan_string: the string has escapes or bytes to replace.
- * run_start..q is the clean prefix already scanned. */
+ * run_start..q is the clean prefix already scanned. Plain runs are copied a
+ * word at a time (each word stored whole, the length advanced only up to the
+ * first special byte); the buffer keeps 16 spare bytes for whatever one escape
+ * or UTF-8 sequence writes, so the loop checks room once per run. */
 static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *run_start,
                                          const char *q, const char **str, size_t *len) {
     mallapi_jbuf *b = s->scratch;
+    const char *end = s->end;
     b->len = 0;
     if (mallapi_jbuf_append(b, run_start, (size_t)(q - run_start)))
         return mallapi_json_fail(s, q, "MEMORY", "out of memory");
     for (;;) {
-        const char *r = q;
-        q = json_skip_plain(q, s->end);
-        if (q > r && mallapi_jbuf_append(b, r, (size_t)(q - r)))
-            return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        if (mallapi_jbuf_reserve(b, 64)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        char *o = b->data + b->len, *lim = b->data + b->cap - 16;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (end - q >= 8 && lim - o >= 8) {
+            uint64_t v, m;
+            memcpy(&v, q, 8);
+            memcpy(o, &v, 8);
+            if ((m = json_special8(v)) != 0) {
+                size_t n = (size_t)__builtin_ctzll(m) >> 3;
+                o += n;
+                q += n;
+                break;
+            }
+            o += 8;
+            q += 8;
+        }
+#endif
+        while (o < lim && json_plain[(unsigned char)*q]) *o++ = *q++;
+        b->len = (size_t)(o - b->data);
+        if (json_plain[(unsigned char)*q]) continue;   /* out of room, not a special byte */
         unsigned char c = (unsigned char)*q;
-        if (mallapi_jbuf_reserve(b, 8)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
         if (c == '"') {
             *str = b->data;
             *len = b->len;
             return q + 1;
         }
         if (c == '\\') {
-            char e = q[1], out;
-            switch (e) {
-            case '"': out = '"'; break;
-            case '\\': out = '\\'; break;
-            case '/': out = '/'; break;
-            case 'b': out = '\b'; break;
-            case 'f': out = '\f'; break;
-            case 'n': out = '\n'; break;
-            case 'r': out = '\r'; break;
-            case 't': out = '\t'; break;
+            char out = json_unescape[(unsigned char)q[1]];
+            if (out) {
+                mallapi_jbuf_putc(b, out);
+                q += 2;
+                continue;
+            }
+            switch (q[1]) {
             case 'u': {
                 unsigned cp, lo;
                 if (json_hex4(q + 2, &cp)) return mallapi_json_fail(s, q, "SYNTAX", "invalid \\u escape");
@@ -233,9 +257,6 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
             default:
                 return mallapi_json_fail(s, q, "SYNTAX", "invalid escape");
             }
-            mallapi_jbuf_putc(b, out);
-            q += 2;
-            continue;
         }
         if (c >= 0x80) {
             int n = json_utf8_seq((const unsigned char *)q);
@@ -586,101 +607,14 @@ int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
     return 0;
 }
 
-static const char json_digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* Writes u in decimal ending just before end; returns the first byte. */
-static char *json_utoa_rev(uint64_t u, char *end) {
-    while (u >= 100) {
-        unsigned k = (unsigned)(u % 100) * 2;
-        u /= 100;
-        *--end = json_digit_pairs[k + 1];
-        *--end = json_digit_pairs[k];
-    }
-    if (u >= 10) {
-        unsigned k = (unsigned)u * 2;
-        *--end = json_digit_pairs[k + 1];
-        *--end = json_digit_pairs[k];
-    } else {
-        *--end = (char)('0' + u);
-    }
-    return end;
-}
-
 int mallapi_json_put_int(mallapi_jbuf *b, int64_t v) {
     char tmp[24], *end = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *s = json_utoa_rev(u, end);
+    char *s = mallapi_dtoa_utoa(u, end);
     if (v < 0) *--s = '-';
     return mallapi_jbuf_append(b, s, (size_t)(end - s));
 }
 
 size_t mallapi_json_fmt_double(double d, char *out, int mark_float) {
-    double a = fabs(d);
-    char *o = out;
-    if (a < 1e15 && a >= 1e-4) {
-        char tmp[24], *end = tmp + sizeof tmp, *s;
-        if (a == floor(a)) {
-            s = json_utoa_rev((uint64_t)a, end);
-            if (d < 0) *o++ = '-';
-            memcpy(o, s, (size_t)(end - s));
-            o += end - s;
-            if (mark_float) { *o++ = '.'; *o++ = '0'; }
-            return (size_t)(o - out);
-        }
-        /* Up to 8 decimals (prices, rates): for the smallest k where the
-         * integer m nearest a*10^k gives m/10^k == a, the text "m e-k" reads
-         * back to a (strtod and the division both round the same real m/10^k
-         * correctly); a text with fewer decimals would have been found at a
-         * smaller k, unless a*10^k itself rounded across .5 (then the
-         * result is still exact, only a digit longer). */
-        for (int k = 1; k <= 8; k++) {
-            double m = nearbyint(a * json_pow10[k]);
-            if (m >= 9007199254740992.0) break;
-            if (m / json_pow10[k] != a) continue;
-            uint64_t mi = (uint64_t)m;
-            while (mi % 10 == 0) { mi /= 10; k--; }   /* 2.32 found as 2320e-3 */
-            s = json_utoa_rev(mi, end);
-            size_t nd = (size_t)(end - s);
-            if (d < 0) *o++ = '-';
-            if (nd <= (size_t)k) {
-                *o++ = '0';
-                *o++ = '.';
-                for (size_t z = nd; z < (size_t)k; z++) *o++ = '0';
-                memcpy(o, s, nd);
-                o += nd;
-            } else {
-                memcpy(o, s, nd - (size_t)k);
-                o += nd - (size_t)k;
-                *o++ = '.';
-                memcpy(o, s + nd - (size_t)k, (size_t)k);
-                o += k;
-            }
-            return (size_t)(o - out);
-        }
-    }
-    if (d == 0) {
-        size_t n = 0;
-        if (signbit(d)) out[n++] = '-';
-        out[n++] = '0';
-        if (mark_float) { out[n++] = '.'; out[n++] = '0'; }
-        return n;
-    }
-    int len = 0;
-    /* %.15g is shortest whenever 15 digits suffice for a normal double;
-     * subnormals carry fewer digits, so they start lower. */
-    for (int prec = a < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
-        len = snprintf(out, 32, "%.*g", prec, d);
-        if (prec == 17 || strtod(out, NULL) == d) break;
-    }
-    int plain = 1;
-    char point = localeconv()->decimal_point[0];
-    for (int i = 0; i < len; i++) {
-        if (out[i] == point) { out[i] = '.'; plain = 0; }
-        else if (out[i] == 'e' || out[i] == '.') plain = 0;
-    }
-    if (plain && mark_float) { out[len++] = '.'; out[len++] = '0'; }
-    return (size_t)len;
+    return mallapi_dtoa_format(d, out, mark_float);
 }
