@@ -123,6 +123,22 @@ M.operations = {
 }
 for name, op in pairs(M.operations) do op.path = op.path or name end
 
+-- Documented limits (checked before sending, client.lua): every list's "limit ... 默认20,
+-- 最大100" line, and the order/list enums (003:L312, L316).
+local LIMIT_LINE = {
+  ["order/list"] = 319, ["product/category1/list"] = 505, ["product/category2/list"] = 531,
+  ["product/pinlei/list"] = 558, ["product/spu/list"] = 606, ["product/sku/list"] = 749,
+  ["delivery/task/list"] = 846, ["delivery/driver/list"] = 939, ["delivery/car_model/list"] = 972,
+  ["delivery/carrier/list"] = 994, ["delivery/route/list"] = 1052, ["delivery/route/get"] = 1076,
+  ["customer/list"] = 1151, ["finance/strike_flow/list"] = 1249, ["finance/cash_flow/list"] = 1304,
+}
+for name, line in pairs(LIMIT_LINE) do
+  M.operations[name].limits = { { "limit", min = 1, max = 100, doc = "003:L" .. line } }
+end
+local order_list = M.operations["order/list"].limits
+order_list[#order_list + 1] = { "query_type", enum = { 1, 2 }, doc = "003:L312" }
+order_list[#order_list + 1] = { "pay_status", enum = { 1, 5, 10 }, doc = "003:L316" }
+
 M.aliases = { ["customer/update"] = "customer/upadte" }
 M.variants = {
   ["order/after_sales/update"] = { abnormal = "order/after_sales/update#abnormal",
@@ -198,16 +214,12 @@ function M.envelope(answer, _, _, status)
 end
 
 ---------------------------------------------------------------------------------------------
--- Paging: limit default 20, at most 100. The answer's pagenation.page is the next page_obj;
+-- Paging: limit default 20, at most 100 (op.limits). The answer's pagenation.page is the next page_obj;
 -- pagenation.more says whether there is one. How offset combines with page is SILENT: the
 -- next request sends the page_obj and no offset; without a page_obj it advances offset.
 
-local function first(params, op)
-  params.limit = params.limit or 20
-  local limit = tonumber(params.limit)
-  if not limit or limit < 1 or limit > 100 then
-    error("client:each: guanmai " .. op.path .. ": limit must be in [1,100]", 3)
-  end
+local function first(params)
+  params.limit = params.limit or 20          -- its range is checked by op.limits
   return params
 end
 
