@@ -7,7 +7,7 @@ local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
 
-local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local ipairs, pairs, tonumber, tostring, type = ipairs, pairs, tonumber, tostring, type
 local concat, sort, floor = table.concat, table.sort, math.floor
 
 local M = {
