@@ -139,6 +139,39 @@ local order_list = M.operations["order/list"].limits
 order_list[#order_list + 1] = { "query_type", enum = { 1, 2 }, doc = "003:L312" }
 order_list[#order_list + 1] = { "pay_status", enum = { 1, 5, 10 }, doc = "003:L316" }
 
+---------------------------------------------------------------------------------------------
+-- Pushed messages (003:L1324-1462): {version, appid, ts, sign, type, <the type's fields>}.
+-- The 25 documented types and their fields; webhook.verify returns them as event.fields and
+-- flags a type not listed here as event.unknown (it is still delivered). The example
+-- message (003:L1331-1334) sends sku_updated with a `stocks` member the list does not name.
+M.messages = {
+  order_sorting = { fields = { "order_ids" }, doc = "003:L1338" },
+  order_delivering = { fields = { "order_ids" }, doc = "003:L1343" },
+  category1_create = { fields = { "category1_id" }, doc = "003:L1348" },
+  category2_create = { fields = { "category2_id" }, doc = "003:L1353" },
+  pinlei_create = { fields = { "pinlei_id" }, doc = "003:L1358" },
+  spu_create = { fields = { "spu_id" }, doc = "003:L1363" },
+  sku_create = { fields = { "sku_id" }, doc = "003:L1368" },
+  category1_updated = { fields = { "category1_id" }, doc = "003:L1373" },
+  category2_updated = { fields = { "category2_id" }, doc = "003:L1378" },
+  pinlei_updated = { fields = { "pinlei_id" }, doc = "003:L1383" },
+  spu_updated = { fields = { "spu_id" }, doc = "003:L1388" },
+  sku_updated = { fields = { "sku_id" }, doc = "003:L1393" },
+  customer_create = { fields = { "customer_id" }, doc = "003:L1398" },
+  customer_update = { fields = { "customer_id" }, doc = "003:L1403" },
+  customer_delete = { fields = { "customer_id" }, doc = "003:L1408" },
+  in_stock_sheet_create = { fields = { "sheet_id" }, doc = "003:L1413" },
+  in_stock_sheet_update = { fields = { "sheet_id" }, doc = "003:L1418" },
+  in_stock_sheet_delete = { fields = { "sheet_id" }, doc = "003:L1423" },
+  in_stock_sheet_submit = { fields = { "sheet_id" }, doc = "003:L1428" },
+  in_stock_sheet_reject = { fields = { "sheet_id" }, doc = "003:L1433" },
+  out_stock_sheet_create = { fields = { "sheet_id" }, doc = "003:L1438" },
+  out_stock_sheet_update = { fields = { "sheet_id" }, doc = "003:L1443" },
+  out_stock_sheet_delete = { fields = { "sheet_id" }, doc = "003:L1448" },
+  out_stock_sheet_submit = { fields = { "sheet_id" }, doc = "003:L1453" },
+  stock_edit = { fields = { "spu_id", "stock" }, doc = "003:L1458" },
+}
+
 M.aliases = { ["customer/update"] = "customer/upadte" }
 M.variants = {
   ["order/after_sales/update"] = { abnormal = "order/after_sales/update#abnormal",
