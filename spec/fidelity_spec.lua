@@ -325,3 +325,66 @@ describe("fidelity: seeded data has only documented members", function()
       end
     end)
 end)
+
+describe("fidelity: the Shoplus sandbox answers and filters the documented members", function()
+  package.path = "sandbox/lua/?.lua;" .. package.path
+  local sandbox = require "sandbox.launch"
+  local sjson = require "sandbox.json"
+  local sb, c
+  setup(function()
+    sb = sandbox.start {}
+    local cfg = { base_url = sb.urls.shoplus, timeout = 10 }
+    for k, v in pairs(sb.credentials.shoplus) do cfg[k] = v end
+    c = mallapi.client("shoplus", cfg)
+  end)
+  teardown(function() if sb then sb:stop() end end)
+
+  it("products.add / products.detail answers map with the shipped mapping (times in ms, 002:L112-113)",
+    function()
+      local added = assert(c:call("products.add", { title = "T", productVariants = { { skuCode = "A",
+        salePrice = 1 } } }))
+      local detail = assert(c:call("products.detail", { id = added.id }))
+      for _, rec in ipairs { added, detail } do
+        local p = assert(map("shoplus.product", "canonical.product", rec))
+        assert.is_number(p.created_at)
+        assert.is_true(p.created_at > 1.7e12)
+        assert.is_number(p.skus[1].updated_at)
+      end
+    end)
+
+  it("Fulfillment.list answers map with the shipped mapping (002:L1321-1322)", function()
+    assert(c:call("Fulfillment.add", { orderNo = "N1", trackingNumber = "SF1", trackingCompany = "SF",
+      lineItems = { { id = 1 } } }))
+    local list = assert(c:call("Fulfillment.list", { orderNo = "N1" }))
+    local s = assert(map("shoplus.fulfillment", "canonical.shipment", list.fulfillments[1]))
+    assert.is_true(s.created_at > 1.7e12)
+  end)
+
+  it("Order.list filters createTime/updateTime/payTime; Order.update stamps updateTime (002:L862-867)",
+    function()
+      sb:reset("shoplus")
+      -- 2026-01-01 10:00:00 +08:00, in the documented shape only
+      sb:seed("shoplus", "orders", { { id = 1, orderNo = "A", status = 1, currency = "USD",
+        createTime = 1767232800000, updateTime = 1767232800000, payTime = 1767232800000 } })
+      local function count(params) return assert(c:call("Order.list", params)).totalCount end
+      assert.equal(1, count { updatedAtMin = "2026-01-01 09:00:00" })
+      assert.equal(0, count { updatedAtMin = "2026-01-01 11:00:00" })
+      assert.equal(1, count { createdAtMax = "2026-01-01 10:00:00" })
+      assert.equal(0, count { payAtMin = "2026-01-02 00:00:00" })
+      assert(c:call("Order.update", { orderShippingAddress = { orderNo = "A", city = "杭州市" } }))
+      local rec = sb:dump("shoplus", "orders")[1]
+      assert.is_true(sjson.text(rec.updateTime) > "1767232800000")
+      assert.equal(1, count { updatedAtMin = os.date("!%Y-%m-%d %H:%M:%S", os.time() - 60 + 8 * 3600) })
+    end)
+
+  it("collections and customers carry createTime/updateTime (002:L1420-1421, L1648-1649)", function()
+    sb:seed("shoplus", "customers", { { id = 7, email = "a@b.c" } })
+    local id = assert(c:call("collections.add", { title = "C" })).result
+    local col = assert(c:call("collections.detail", { id = id }))
+    assert.is_number(col.createTime)
+    assert.is_number(col.updateTime)
+    local cust = assert(c:call("customer.update", { id = 7, firstName = "X" }))
+    assert.is_number(cust.updateTime)
+    assert.equal(1, assert(c:call("collections", { updatedAtMin = "2020-01-01 00:00:00" })).totalCount)
+  end)
+end)
