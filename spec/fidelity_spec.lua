@@ -7,6 +7,15 @@ local mallapi = require "mallapi"
 local F = require "support.vendor_fixtures"
 local map = mallapi.map
 
+-- require a module from extra path templates, leaving package.path as it was
+local function require_from(paths, name)
+  local saved = package.path
+  package.path = paths .. package.path
+  local mod = require(name)
+  package.path = saved
+  return mod
+end
+
 -- A client whose transport counts what it is asked to send (and answers nothing useful).
 local function counting_client(vendor)
   local sent = 0
@@ -178,10 +187,7 @@ describe("fidelity: required parameters", function()
 
   it("every parameter the sandbox requires, the client requires too (so no call it lets through gets 400)",
     function()
-      local saved = package.path
-      package.path = "sandbox/lua/?.lua;" .. package.path
-      local ops = require "sandbox.ops"
-      package.path = saved
+      local ops = require_from("sandbox/lua/?.lua;", "sandbox.ops")
       local missing = {}
       for _, o in ipairs(ops.list) do
         local op = require("mallapi.vendors." .. o.vendor).operations[o.name]
@@ -311,10 +317,7 @@ end)
 describe("fidelity: seeded data has only documented members", function()
   it("demo orders and spec scenarios carry createTime/updateTime/payTime, never createdAt/updatedAt/payAt",
     function()
-      local saved = package.path
-      package.path = "sandbox/lua/?.lua;examples/?.lua;" .. package.path
-      local demo = require "demo_data"
-      package.path = saved
+      local demo = require_from("sandbox/lua/?.lua;examples/?.lua;", "demo_data")
       local scenarios = require "support.scenarios"
       local records = { demo.order(1).record }
       for _, r in ipairs(scenarios.shoplus.seed.orders) do records[#records + 1] = r end
