@@ -73,6 +73,7 @@ build = {
     ["mallapi.mappings.shoplus_fulfillment"] = "lua/mallapi/mappings/shoplus_fulfillment.lua",
     ["mallapi.mappings.shoplus_order"] = "lua/mallapi/mappings/shoplus_order.lua",
     ["mallapi.mappings.shoplus_product"] = "lua/mallapi/mappings/shoplus_product.lua",
+    ["mallapi.mappings.shoplus_store"] = "lua/mallapi/mappings/shoplus_store.lua",
     ["mallapi.mappings.sobot_category"] = "lua/mallapi/mappings/sobot_category.lua",
     ["mallapi.mappings.sobot_logistics"] = "lua/mallapi/mappings/sobot_logistics.lua",
     ["mallapi.mappings.sobot_order"] = "lua/mallapi/mappings/sobot_order.lua",

@@ -118,8 +118,23 @@ local function shoplus_check(body, event_type, secret, nested_skip, ...)
 end
 M.shoplus_check = shoplus_check
 
+-- A verified Guanmai message with its documented fields (the profile's `messages`):
+-- event.fields = {name = value} of the type's fields, or event.unknown = true for a type the
+-- document does not list (still delivered; fields then holds nothing).
+local function guanmai_message(event)
+  local known = require("mallapi.vendors.guanmai").messages[event.type]
+  event.fields = {}
+  if not known then
+    event.unknown = true
+    return event
+  end
+  for _, name in ipairs(known.fields) do event.fields[name] = event.data[name] end
+  return event
+end
+
 -- verify(vendor, {body=, headers=, secret=, now= (unix s), tolerance= (s), rule=, nested=})
--- -> event {vendor=, type=, data= (decoded body)} | nil, err, code.
+-- -> event {vendor=, type=, data= (decoded body)} | nil, err, code. Guanmai events also
+-- carry fields (documented members of the type) and unknown (a type not documented).
 function M.verify(vendor, opts)
   if vendor ~= "shoplus" and vendor ~= "guanmai" then
     error("webhook.verify: bad argument #1 (vendor 'shoplus' or 'guanmai' expected)", 2)
@@ -176,7 +191,9 @@ function M.verify(vendor, opts)
   if not mallapi.crypto.equals(expected:lower(), given:lower()) then
     return reject(vendor, "signature does not match", "SIGNATURE")
   end
-  return { vendor = vendor, type = event_type, data = decoded }
+  local event = { vendor = vendor, type = event_type, data = decoded }
+  if vendor == "guanmai" then return guanmai_message(event) end
+  return event
 end
 
 return M
