@@ -105,6 +105,20 @@ int mallapi_http_add_query(mallapi_http_call *c, const char *name, size_t nlen,
     return 0;
 }
 
+/* Headers the transport owns: how the message is framed and how the connection is
+ * used (RFC 9112 section 6, RFC 9110 section 7.6.1). A caller's Content-Length or
+ * Transfer-Encoding would let a body carry a second request of the caller's making. */
+static const char *const http_framing_names[] = {
+    "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "trailer",
+    "upgrade", "proxy-connection", NULL,
+};
+
+static int http_is_framing(const char *name, size_t nlen) {
+    for (const char *const *f = http_framing_names; *f; f++)
+        if (strlen(*f) == nlen && strncasecmp(name, *f, nlen) == 0) return 1;
+    return 0;
+}
+
 int mallapi_http_add_header(mallapi_http_call *c, const char *name, size_t nlen,
                             const char *value, size_t vlen) {
     if (nlen == 0)
@@ -118,19 +132,21 @@ int mallapi_http_add_header(mallapi_http_call *c, const char *name, size_t nlen,
             return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
                              "http.request: header name contains a character not allowed in a token%s", NULL);
     }
+    /* the name is a checked token, safe to show; the value is never shown */
+    char shown[64];
+    size_t k = nlen < sizeof shown - 1 ? nlen : sizeof shown - 1;
+    memcpy(shown, name, k);
+    shown[k] = '\0';
     for (size_t i = 0; i < vlen; i++) {
         unsigned char ch = (unsigned char)value[i];
-        if (ch == '\r' || ch == '\n' || ch == 0) {
-            /* the name is a checked token, safe to show; the value is never shown */
-            char shown[64];
-            size_t k = nlen < sizeof shown - 1 ? nlen : sizeof shown - 1;
-            memcpy(shown, name, k);
-            shown[k] = '\0';
+        if (ch == '\r' || ch == '\n' || ch == 0)
             return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
                              ch ? "http.request: header '%s' value contains CR or LF"
                                 : "http.request: header '%s' value contains NUL", shown);
-        }
     }
+    if (http_is_framing(name, nlen))
+        return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
+                         "http.request: header '%s' is set by the transport, not the caller", shown);
     if (nlen == 10 && strncasecmp(name, "user-agent", 10) == 0) c->has_user_agent = 1;
     /* curl sends "Name;" as a header with an empty value ("Name:" would remove it) */
     if (mallapi_http_buf_append(&c->header_lines, name, nlen) < 0 ||

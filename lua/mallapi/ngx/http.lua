@@ -75,6 +75,13 @@ local function query_string(q)
   return concat(out, "&")
 end
 
+-- Headers the transport owns (framing and connection use, RFC 9112 section 6, RFC 9110
+-- section 7.6.1): a caller's Content-Length would let a body carry a second request.
+-- The same list as src/http.c.
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true, host = true, connection = true,
+                  ["keep-alive"] = true, te = true, trailer = true, upgrade = true,
+                  ["proxy-connection"] = true }
+
 local function header_line(lines, seen, name, value)
   if type(value) == "boolean" then value = nil else value = text(value) end
   if not value then refuse("header values must be strings or numbers") end
@@ -83,7 +90,9 @@ local function header_line(lines, seen, name, value)
   if name:find("[^!#$%%&'*+%-.^_`|~%w]") then refuse("header name contains a character not allowed in a token") end
   if value:find("[\r\n]") then refuse("header '" .. name .. "' value contains CR or LF") end
   if value:find("%z") then refuse("header '" .. name .. "' value contains NUL") end
-  seen[name:lower()] = true
+  local lower = name:lower()
+  if FRAMING[lower] then refuse("header '" .. name .. "' is set by the transport, not the caller") end
+  seen[lower] = true
   lines[#lines + 1] = name .. ": " .. value .. "\r\n"
 end
 
@@ -161,10 +170,10 @@ local function parse_request(self, req, timeout_s)
   local host_header = (host:find(":", 1, true) and "[" .. host .. "]" or host)
     .. (port ~= default_port and ":" .. port or "")
   local head = { method, " ", rest, " HTTP/1.1\r\n" }
-  if not seen.host then head[#head + 1] = "Host: " .. host_header .. "\r\n" end
+  head[#head + 1] = "Host: " .. host_header .. "\r\n"
   if not seen["user-agent"] then head[#head + 1] = "User-Agent: " .. self.user_agent .. "\r\n" end
   if not seen.accept then head[#head + 1] = "Accept: */*\r\n" end
-  if (body or method == "POST" or method == "PUT" or method == "PATCH") and not seen["content-length"] then
+  if body or method == "POST" or method == "PUT" or method == "PATCH" then
     head[#head + 1] = "Content-Length: " .. #(body or "") .. "\r\n"
   end
   for _, line in ipairs(lines) do head[#head + 1] = line end
@@ -443,6 +452,9 @@ function M.new(opts)
   if opts.verify ~= nil and type(opts.verify) ~= "boolean" then error("http.new: opts.verify must be a boolean", 2) end
   if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
     error("http.new: opts.user_agent must be a string", 2)
+  end
+  if opts.user_agent and opts.user_agent:find("[\r\n]") then
+    error("http.new: opts.user_agent must not contain CR or LF", 2)
   end
   return setmetatable({
     timeout = opt_number(opts, "timeout", 30),
