@@ -76,6 +76,18 @@ function util.json_encode(v)
   return mallapi.json.encode(v)
 end
 
+-- The JSON text of a request body, or nil, "<vendor> <op>: parameter 'name': why", "INVALID"
+-- when a parameter cannot be encoded (NaN, a cycle, invalid UTF-8): then nothing is sent.
+function util.encode_body(c, opname, v)
+  local text, err = util.json_encode(v)
+  if text then return text end
+  local why, path = tostring(err):match("^json%.encode: (.-) at %$%.?(.*)$")
+  if path and path ~= "" then
+    return nil, c.vendor .. " " .. opname .. ": parameter '" .. path .. "': " .. why, "INVALID"
+  end
+  return nil, c.vendor .. " " .. opname .. ": parameters: " .. (why or tostring(err)), "INVALID"
+end
+
 -- Business data of a successful answer: never nil (an absent member is json.null).
 function util.data(v)
   if v ~= nil then return v end
@@ -377,13 +389,15 @@ function Client:prepare(opname, params, opts)
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
   end
-  local req
+  local req, berr, bcode
   if self.profile.build then
-    req = self.profile.build(self, real, op, params, opts)
+    req, berr, bcode = self.profile.build(self, real, op, params, opts)
+    if not req then return nil, berr, bcode end
   else
     req = self:base_request(real, op, params)
     if req.body_table then
-      req.body = util.json_encode(req.body_table)
+      req.body, berr, bcode = util.encode_body(self, real, req.body_table)
+      if not req.body then return nil, berr, bcode end
       req.headers["Content-Type"] = "application/json; charset=utf-8"
     end
   end

@@ -125,7 +125,9 @@ function M.build(c, opname, op, params)
   local req = c:base_request(opname, op, params)
   req.body_table.timestamp = util.text(c:now_ms())
   req.body_table.nonce = c:nonce()
-  req.body = util.json_encode(req.body_table)
+  local err, code
+  req.body, err, code = util.encode_body(c, opname, req.body_table)
+  if not req.body then return nil, err, code end
   req.headers["Content-Type"] = "application/json; charset=utf-8"
   return req
 end
