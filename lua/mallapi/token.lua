@@ -8,6 +8,7 @@ local core = require "mallapi.core"
 local setmetatable, type, error, tostring, tonumber, pcall, select =
   setmetatable, type, error, tostring, tonumber, pcall, select
 local string_format, math_floor, math_max, concat = string.format, math.floor, math.max, table.concat
+local MAX_LIFETIME_S = 10 * 366 * 86400          -- 10 years
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local lock = core.lock
 
@@ -179,6 +180,9 @@ function Manager:fetch_and_save(previous)
       or expires_in ~= expires_in or expires_in <= 0 then
     return nil, "fetch returned no token and lifetime (expected token string, expires_in seconds > 0)", "AUTH"
   end
+  -- a lifetime past any real token's (up to math.huge) is capped, so that times in ms stay
+  -- integers (string.format("%d") and the store's TTL refuse 9.2e18 s * 1000)
+  if expires_in > MAX_LIFETIME_S then expires_in = MAX_LIFETIME_S end
   local now = self.clock()
   local generation = math_max(previous and previous.generation or 0, self.cache and self.cache.generation or 0) + 1
   local rec = { token = token, fetched_at = now, expires_at = now + math_floor(expires_in * 1000),

@@ -228,7 +228,7 @@ local function read_response(self, sock, p, deadline)
         err == "timeout" and "timed out" or "broken answer", err end
       if line == "" then break end
       header_bytes = header_bytes + #line
-      if header_bytes > 65536 then return nil, "TOO_LARGE", "answer larger than max_body", "headers over 64 KiB" end
+      if header_bytes > 65536 then return nil, "TOO_LARGE", "answer headers too large", "over 64 KiB" end
       local name, value = line:match("^([^:%s]+):%s*(.-)%s*$")
       if not name then return nil, "PROTOCOL", "broken answer", "bad header line" end
       name = name:lower()

@@ -55,4 +55,6 @@ function Store:unlock(key, lock_id)
   return true
 end
 
+require("mallapi.store").wrap(Store, "store.memory")
+
 return M
