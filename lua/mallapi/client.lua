@@ -453,10 +453,15 @@ function Client:interpret(opname, op, resp)
     .. ")", detail)
 end
 
+-- Codes of a failed preparation that are worth retrying: the token API (or the way to
+-- it) failed for now; the credentials were not refused.
+local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS = true, PROTOCOL = true,
+                    TRANSPORT = true }
+
 -- One request/answer exchange; returns data, decoded | nil, err, code, detail.
 function Client:exchange(opname, params, opts)
   local req, perr, pcode = self:prepare(opname, params, opts)
-  if not req then return nil, perr, pcode, { retryable = false } end
+  if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
   local op = self.profile.operations[req.op]
   req.timeout = opts and opts.timeout or self.cfg.timeout
   local transport, terr, tcode = self:transport()
