@@ -44,6 +44,8 @@ local function text(v)
   return nil
 end
 
+local is_ip, check_ip                            -- TLS to IP hosts (defined with exchange)
+
 local Bad = {}                                   -- raised (and caught) for refused requests
 local function refuse(msg) error({ Bad, msg }, 0) end
 
@@ -318,6 +320,33 @@ local function read_response(self, sock, p, deadline)
   return { status = status, headers = headers, body = body, attempts = 1 }, keepalive
 end
 
+-- An IPv4 or IPv6 literal (the URL's brackets already removed)?
+is_ip = function(host)
+  return host:find("^%d+%.%d+%.%d+%.%d+$") ~= nil or host:find(":", 1, true) ~= nil
+end
+
+-- Does the peer certificate of a verified TLS session list IP address `host`?
+-- true | nil, why. The session is the SSL_SESSION the cosocket handshake returns.
+local ffi_ready
+check_ip = function(session, host)
+  local okffi, ffi = pcall(require, "ffi")
+  if not okffi then return nil, "cannot check an IP certificate without LuaJIT's FFI" end
+  if not ffi_ready then
+    pcall(ffi.cdef, [[
+      void *SSL_SESSION_get0_peer(void *s);
+      int X509_check_ip_asc(void *x, const char *address, unsigned int flags);
+    ]])                                            -- pcall: declared already by another module
+    ffi_ready = true
+  end
+  if type(session) ~= "cdata" or session == nil then return nil, "no TLS session to check the certificate of" end
+  local okcall, cert = pcall(ffi.C.SSL_SESSION_get0_peer, session)
+  if not okcall or cert == nil then return nil, "no peer certificate" end
+  if ffi.C.X509_check_ip_asc(cert, host, 0) ~= 1 then
+    return nil, "certificate does not list IP address " .. host
+  end
+  return true
+end
+
 -- One attempt on one connection (pooled or new). nil, "retry", "again" when a pooled
 -- connection turned out to be closed by the server before answering.
 local function exchange(self, p, deadline)
@@ -337,9 +366,17 @@ local function exchange(self, p, deadline)
     -- Debian's lua-resty-core 0.1.25 raises "assertion failed!" when a handshake that
     -- completes at once fails verification (and with reused_session = false reports
     -- success on a closed socket instead): catch the raise and call it a TLS failure.
+    -- nginx checks the name against DNS names only: an IP host is handshaken without a
+    -- name (the chain is still verified) and then matched against the certificate's IP
+    -- addresses here (check_ip, OpenSSL's X509_check_ip_asc), as libcurl does.
+    local ip = self.verify and is_ip(p.host)
     local okcall, session
-    okcall, session, err = pcall(sock.sslhandshake, sock, nil, p.host, self.verify)
+    okcall, session, err = pcall(sock.sslhandshake, sock, nil, not ip and p.host or nil, self.verify)
     if not okcall then session, err = nil, "certificate verify failed" end
+    if session and ip then
+      local matched, why = check_ip(session, p.host)
+      if not matched then session, err = nil, why end
+    end
     if not session then
       sock:close()
       if err == "timeout" then return fail(p, "TIMEOUT", "timed out", err) end
