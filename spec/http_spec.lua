@@ -704,4 +704,53 @@ describe("http transport against nginx", function()
       h:close()
     end)
   end)
+  -- issue 13 item 3: with Content-Length: 2 and a longer body, the server read the rest of
+  -- the body as a second request of the caller's making, and the session's next request
+  -- got that request's answer. The transport owns the framing headers.
+  describe("framing headers", function()
+    local SMUGGLED = "ab\r\n\r\nGET /status/299?smuggled=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    local cases = {
+      { "Content-Length", "2" }, { "content-length", "999" }, { "CONTENT-LENGTH", "0" },
+      { "Transfer-Encoding", "chunked" }, { "transfer-encoding", "identity" },
+      { "Host", "other.example" }, { "Connection", "keep-alive" }, { "connection", "Upgrade" },
+      { "Upgrade", "h2c" }, { "TE", "trailers" }, { "Keep-Alive", "timeout=5" }, { "Trailer", "X" },
+      { "Proxy-Connection", "keep-alive" },
+    }
+    for _, case in ipairs(cases) do
+      it("refuses a caller's " .. case[1] .. " header (map and pair list), sending nothing", function()
+        srv:clear_log()
+        for _, headers in ipairs { { [case[1]] = case[2] }, { { case[1], case[2] } } } do
+          local res, err, code = s:request { method = "POST", url = srv:url("/echo"), body = SMUGGLED,
+                                             headers = headers }
+          assert.is_nil(res)
+          assert.equal("http.request: header '" .. case[1] .. "' is set by the transport, not the caller", err)
+          assert.equal("BAD_REQUEST", code)
+        end
+        -- the session's next request gets its own answer, and nothing reached the server
+        local res = assert(s:request { url = srv:url("/json") })
+        assert.equal('{"ok":true,"id":1}', res.body)
+        local _, lines = srv:connections(nil, 1)
+        assert.equal(1, lines)
+        assert.is_nil(srv.nginx:log("conn.log"):find("smuggled", 1, true))
+      end)
+    end
+
+    it("a body is framed by its own length: the server reads one request", function()
+      srv:clear_log()
+      local res = assert(s:request { method = "POST", url = srv:url("/echo"), body = SMUGGLED })
+      assert.equal(SMUGGLED, cjson.decode(res.body).body)
+      res = assert(s:request { url = srv:url("/json") })
+      assert.equal(200, res.status)
+      local _, lines = srv:connections(nil, 2)
+      assert.equal(2, lines)
+      assert.is_nil(srv.nginx:log("conn.log"):find("smuggled", 1, true))
+    end)
+
+    it("a batch refuses the same headers per request", function()
+      local out = s:batch { { url = srv:url("/json"), headers = { ["Content-Length"] = "5" } },
+                            { url = srv:url("/json") } }
+      assert.equal("BAD_REQUEST", out[1].code)
+      assert.equal(200, out[2].res.status)
+    end)
+  end)
 end)

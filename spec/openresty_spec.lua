@@ -194,6 +194,12 @@ describe("openresty", function()
       assert.matches("^GET /echo\n", ok.body)
     end)
 
+    it("refuses a caller's Content-Length: no second request is smuggled in the body", function()
+      assert.equal("BAD_REQUEST|http.request: header 'Content-Length' is set by the transport, not the caller"
+                   .. "|GET /echo", run_case("smuggle").body)
+      assert.is_nil(vendor:log("access.log"):find("smuggled", 1, true))
+    end)
+
     it("runs a batch on light threads, results in request order", function()
       assert.equal("status 200,CONNECT,status 200", run_case("batch").body)
     end)
@@ -212,6 +218,9 @@ describe("openresty", function()
       { "bad_scheme", "BAD_REQUEST", "http.request: scheme 'ftp' not allowed (http or https only)" },
       { "bad_header", "BAD_REQUEST", "http.request: header 'X' value contains CR or LF" },
       { "bad_body", "BAD_REQUEST", "http.request: body must be a string (got table)" },
+      { "framing_host", "BAD_REQUEST", "http.request: header 'host' is set by the transport, not the caller" },
+      { "framing_te", "BAD_REQUEST",
+        "http.request: header 'Transfer-Encoding' is set by the transport, not the caller" },
     }
     for _, case in ipairs(failures) do
       it("fails with " .. case[2] .. " (" .. case[1] .. ")", function()

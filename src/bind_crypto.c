@@ -82,6 +82,7 @@ static size_t bind_checkcount(lua_State *L, int arg, const char *fname) {
     if (lua_type(L, arg) != LUA_TNUMBER)
         bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
     lua_Number n = lua_tonumber(L, arg);
+    if (n != n) bind_argerror(L, arg, fname, "count must be between 0 and %d (got NaN)", BIND_MAX_RANDOM);
     if (!lua_isinteger(L, arg) && n != floor(n))
         bind_argerror(L, arg, fname, "number has no integer representation");
     if (n < 0 || n > BIND_MAX_RANDOM)

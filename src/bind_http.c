@@ -3,6 +3,7 @@
  * (metatable mallapi.Session) with request, batch and close. This layer reads
  * Lua tables into plain C calls and pushes responses back; retries, hooks and
  * masking live in lua/mallapi/http.lua. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,18 @@ static double http_opt_number(lua_State *L, int idx, const char *name, double df
     return v;
 }
 
+/* Numbers from Lua into C sizes and times, clamped: math.huge is the natural "no
+ * limit", and a double past the target type's range is undefined behaviour in C. */
+#define HTTP_MAX_SIZE ((double)(SIZE_MAX >> 1))   /* also fits curl_off_t */
+#define HTTP_MAX_MS 2147483647.0                  /* about 24.8 days: curl's timers take it */
+
+static size_t http_size(double v) { return v >= HTTP_MAX_SIZE ? (size_t)(SIZE_MAX >> 1) : (size_t)v; }
+
+static long http_ms(double seconds) {
+    double ms = seconds * 1000 + 0.5;
+    return ms >= HTTP_MAX_MS ? (long)HTTP_MAX_MS : (long)ms;
+}
+
 static const char *http_opt_string(lua_State *L, int idx, const char *name) {
     lua_getfield(L, idx, name);
     const char *v = NULL;
@@ -69,8 +82,8 @@ static int http_new(lua_State *L) {
     mallapi_http_config cfg;
     memset(&cfg, 0, sizeof cfg);
     double timeout = http_opt_number(L, 1, "timeout", 30, 1);
-    cfg.connect_timeout_ms = (long)(http_opt_number(L, 1, "connect_timeout", 10, 1) * 1000 + 0.5);
-    cfg.max_body = (size_t)http_opt_number(L, 1, "max_body", 16 * 1024 * 1024, 1);
+    cfg.connect_timeout_ms = http_ms(http_opt_number(L, 1, "connect_timeout", 10, 1));
+    cfg.max_body = http_size(http_opt_number(L, 1, "max_body", 16 * 1024 * 1024, 1));
     cfg.proxy = http_opt_string(L, 1, "proxy");
     cfg.ca_file = http_opt_string(L, 1, "ca_file");
     cfg.user_agent = http_opt_string(L, 1, "user_agent");
@@ -78,13 +91,14 @@ static int http_new(lua_State *L) {
         luaL_error(L, "http.new: opts.user_agent must not contain CR or LF");
     cfg.verify = http_opt_bool(L, 1, "verify", 1);
     cfg.http2 = http_opt_bool(L, 1, "http2", 1);
-    cfg.max_connections = (long)http_opt_number(L, 1, "max_connections", 0, 1);
+    cfg.max_connections = (long)http_size(http_opt_number(L, 1, "max_connections", 0, 1));
+    if (cfg.max_connections > 1000000) cfg.max_connections = 1000000;
 
     /* the userdata (with its __gc) before the C resource it owns */
     http_session_ud *ud = lua_newuserdata(L, sizeof *ud);
     memset(ud, 0, sizeof *ud);
     luaL_setmetatable(L, MALLAPI_MT_SESSION);
-    ud->default_timeout_ms = (long)(timeout * 1000 + 0.5);
+    ud->default_timeout_ms = http_ms(timeout);
     char err[MALLAPI_ERRLEN];
     ud->session = mallapi_http_session_new(&cfg, err, sizeof err);
     if (!ud->session) return mallapi_push_error(L, err, MALLAPI_HTTP_E_INTERNAL);
@@ -303,7 +317,7 @@ static int http_read_request(lua_State *L, int t, mallapi_http_call *c, char *me
             timeout_s = lua_tonumber(L, -1);
         }
     }
-    c->timeout_ms = timeout_s > 0 ? (long)(timeout_s * 1000 + 0.5) : default_timeout_ms;
+    c->timeout_ms = timeout_s > 0 ? http_ms(timeout_s) : default_timeout_ms;
     if (c->timeout_ms < 1) c->timeout_ms = 1;
     lua_getfield(L, t, "query");
     if (!lua_isnil(L, -1)) {

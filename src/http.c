@@ -105,6 +105,20 @@ int mallapi_http_add_query(mallapi_http_call *c, const char *name, size_t nlen,
     return 0;
 }
 
+/* Headers the transport owns: how the message is framed and how the connection is
+ * used (RFC 9112 section 6, RFC 9110 section 7.6.1). A caller's Content-Length or
+ * Transfer-Encoding would let a body carry a second request of the caller's making. */
+static const char *const http_framing_names[] = {
+    "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "trailer",
+    "upgrade", "proxy-connection", NULL,
+};
+
+static int http_is_framing(const char *name, size_t nlen) {
+    for (const char *const *f = http_framing_names; *f; f++)
+        if (strlen(*f) == nlen && strncasecmp(name, *f, nlen) == 0) return 1;
+    return 0;
+}
+
 int mallapi_http_add_header(mallapi_http_call *c, const char *name, size_t nlen,
                             const char *value, size_t vlen) {
     if (nlen == 0)
@@ -118,19 +132,21 @@ int mallapi_http_add_header(mallapi_http_call *c, const char *name, size_t nlen,
             return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
                              "http.request: header name contains a character not allowed in a token%s", NULL);
     }
+    /* the name is a checked token, safe to show; the value is never shown */
+    char shown[64];
+    size_t k = nlen < sizeof shown - 1 ? nlen : sizeof shown - 1;
+    memcpy(shown, name, k);
+    shown[k] = '\0';
     for (size_t i = 0; i < vlen; i++) {
         unsigned char ch = (unsigned char)value[i];
-        if (ch == '\r' || ch == '\n' || ch == 0) {
-            /* the name is a checked token, safe to show; the value is never shown */
-            char shown[64];
-            size_t k = nlen < sizeof shown - 1 ? nlen : sizeof shown - 1;
-            memcpy(shown, name, k);
-            shown[k] = '\0';
+        if (ch == '\r' || ch == '\n' || ch == 0)
             return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
                              ch ? "http.request: header '%s' value contains CR or LF"
                                 : "http.request: header '%s' value contains NUL", shown);
-        }
     }
+    if (http_is_framing(name, nlen))
+        return http_fail(c, MALLAPI_HTTP_E_BAD_REQUEST,
+                         "http.request: header '%s' is set by the transport, not the caller", shown);
     if (nlen == 10 && strncasecmp(name, "user-agent", 10) == 0) c->has_user_agent = 1;
     /* curl sends "Name;" as a header with an empty value ("Name:" would remove it) */
     if (mallapi_http_buf_append(&c->header_lines, name, nlen) < 0 ||
@@ -160,6 +176,7 @@ void mallapi_http_call_reset(mallapi_http_call *c) {
     c->code = NULL;
     c->err[0] = '\0';
     c->too_large = 0;
+    c->in_headers = 0;
     c->curl_err[0] = '\0';
     c->has_user_agent = 0;
 }
@@ -196,8 +213,13 @@ static size_t http_on_header(char *p, size_t size, size_t nmemb, void *ud) {
     mallapi_http_call *c = ud;
     size_t total = size * nmemb, n = total;
     while (n && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
-    if (n == 0) return total;
+    if (n == 0) { c->in_headers = 0; return total; }  /* the blank line: headers complete */
+    if (c->headers.len + n > MALLAPI_HTTP_MAX_HEADER_BYTES) {
+        c->too_large = 2;                             /* headers: refused, not out of memory */
+        return 0;
+    }
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        c->in_headers = 1;
         http_buf_clear(&c->headers);
         c->header_count = 0;
         return total;
@@ -427,7 +449,8 @@ static int http_finish(CURL *e, mallapi_http_call *c, CURLcode rc) {
     case CURLE_FILESIZE_EXCEEDED:
         code = MALLAPI_HTTP_E_TOO_LARGE; what = "answer larger than max_body"; break;
     case CURLE_WRITE_ERROR:
-        if (c->too_large) { code = MALLAPI_HTTP_E_TOO_LARGE; what = "answer larger than max_body"; }
+        if (c->too_large == 2) { code = MALLAPI_HTTP_E_TOO_LARGE; what = "answer headers too large"; }
+        else if (c->too_large) { code = MALLAPI_HTTP_E_TOO_LARGE; what = "answer larger than max_body"; }
         else { code = MALLAPI_HTTP_E_INTERNAL; what = "out of memory"; }
         break;
     case CURLE_PARTIAL_FILE: case CURLE_WEIRD_SERVER_REPLY: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
@@ -440,7 +463,10 @@ static int http_finish(CURL *e, mallapi_http_call *c, CURLcode rc) {
     case CURLE_PROXY:
         code = MALLAPI_HTTP_E_PROXY; what = "proxy refused"; break;
     case CURLE_OUT_OF_MEMORY:
-        code = MALLAPI_HTTP_E_INTERNAL; what = "out of memory"; break;
+        /* curl 7.x reports a header line over its own cap (100 KiB) as out of memory */
+        if (c->in_headers || strstr(c->curl_err, "header")) { code = MALLAPI_HTTP_E_TOO_LARGE; what = "answer headers too large"; }
+        else { code = MALLAPI_HTTP_E_INTERNAL; what = "out of memory"; }
+        break;
     default:
         code = MALLAPI_HTTP_E_IO; what = "transfer failed"; break;
     }
@@ -715,6 +741,7 @@ double mallapi_http_now(void) {
 
 void mallapi_http_sleep(double seconds) {
     if (!(seconds > 0)) return;
+    if (seconds > 1e9) seconds = 1e9;                 /* math.huge: (time_t)inf is undefined */
     struct timespec ts;
     ts.tv_sec = (time_t)seconds;
     ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);

@@ -22,6 +22,10 @@
 #define MALLAPI_HTTP_E_PROXY       "PROXY"
 #define MALLAPI_HTTP_E_INTERNAL    "INTERNAL"     /* out of memory, curl misuse */
 
+/* Answer headers beyond this many bytes are refused with TOO_LARGE (the nginx
+ * transport has the same cap). */
+#define MALLAPI_HTTP_MAX_HEADER_BYTES 65536
+
 /* Room for a message: the method, the URL without its query and curl's own words. */
 #define MALLAPI_HTTP_ERRLEN 512
 
@@ -70,7 +74,8 @@ typedef struct mallapi_http_call {
     const char *code;           /* NULL on success, else MALLAPI_HTTP_E_* */
     char err[MALLAPI_HTTP_ERRLEN];
     /* private */
-    int too_large;
+    int too_large;              /* 1: body over max_body, 2: headers over the cap */
+    int in_headers;             /* between the status line and the blank line */
     size_t max_body;
     mallapi_http_buf url_buf;   /* the URL sent: given URL + query, no fragment */
     void *header_nodes;         /* struct curl_slist[]: the header list handed to curl, */

@@ -76,6 +76,18 @@ function util.json_encode(v)
   return mallapi.json.encode(v)
 end
 
+-- The JSON text of a request body, or nil, "<vendor> <op>: parameter 'name': why", "INVALID"
+-- when a parameter cannot be encoded (NaN, a cycle, invalid UTF-8): then nothing is sent.
+function util.encode_body(c, opname, v)
+  local text, err = util.json_encode(v)
+  if text then return text end
+  local why, path = tostring(err):match("^json%.encode: (.-) at %$%.?(.*)$")
+  if path and path ~= "" then
+    return nil, c.vendor .. " " .. opname .. ": parameter '" .. path .. "': " .. why, "INVALID"
+  end
+  return nil, c.vendor .. " " .. opname .. ": parameters: " .. (why or tostring(err)), "INVALID"
+end
+
 -- Business data of a successful answer: never nil (an absent member is json.null).
 function util.data(v)
   if v ~= nil then return v end
@@ -464,13 +476,15 @@ function Client:prepare(opname, params, opts)
     local ok, lerr, lcode = check_limits(self, real, op, params)
     if not ok then return nil, lerr, lcode end
   end
-  local req
+  local req, berr, bcode
   if self.profile.build then
-    req = self.profile.build(self, real, op, params, opts)
+    req, berr, bcode = self.profile.build(self, real, op, params, opts)
+    if not req then return nil, berr, bcode end
   else
     req = self:base_request(real, op, params)
     if req.body_table then
-      req.body = util.json_encode(req.body_table)
+      req.body, berr, bcode = util.encode_body(self, real, req.body_table)
+      if not req.body then return nil, berr, bcode end
       req.headers["Content-Type"] = "application/json; charset=utf-8"
     end
   end
@@ -526,10 +540,15 @@ function Client:interpret(opname, op, resp)
     .. ")", detail)
 end
 
+-- Codes of a failed preparation that are worth retrying: the token API (or the way to
+-- it) failed for now; the credentials were not refused.
+local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS = true, PROTOCOL = true,
+                    TRANSPORT = true }
+
 -- One request/answer exchange; returns data, decoded | nil, err, code, detail.
 function Client:exchange(opname, params, opts)
   local req, perr, pcode = self:prepare(opname, params, opts)
-  if not req then return nil, perr, pcode, { retryable = false } end
+  if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
   local op = self.profile.operations[req.op]
   req.timeout = opts and opts.timeout or self.cfg.timeout
   local transport, terr, tcode = self:transport()

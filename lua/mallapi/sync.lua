@@ -310,6 +310,15 @@ end
 function Job:write_dead_letters()
   if #self.pending_dead == 0 or self.dry_run then self.pending_dead = {}; return true end
   if not self.dead_letter_file then
+    -- the records hold buyers' names, phones and addresses: a new file is created 0600
+    -- (core.lock.write_file), then appended to; io.open alone would create it 0644
+    local probe = io_open(self.dead_letter, "rb")
+    if probe then
+      probe:close()
+    else
+      local made, merr, mcode = core.lock.write_file(self.dead_letter, "")
+      if not made then return nil, "sync.run: cannot create dead-letter file: " .. tostring(merr), mcode or "IO" end
+    end
     local f, err = io_open(self.dead_letter, "ab")
     if not f then return nil, "sync.run: cannot open dead-letter file: " .. tostring(err), "IO" end
     self.dead_letter_file = f

@@ -8,6 +8,7 @@ local core = require "mallapi.core"
 local setmetatable, type, error, tostring, tonumber, pcall, select =
   setmetatable, type, error, tostring, tonumber, pcall, select
 local string_format, math_floor, math_max, concat = string.format, math.floor, math.max, table.concat
+local MAX_LIFETIME_S = 10 * 366 * 86400          -- 10 years
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local lock = core.lock
 
@@ -153,6 +154,17 @@ function Manager:usable(rec, dead_token)
   return phase == "fresh" or phase == "advisory"
 end
 
+-- After `dead_token` was refused: may the store's record replace it? Only a usable record
+-- newer than the refused one (a later generation, or the same generation fetched later);
+-- an older token in the store is likely dead too, and a fresh fetch is what works. When
+-- the refused record is unknown (dead_rec nil), any other usable token is tried once.
+function Manager:replaces(stored, dead_token, dead_rec)
+  if not self:usable(stored, dead_token) then return false end
+  if not dead_rec then return true end
+  local g, dg = stored.generation or 0, dead_rec.generation or 0
+  return g > dg or (g == dg and (stored.fetched_at or 0) > (dead_rec.fetched_at or 0))
+end
+
 function Manager:adopt(rec, source)
   self.cache, self.source = rec, source
   return rec.token
@@ -179,6 +191,9 @@ function Manager:fetch_and_save(previous)
       or expires_in ~= expires_in or expires_in <= 0 then
     return nil, "fetch returned no token and lifetime (expected token string, expires_in seconds > 0)", "AUTH"
   end
+  -- a lifetime past any real token's (up to math.huge) is capped, so that times in ms stay
+  -- integers (string.format("%d") and the store's TTL refuse 9.2e18 s * 1000)
+  if expires_in > MAX_LIFETIME_S then expires_in = MAX_LIFETIME_S end
   local now = self.clock()
   local generation = math_max(previous and previous.generation or 0, self.cache and self.cache.generation or 0) + 1
   local rec = { token = token, fetched_at = now, expires_at = now + math_floor(expires_in * 1000),
@@ -228,7 +243,7 @@ end
 
 -- Mandatory window, no token, or a dead token: one caller fetches, the others wait
 -- (at most self.wait ms) and read the new token from the store.
-function Manager:refresh_wait(api, dead_token)
+function Manager:refresh_wait(api, dead_token, dead_rec)
   local started, slept = lock.monotonic(), 0
   while true do
     local lock_id, err, code = self.store:lock(self.key, self.lease)
@@ -237,7 +252,7 @@ function Manager:refresh_wait(api, dead_token)
     end
     if lock_id then
       local stored = self:read_store()
-      if self:usable(stored, dead_token) then
+      if self:replaces(stored, dead_token, dead_rec) then
         release(self, lock_id)
         return self:adopt(stored, "store")
       end
@@ -254,7 +269,7 @@ function Manager:refresh_wait(api, dead_token)
     self.sleep(self.poll)
     slept = slept + self.poll
     local stored = self:read_store()
-    if self:usable(stored, dead_token) then return self:adopt(stored, "store") end
+    if self:replaces(stored, dead_token, dead_rec) then return self:adopt(stored, "store") end
   end
 end
 
@@ -282,19 +297,21 @@ function Manager:get()
 end
 
 -- The vendor said `token` is invalid. Returns a different valid token: the store's
--- if another caller has already replaced it, else a newly fetched one.
+-- if another caller has already replaced it with a newer one, else a newly fetched one.
 function Manager:invalidate(token)
   if type(token) ~= "string" then
     error("bad argument #1 to 'invalidate' (token string expected, got " .. type(token) .. ")", 2)
   end
-  if self.cache and self.cache.token == token then self.cache = nil end
+  local dead_rec = self.cache and self.cache.token == token and self.cache or nil
+  if dead_rec then self.cache = nil end
   local stored, err, code = self:read_store()
   if err then
     return nil, string_format("token.invalidate: store failed for key %s: %s", self.key, scrub(err, token)),
            code or "STORE"
   end
-  if self:usable(stored, token) then return self:adopt(stored, "store") end
-  return self:refresh_wait("token.invalidate", token)
+  if stored and stored.token == token and not dead_rec then dead_rec = stored end
+  if self:replaces(stored, token, dead_rec) then return self:adopt(stored, "store") end
+  return self:refresh_wait("token.invalidate", token, dead_rec)
 end
 
 -- Run fn(token); when is_invalid(...) says fn's results mean "token invalid",

@@ -24,7 +24,8 @@
 --   /big?n=N&cl=1    N bytes of body (chunked, or with Content-Length when cl=1)
 --   /cut             Content-Length: 100 but 10 bytes, then the connection closes
 --   /raw?kind=K      a hand-written answer with odd headers: fold (obsolete line folding),
---                    nul (a NUL byte in a value), spaces (padding, an empty value)
+--                    nul (a NUL byte in a value), spaces (padding, an empty value),
+--                    huge (one 1 MiB header), many (100 headers of 1 KB)
 local nginx = require "support.nginx"
 local procs = require "support.procs"
 local socket = require "socket"
@@ -95,6 +96,8 @@ local LOCATIONS = [[
           fold = "X-Fold: a\r\n  b\r\n",
           nul = "X-Nul: a\0b\r\n",
           spaces = "X-Pad:   v  \r\nX-Empty:\r\n",
+          huge = "X-Huge: " .. string.rep("h", 1048576) .. "\r\n",
+          many = string.rep("X-Many: " .. string.rep("m", 1000) .. "\r\n", 100),
         }
         ngx.req.read_body()
         local sock = ngx.req.socket(true)

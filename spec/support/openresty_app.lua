@@ -131,6 +131,19 @@ local CASES = {
   dns = function() return transport():request{ url = "http://no-such-host.invalid/x" } end,
   bad_scheme = function() return transport():request{ url = "ftp://127.0.0.1/x" } end,
   bad_header = function(a) return transport():request{ url = a.base .. "/echo", headers = { X = "a\r\nB: c" } } end,
+  -- issue 13 item 3: a caller's Content-Length would smuggle a second request in the body
+  smuggle = function(a)
+    local t = transport()
+    local _, err, code = t:request{ method = "POST", url = a.base .. "/echo",
+      body = "ab\r\n\r\nGET /count?smuggled=1 HTTP/1.1\r\nHost: x\r\n\r\n", headers = { ["Content-Length"] = "2" } }
+    local res = assert(t:request{ url = a.base .. "/echo" })
+    return { status = 200, headers = {}, body = tostring(code) .. "|" .. tostring(err) .. "|"
+             .. res.body:match("^[^\n]*") }
+  end,
+  framing_host = function(a) return transport():request{ url = a.base .. "/echo", headers = { { "host", "x" } } } end,
+  framing_te = function(a)
+    return transport():request{ url = a.base .. "/echo", headers = { ["Transfer-Encoding"] = "chunked" } }
+  end,
   bad_body = function(a) return transport():request{ url = a.base .. "/echo", body = {} } end,
   keepalive = function(a)
     local t = transport()

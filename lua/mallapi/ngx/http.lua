@@ -44,6 +44,8 @@ local function text(v)
   return nil
 end
 
+local is_ip, check_ip                            -- TLS to IP hosts (defined with exchange)
+
 local Bad = {}                                   -- raised (and caught) for refused requests
 local function refuse(msg) error({ Bad, msg }, 0) end
 
@@ -75,6 +77,13 @@ local function query_string(q)
   return concat(out, "&")
 end
 
+-- Headers the transport owns (framing and connection use, RFC 9112 section 6, RFC 9110
+-- section 7.6.1): a caller's Content-Length would let a body carry a second request.
+-- The same list as src/http.c.
+local FRAMING = { ["content-length"] = true, ["transfer-encoding"] = true, host = true, connection = true,
+                  ["keep-alive"] = true, te = true, trailer = true, upgrade = true,
+                  ["proxy-connection"] = true }
+
 local function header_line(lines, seen, name, value)
   if type(value) == "boolean" then value = nil else value = text(value) end
   if not value then refuse("header values must be strings or numbers") end
@@ -83,7 +92,9 @@ local function header_line(lines, seen, name, value)
   if name:find("[^!#$%%&'*+%-.^_`|~%w]") then refuse("header name contains a character not allowed in a token") end
   if value:find("[\r\n]") then refuse("header '" .. name .. "' value contains CR or LF") end
   if value:find("%z") then refuse("header '" .. name .. "' value contains NUL") end
-  seen[name:lower()] = true
+  local lower = name:lower()
+  if FRAMING[lower] then refuse("header '" .. name .. "' is set by the transport, not the caller") end
+  seen[lower] = true
   lines[#lines + 1] = name .. ": " .. value .. "\r\n"
 end
 
@@ -161,10 +172,10 @@ local function parse_request(self, req, timeout_s)
   local host_header = (host:find(":", 1, true) and "[" .. host .. "]" or host)
     .. (port ~= default_port and ":" .. port or "")
   local head = { method, " ", rest, " HTTP/1.1\r\n" }
-  if not seen.host then head[#head + 1] = "Host: " .. host_header .. "\r\n" end
+  head[#head + 1] = "Host: " .. host_header .. "\r\n"
   if not seen["user-agent"] then head[#head + 1] = "User-Agent: " .. self.user_agent .. "\r\n" end
   if not seen.accept then head[#head + 1] = "Accept: */*\r\n" end
-  if (body or method == "POST" or method == "PUT" or method == "PATCH") and not seen["content-length"] then
+  if body or method == "POST" or method == "PUT" or method == "PATCH" then
     head[#head + 1] = "Content-Length: " .. #(body or "") .. "\r\n"
   end
   for _, line in ipairs(lines) do head[#head + 1] = line end
@@ -219,7 +230,7 @@ local function read_response(self, sock, p, deadline)
         err == "timeout" and "timed out" or "broken answer", err end
       if line == "" then break end
       header_bytes = header_bytes + #line
-      if header_bytes > 65536 then return nil, "TOO_LARGE", "answer larger than max_body", "headers over 64 KiB" end
+      if header_bytes > 65536 then return nil, "TOO_LARGE", "answer headers too large", "over 64 KiB" end
       local name, value = line:match("^([^:%s]+):%s*(.-)%s*$")
       if not name then return nil, "PROTOCOL", "broken answer", "bad header line" end
       name = name:lower()
@@ -309,6 +320,33 @@ local function read_response(self, sock, p, deadline)
   return { status = status, headers = headers, body = body, attempts = 1 }, keepalive
 end
 
+-- An IPv4 or IPv6 literal (the URL's brackets already removed)?
+is_ip = function(host)
+  return host:find("^%d+%.%d+%.%d+%.%d+$") ~= nil or host:find(":", 1, true) ~= nil
+end
+
+-- Does the peer certificate of a verified TLS session list IP address `host`?
+-- true | nil, why. The session is the SSL_SESSION the cosocket handshake returns.
+local ffi_ready
+check_ip = function(session, host)
+  local okffi, ffi = pcall(require, "ffi")
+  if not okffi then return nil, "cannot check an IP certificate without LuaJIT's FFI" end
+  if not ffi_ready then
+    pcall(ffi.cdef, [[
+      void *SSL_SESSION_get0_peer(void *s);
+      int X509_check_ip_asc(void *x, const char *address, unsigned int flags);
+    ]])                                            -- pcall: declared already by another module
+    ffi_ready = true
+  end
+  if type(session) ~= "cdata" or session == nil then return nil, "no TLS session to check the certificate of" end
+  local okcall, cert = pcall(ffi.C.SSL_SESSION_get0_peer, session)
+  if not okcall or cert == nil then return nil, "no peer certificate" end
+  if ffi.C.X509_check_ip_asc(cert, host, 0) ~= 1 then
+    return nil, "certificate does not list IP address " .. host
+  end
+  return true
+end
+
 -- One attempt on one connection (pooled or new). nil, "retry", "again" when a pooled
 -- connection turned out to be closed by the server before answering.
 local function exchange(self, p, deadline)
@@ -328,9 +366,17 @@ local function exchange(self, p, deadline)
     -- Debian's lua-resty-core 0.1.25 raises "assertion failed!" when a handshake that
     -- completes at once fails verification (and with reused_session = false reports
     -- success on a closed socket instead): catch the raise and call it a TLS failure.
+    -- nginx checks the name against DNS names only: an IP host is handshaken without a
+    -- name (the chain is still verified) and then matched against the certificate's IP
+    -- addresses here (check_ip, OpenSSL's X509_check_ip_asc), as libcurl does.
+    local ip = self.verify and is_ip(p.host)
     local okcall, session
-    okcall, session, err = pcall(sock.sslhandshake, sock, nil, p.host, self.verify)
+    okcall, session, err = pcall(sock.sslhandshake, sock, nil, not ip and p.host or nil, self.verify)
     if not okcall then session, err = nil, "certificate verify failed" end
+    if session and ip then
+      local matched, why = check_ip(session, p.host)
+      if not matched then session, err = nil, why end
+    end
     if not session then
       sock:close()
       if err == "timeout" then return fail(p, "TIMEOUT", "timed out", err) end
@@ -443,6 +489,9 @@ function M.new(opts)
   if opts.verify ~= nil and type(opts.verify) ~= "boolean" then error("http.new: opts.verify must be a boolean", 2) end
   if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
     error("http.new: opts.user_agent must be a string", 2)
+  end
+  if opts.user_agent and opts.user_agent:find("[\r\n]") then
+    error("http.new: opts.user_agent must not contain CR or LF", 2)
   end
   return setmetatable({
     timeout = opt_number(opts, "timeout", 30),

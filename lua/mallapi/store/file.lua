@@ -85,4 +85,6 @@ function Store:unlock(key, lock_id)
   return true
 end
 
+require("mallapi.store").wrap(Store, "store.file")
+
 return M

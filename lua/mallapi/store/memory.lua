@@ -62,4 +62,6 @@ function Store:unlock(key, lock_id)
   return true
 end
 
+require("mallapi.store").wrap(Store, "store.memory")
+
 return M

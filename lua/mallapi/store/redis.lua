@@ -214,4 +214,6 @@ function Store:unlock(key, lock_id)
   return reply == 1
 end
 
+require("mallapi.store").wrap(Store, "store.redis")
+
 return M

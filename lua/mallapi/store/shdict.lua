@@ -87,4 +87,6 @@ function Store:unlock(key, lock_id)
   return true
 end
 
+require("mallapi.store").wrap(Store, "store.shdict")
+
 return M

@@ -105,7 +105,13 @@ local BODY_ORDER = { "app_key", "data", "name", "sign", "timestamp", "version" }
 function M.build(c, opname, op, params, opts)
   local data_json = opts.data_json
   if data_json == nil then
-    if type(params) == "string" then data_json = params else data_json = util.json_encode(params) end
+    if type(params) == "string" then
+      data_json = params
+    else
+      local err, code
+      data_json, err, code = util.encode_body(c, opname, params)
+      if not data_json then return nil, err, code end
+    end
   end
   if type(data_json) ~= "string" then
     error("client:prepare: shoplus " .. opname .. ": opts.data_json must be a string", 3)

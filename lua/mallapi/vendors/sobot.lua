@@ -132,6 +132,10 @@ function M.fetch_token(c)
   if not transport then return nil, "sobot get_token: " .. tostring(terr), tcode end
   local resp, err, code = transport:request(M.token_request(c))
   if not resp then return nil, "sobot get_token: " .. tostring(err), code end
+  -- an overloaded or failing token API is a transient fault (retryable), not refused credentials
+  if resp.status == 429 or (resp.status or 0) >= 500 then
+    return nil, "sobot get_token: HTTP " .. tostring(resp.status), "HTTP"
+  end
   local ok, answer = pcall(mallapi.json.decode, resp.body or "")
   if not ok or type(answer) ~= "table" then
     return nil, "sobot get_token: answer is not JSON (HTTP " .. tostring(resp.status) .. ")", "HTTP"
@@ -160,7 +164,9 @@ function M.build(c, opname, op, params)
   local req = c:base_request(opname, op, params)
   req.body_table.timestamp = util.text(c:now_ms())
   req.body_table.nonce = c:nonce()
-  req.body = util.json_encode(req.body_table)
+  local err, code
+  req.body, err, code = util.encode_body(c, opname, req.body_table)
+  if not req.body then return nil, err, code end
   req.headers["Content-Type"] = "application/json; charset=utf-8"
   return req
 end
