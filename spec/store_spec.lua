@@ -126,15 +126,20 @@ describe("store", function()
     end)
 
     it("reports a missing directory as a STORE-area IO error", function()
-      local store = mallapi.store.file("/nonexistent-mallapi-dir")
+      -- a directory that surely does not exist: under a fresh temporary file's name
+      local base = os.tmpname()
+      local dir = base .. ".missing"
+      local store = mallapi.store.file(dir)
+      os.remove(base)
       local ok, err, code = store:set("k", "v")
       assert.is_nil(ok)
-      assert.truthy(err:find("^store%.file: open /nonexistent%-mallapi%-dir/k%.token%.tmp%.%d+%.%d+: "
+      local quoted = dir:gsub("%p", "%%%0")
+      assert.truthy(err:find("^store%.file: open " .. quoted .. "/k%.token%.tmp%.%d+%.%d+: "
                              .. "No such file or directory$"), err)
       assert.equal("IO", code)
       local lock_id, lerr, lcode = store:lock("k", 100)
       assert.is_nil(lock_id)
-      assert.equal("store.file: open /nonexistent-mallapi-dir/k.lock: No such file or directory", lerr)
+      assert.equal("store.file: open " .. dir .. "/k.lock: No such file or directory", lerr)
       assert.equal("IO", lcode)
     end)
 
