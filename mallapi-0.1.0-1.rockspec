@@ -22,7 +22,7 @@ build = {
         "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
         "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c",
         "src/map.c", "src/http.c", "src/webhook.c", "src/bind_webhook.c",
-        "src/seen.c", "src/bind_seen.c",
+        "src/seen.c", "src/bind_seen.c", "src/signal.c", "src/bind_signal.c",
       },
       libraries = { "curl", "crypto" },
       incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
