@@ -76,7 +76,8 @@ end
 
 local function check_secrets(secrets)
   for name, ref in pairs(secrets or {}) do
-    if type(name) ~= "string" or type(ref) ~= "table" or not (type(ref.env) == "string" or type(ref.file) == "string") then
+    local named = type(ref) == "table" and (type(ref.env) == "string" or type(ref.file) == "string")
+    if type(name) ~= "string" or not named then
       error("fleet.add: bad option 'secrets' (each secret must be { env = VAR } or { file = path }, never a value)", 3)
     end
   end
@@ -90,8 +91,12 @@ function Fleet:add(id, def)
     error("fleet.add: bad option 'module' (Lua module name or .lua file path expected)", 2)
   end
   local interval = def.interval_s or 300
-  if type(interval) ~= "number" or interval <= 0 then error("fleet.add: bad option 'interval_s' (positive number expected)", 2) end
-  if def.settings ~= nil and type(def.settings) ~= "table" then error("fleet.add: bad option 'settings' (table expected)", 2) end
+  if type(interval) ~= "number" or interval <= 0 then
+    error("fleet.add: bad option 'interval_s' (positive number expected)", 2)
+  end
+  if def.settings ~= nil and type(def.settings) ~= "table" then
+    error("fleet.add: bad option 'settings' (table expected)", 2)
+  end
   check_secrets(def.secrets)
   local s = self.store
   local _, err, code = s:command("HSET", self:job_key(id), "module", def.module,
@@ -233,7 +238,8 @@ end
 
 -- The worker still runs this entry: reset its idle time so no one takes it over.
 function Fleet:heartbeat(consumer, entry, store)
-  local _, err, code = (store or self.store):command("XCLAIM", self:key("queue"), M.GROUP, consumer, "0", entry, "JUSTID")
+  local _, err, code = (store or self.store):command("XCLAIM", self:key("queue"), M.GROUP, consumer, "0", entry,
+    "JUSTID")
   if err then return fail(err, code) end
   return true
 end
