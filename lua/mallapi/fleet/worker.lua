@@ -8,7 +8,8 @@
 -- A job module (a Lua module name, or a path ending in .lua) returns
 --   function(ctx) return <mallapi.sync.run options> end
 -- with ctx = { id=, settings=, secret = function(name) -> value, limiter = function(vendor,
--- credential, rate) -> mallapi.ratelimit (fleet-wide, in Redis), fleet= }.
+-- credential, rate) -> mallapi.ratelimit (fleet-wide, in Redis), state = the fleet's Redis
+-- store (say a client's token_store), fleet= }.
 local core = require "mallapi.core"
 local sync = require "mallapi.sync"
 local ratelimit = require "mallapi.ratelimit"
@@ -113,7 +114,7 @@ function Worker:run_entry(e)
   local opts
   if mod then
     local ctx = {
-      id = job.id, settings = job.settings, fleet = fleet,
+      id = job.id, settings = job.settings, fleet = fleet, state = self.state,
       secret = function(name)
         local ref = job.secrets[name]
         if not ref then error("job " .. job.id .. ": no secret named '" .. tostring(name) .. "'", 2) end

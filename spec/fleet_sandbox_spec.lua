@@ -1,0 +1,129 @@
+-- The fleet with real parts: a redis-server (AOF, fsync always) and the vendor sandbox
+-- started here, 50 jobs (50 accounts, 3000 orders) run by 3 `mallapi worker` processes.
+-- Mid-run one worker is SIGKILLed, one gets SIGTERM (drain) and Redis is killed -9 and
+-- restarted from its AOF. Then: every job finished, every order arrived (at most one
+-- batch resent per kill), and the sandbox's own busiest second for the Sobot app stayed
+-- within rate + burst (+2 for the token fetches and second boundaries).
+-- luacheck: max line length 130
+local have = io.open("sandbox/lua/sandbox/launch.lua") ~= nil
+if not have then
+  describe("fleet against the sandbox", function() pending("needs sandbox/") end)
+  return
+end
+package.path = "sandbox/lua/?.lua;examples/?.lua;" .. package.path
+local mallapi = require "mallapi"
+local fleet = require "mallapi.fleet"
+local sandbox = require "sandbox.launch"
+local sjson = require "sandbox.json"
+local data = require "demo_data"
+local redis = require "support.redis_server"
+local procs = require "support.procs"
+local lock = mallapi.core.lock
+
+local runtime = os.getenv("MALLAPI_RUNTIME") or (rawget(_G, "jit") and "luajit" or "5.4")
+local bin = runtime == "luajit" and "luajit" or "lua5.4"
+local JOBS, PER_JOB, BATCH, RATE, BURST, LEASE_S = 50, 60, 20, 40, 10, 2
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function start_worker(srv, sb, dir, i)
+  local log = dir .. "/worker" .. i .. ".log"
+  local pidfile = log .. ".pid"
+  local code = "os.exit(require('mallapi.cli.worker').run(arg))"
+  local cmd = table.concat({ "env", "LUA_PATH=" .. quote("lua/?.lua;lua/?/init.lua;spec/?.lua;;"),
+    "LUA_CPATH=" .. quote("build/" .. runtime .. "/?.so;;"), "REDIS_PW=" .. quote(srv.password),
+    "SOBOT_APP_KEY=" .. quote(sb.credentials.sobot.app_key), "timeout 120",
+    bin, "-e", quote(code), "--", "worker", "--redis", "redis://127.0.0.1:" .. srv.port, "--password-env", "REDIS_PW",
+    "--lease", tostring(LEASE_S), "--poll", "0.2", "--path", quote("sandbox/lua/?.lua;examples/?.lua"),
+    "--dead-letter-dir", dir, "--verbose" }, " ")
+  os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. cmd) .. " >>" .. log .. " 2>&1 &")
+  for _ = 1, 400 do
+    local f = io.open(pidfile)
+    local pid = f and f:read("*l")
+    if f then f:close() end
+    if pid and pid ~= "" then return pid end
+    lock.sleep(5)
+  end
+  error("worker did not start")
+end
+
+describe("fleet against the sandbox", function()
+  local sb, srv, dir, workers = nil, nil, nil, {}
+  setup(function()
+    sb = sandbox.start{ workers = 1 }
+    srv = redis.start{ appendonly = true }
+    dir = procs.temp_dir("fleetsb")
+  end)
+  teardown(function()
+    for _, pid in pairs(workers) do procs.stop_pid(pid) end
+    if srv then srv:stop() end
+    if sb then sb:stop() end
+    if dir then procs.remove_dir(dir) end
+  end)
+
+  it("3 workers, a SIGKILL, a SIGTERM and a Redis restart: every job done, every order once, under the app's rate", function()
+    local function open() return fleet.new{ redis = "redis://127.0.0.1:" .. srv.port, password = srv.password } end
+    local fl = open()
+    for a = 1, JOBS do
+      assert(fl:add(string.format("acct%02d", a), { module = "support.fleet.sobot_job", interval_s = 3600,
+        settings = { account = a, count = PER_JOB, batch = BATCH, appid = sb.credentials.sobot.appid, url = sb.urls.sobot,
+          per_second = RATE, burst = BURST },
+        secrets = { app_key = { env = "SOBOT_APP_KEY" } } }))
+    end
+    for i = 1, 3 do workers[i] = start_worker(srv, sb, dir, i) end
+    local function finished()
+      local ok, jobs = pcall(function() return open():list() end)
+      if not ok or not jobs then return -1 end
+      local n = 0
+      for _, j in ipairs(jobs) do if j.status == "ok" then n = n + 1 end end
+      return n
+    end
+    -- wait until some orders arrived, then the faults
+    local function adds() return sb:stats("sobot").order_adds end
+    local t0 = lock.monotonic()
+    while adds() < 400 and lock.monotonic() - t0 < 20000 do lock.sleep(50) end
+    os.execute("kill -9 " .. workers[1]); workers[1] = nil
+    while adds() < 800 and lock.monotonic() - t0 < 30000 do lock.sleep(50) end
+    os.execute("kill -TERM " .. workers[2])
+    while adds() < 1400 and lock.monotonic() - t0 < 40000 do lock.sleep(50) end
+    local port, rdir = srv.port, srv.dir
+    os.execute("kill -9 " .. srv.pid)
+    for _ = 1, 100 do if not procs.alive(srv.pid) then break end lock.sleep(20) end
+    lock.sleep(300)
+    srv = redis.start{ appendonly = true, port = port, dir = rdir }
+    workers[4] = start_worker(srv, sb, dir, 4)                    -- a replacement for the killed one
+    -- the drained worker leaves by itself
+    for _ = 1, 200 do if not procs.alive(workers[2]) then break end lock.sleep(50) end
+    assert.is_false(procs.alive(workers[2]), "SIGTERM did not end worker 2")
+    workers[2] = nil
+    local done
+    for _ = 1, 1200 do
+      done = finished()
+      if done == JOBS then break end
+      lock.sleep(50)
+    end
+    local logs = procs.capture("cat " .. dir .. "/*.log 2>/dev/null | tail -40")
+    assert.same(JOBS, done, logs)
+    -- every order, with its amount, in Sobot
+    local got = {}
+    for _, o in ipairs(sb:dump("sobot", "orders")) do got[sjson.text(o.order_id)] = sjson.text(o.actual_amount) end
+    local n = 0
+    for a = 1, JOBS do
+      for i = 1, PER_JOB do
+        local o = data.order(a * 10000 + i)
+        assert.same(o.fen, got[o.id], "order " .. o.id .. " of account " .. a)
+        n = n + 1
+      end
+    end
+    local count = 0
+    for _ in pairs(got) do count = count + 1 end
+    assert.same(n, count)
+    local stats = sb:stats("sobot")
+    -- resent: at most one batch for the SIGKILL (the drain and the Redis restart resend nothing)
+    assert.is_true(stats.order_adds - n <= BATCH, (stats.order_adds - n) .. " orders resent\n" .. logs)
+    assert.is_true(stats.max_per_second <= RATE + BURST + 2, "busiest second: " .. stats.max_per_second)
+    local j = open():get("acct01")
+    assert.same(PER_JOB, j.sent)
+    assert.truthy(logs:find("handed back", 1, true), logs)       -- the SIGTERMed worker drained
+  end)
+end)
