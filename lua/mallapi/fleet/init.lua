@@ -245,7 +245,8 @@ function Fleet:heartbeat(consumer, entry, store)
 end
 
 -- Ack a run and schedule the next one; the last run's figures go to the job's hash.
--- An entry acked already (a second runner of a taken-over entry) changes nothing.
+-- An entry acked already (a second runner of a taken-over entry) changes nothing; a
+-- failed run comes back after min(interval, 60 s).
 local FINISH = [[
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -258,6 +259,7 @@ if ARGV[3] == 'requeue' then
   return 1
 end
 local interval = tonumber(redis.call('HGET', KEYS[3], 'interval_s')) or 300
+if ARGV[3] == 'failed' then interval = math.min(interval, 60) end   -- a failed run is tried again soon
 redis.call('ZADD', KEYS[2], now + interval * 1000, ARGV[4])
 redis.call('HSET', KEYS[3], 'status', ARGV[3], 'read', ARGV[6], 'sent', ARGV[7], 'dead', ARGV[8],
   'duration_ms', ARGV[9], 'lag_ms', ARGV[10], 'error', ARGV[11], 'worker', ARGV[12], 'finished_at', now)

@@ -142,6 +142,11 @@ function Worker:run_entry(e)
     err, code = merr, "CONFIG"
   end
   self:flush_counters()
+  if code == "STORE" then
+    -- Redis away (a restart): leave the run pending; it is claimed again after the lease
+    self.log(string_format("job %s: Redis trouble (%s); run retried after the lease", job.id, tostring(err)))
+    return "retry"
+  end
   if code == "BUSY" then
     -- another worker still runs it (a takeover while the first was alive): it will ack
     self.log(string_format("job %s busy elsewhere; left to its runner", job.id))
