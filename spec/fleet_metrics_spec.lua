@@ -1,4 +1,5 @@
 -- mallapi.metrics: the Prometheus text exposition (escaping, label order, numbers), the
+-- luacheck: max line length 130
 -- fleet's families read from Redis, and the LuaSocket endpoint answering GET /metrics.
 local metrics = require "mallapi.metrics"
 local fleet = require "mallapi.fleet"

@@ -123,7 +123,8 @@ describe("fleet against the sandbox", function()
     -- resent: at most one batch for the SIGKILL (the drain and the Redis restart resend nothing)
     assert.is_true(stats.order_adds - n <= BATCH, (stats.order_adds - n) .. " orders resent\n" .. logs)
     assert.is_true(stats.max_per_second <= RATE + BURST + 2, "busiest second: " .. stats.max_per_second)
-    print(string.format("\n[fleet sandbox] adds=%d orders=%d busiest=%d requests=%d", stats.order_adds, n, stats.max_per_second, stats.requests))
+    print(string.format("\n[fleet sandbox] adds=%d orders=%d busiest=%d requests=%d", stats.order_adds, n,
+      stats.max_per_second, stats.requests))
     local j = open():get("acct01")
     assert.same(PER_JOB, j.sent)
     assert.truthy(logs:find("handed back", 1, true), logs)       -- the SIGTERMed worker drained
