@@ -169,16 +169,18 @@ local function dict_save(self, s)
     tostring(s.factor or 1), tostring(s.throttled_ms or "")))
 end
 
--- Under OpenResty the shared dict is one per nginx; the step runs without yielding
--- (get .. set without I/O in between), so workers of one nginx never interleave in it.
+-- Under OpenResty the shared dict is one per nginx, shared by its worker processes: the
+-- get .. set step runs under a short lock taken with dict:add (atomic across workers).
 function M.shdict(dict, name, rate)
   if type(dict) ~= "table" and type(dict) ~= "userdata" then
     error("ratelimit.shdict: bad argument #1 (shared dict expected)", 2)
   end
   local self = check_rate("ratelimit.shdict", name, rate)
   self.dict, self.key = dict, "rate:" .. name
-  self.clock = rate.clock or (ngx and function() return ngx.now() * 1000 end) or core.lock.now
-  if ngx and not rate.sleep then self.sleep = function(ms) ngx.sleep(ms / 1000) end end
+  local nx = rawget(_G, "ngx")
+  self.clock = rate.clock or (nx and function() nx.update_time(); return nx.now() * 1000 end) or core.lock.now
+  if nx and not rate.sleep then self.sleep = require("mallapi.ngx").sleep_ms end
+  self.spin = nx and require("mallapi.ngx").sleep_ms or core.lock.sleep
   return setmetatable(self, DictLimiter)
 end
 
@@ -188,19 +190,40 @@ function M.memory(name, rate)
   return setmetatable(self, DictLimiter)
 end
 
+-- fn under the dict's lock (only a shared dict has add; a table dict has one user)
+local function locked(self, fn)
+  local d = self.dict
+  if not d.add then return fn() end
+  local lock_key = self.key .. ":lock"
+  for _ = 1, 1000 do
+    if d:add(lock_key, true, 0.05) then
+      local ok, a, b = pcall(fn)
+      d:delete(lock_key)
+      if not ok then error(a, 0) end
+      return a, b
+    end
+    self.spin(1)
+  end
+  return nil, "ratelimit: bucket lock " .. self.name .. " not free within 1 s", "RATE_LIMIT"
+end
+
 function DictLimiter:reserve(max_wait_ms)
-  local s = dict_state(self)
-  local wait, over = M.step(s, self.clock(), self.per_second, self.burst, max_wait_ms, self.recover_ms)
-  if wait == nil then return nil, over end
-  dict_save(self, s)
-  return wait
+  return locked(self, function()
+    local s = dict_state(self)
+    local wait, over = M.step(s, self.clock(), self.per_second, self.burst, max_wait_ms, self.recover_ms)
+    if wait == nil then return nil, over end
+    dict_save(self, s)
+    return wait
+  end)
 end
 
 function DictLimiter:throttle()
-  local s = dict_state(self)
-  M.throttle(s, self.clock(), self.min_factor, self.recover_ms)
-  dict_save(self, s)
-  return true
+  return locked(self, function()
+    local s = dict_state(self)
+    M.throttle(s, self.clock(), self.min_factor, self.recover_ms)
+    dict_save(self, s)
+    return true
+  end)
 end
 
 return M

@@ -39,7 +39,8 @@ local Fleet = {}
 Fleet.__index = Fleet
 Fleet.__tostring = function(self) return "mallapi.fleet(" .. tostring(self.store) .. ")" end
 
--- fleet.new{ redis = "redis://127.0.0.1:6379" | store, password =, prefix = "mallapi:fleet:" }
+-- fleet.new{ redis = "redis://127.0.0.1:6379" | { host=, port=, db= }, password =,
+--            prefix = "mallapi:fleet:", new_store = mallapi.store.redis.new (or mallapi.ngx.redis_store) }
 function M.new(opts)
   if type(opts) ~= "table" then error("fleet.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2) end
   local prefix = opts.prefix or "mallapi:fleet:"
@@ -53,9 +54,11 @@ function M.new(opts)
     error("fleet.new: bad option 'redis' (redis:// URL or { host=, port= } expected)", 2)
   end
   local password = opts.password or cfg.password
+  -- new_store(conf) makes the connections: under OpenResty pass mallapi.ngx.redis_store
+  local make = opts.new_store or redis_store.new
   local function store(p, timeout_ms)
-    return redis_store.new{ host = cfg.host, port = cfg.port, db = cfg.db, password = password, prefix = p,
-      timeout = timeout_ms or opts.timeout_ms or 5000, socket = opts.socket }
+    return make{ host = cfg.host, port = cfg.port, db = cfg.db, password = password, prefix = p,
+      timeout = timeout_ms or opts.timeout_ms or 5000 }
   end
   return setmetatable({ prefix = prefix, store = store(prefix), new_store = store }, Fleet)
 end
