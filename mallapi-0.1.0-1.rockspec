@@ -76,5 +76,13 @@ build = {
     ["mallapi.sync.source"] = "lua/mallapi/sync/source.lua",
     ["mallapi.sync.report"] = "lua/mallapi/sync/report.lua",
     ["mallapi.sync.jsonl"] = "lua/mallapi/sync/jsonl.lua",
+    ["mallapi.fleet"] = "lua/mallapi/fleet/init.lua",
+    ["mallapi.fleet.worker"] = "lua/mallapi/fleet/worker.lua",
+    ["mallapi.fleet.supervisor"] = "lua/mallapi/fleet/supervisor.lua",
+    ["mallapi.fleet.options"] = "lua/mallapi/fleet/options.lua",
+    ["mallapi.ratelimit"] = "lua/mallapi/ratelimit.lua",
+    ["mallapi.metrics"] = "lua/mallapi/metrics.lua",
+    ["mallapi.cli.jobs"] = "lua/mallapi/cli/jobs.lua",
+    ["mallapi.cli.worker"] = "lua/mallapi/cli/worker.lua",
   },
 }
