@@ -16,8 +16,15 @@ local function interpreter()
   return arg and arg[lowest] or "lua5.4"
 end
 
-local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true or
-  os.execute("kill -0 " .. pid .. " 2>/dev/null") == 0 end
+-- alive: exists and is not a zombie (children are reparented; where PID 1 does not reap,
+-- a finished child stays a zombie that kill -0 would still find)
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat", "r")
+  if not f then return false end
+  local stat = f:read("*l") or ""
+  f:close()
+  return stat:match("^%d+ %b() (%a)") ~= "Z"
+end
 
 local function spawn(argv)
   local code = string.format("package.path=%q; package.cpath=%q; os.exit(require('mallapi.cli.worker').run(arg))",
