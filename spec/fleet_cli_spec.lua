@@ -8,23 +8,15 @@ local procs = require "support.procs"
 local socket = require "socket"
 local lock = require("mallapi.core").lock
 
-local runtime = os.getenv("MALLAPI_RUNTIME") or (rawget(_G, "jit") and "luajit" or "5.4")
-local bin = runtime == "luajit" and "luajit" or "lua5.4"
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local cli = require "support.fleet.cli"
 
-local function command(module, srv, args)
-  local parts = { "env", "LUA_PATH=" .. quote("lua/?.lua;lua/?/init.lua;spec/?.lua;;"),
-    "LUA_CPATH=" .. quote("build/" .. runtime .. "/?.so;;"), "RPW=" .. quote(srv.password), bin, "-e",
-    quote("os.exit(require('mallapi.cli." .. module .. "').run(arg))"), "--", module,
-    "--redis", "redis://127.0.0.1:" .. srv.port, "--password-env", "RPW" }
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  return table.concat(parts, " ")
+local function args_for(srv, args)
+  local all = { "--redis", "redis://127.0.0.1:" .. srv.port, "--password-env", "RPW" }
+  for _, a in ipairs(args) do all[#all + 1] = a end
+  return all
 end
 
-local function run(module, srv, args)
-  local out = procs.capture(command(module, srv, args) .. " 2>&1; echo \"exit=$?\"")
-  return out
-end
+local function run(module, srv, args) return cli.run(module, args_for(srv, args), { RPW = srv.password }) end
 
 describe("mallapi jobs / mallapi worker", function()
   local srv, dir
@@ -63,16 +55,8 @@ describe("mallapi jobs / mallapi worker", function()
         secrets = { token = { file = dir .. "/tok" } } }))
     end
     local port = procs.free_port()
-    local pidfile = dir .. "/sup.pid"
-    os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. command("worker", srv,
-      { "--processes", "2", "--metrics", "127.0.0.1:" .. port, "--poll", "0.2", "--dead-letter-dir", dir }))
-      .. " >" .. dir .. "/sup.log 2>&1 &")
-    local pid
-    for _ = 1, 200 do
-      local p = io.open(pidfile); pid = p and p:read("*l"); if p then p:close() end
-      if pid and pid ~= "" then break end
-      lock.sleep(10)
-    end
+    local pid = cli.start("worker", args_for(srv, { "--processes", "2", "--metrics", "127.0.0.1:" .. port,
+      "--poll", "0.2", "--dead-letter-dir", dir }), { RPW = srv.password }, dir .. "/sup.log")
     local function all_ok()
       for _, j in ipairs(fl:list()) do if j.status ~= "ok" then return false end end
       return true

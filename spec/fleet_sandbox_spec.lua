@@ -20,31 +20,14 @@ local redis = require "support.redis_server"
 local procs = require "support.procs"
 local lock = mallapi.core.lock
 
-local runtime = os.getenv("MALLAPI_RUNTIME") or (rawget(_G, "jit") and "luajit" or "5.4")
-local bin = runtime == "luajit" and "luajit" or "lua5.4"
+local cli = require "support.fleet.cli"
 local JOBS, PER_JOB, BATCH, RATE, BURST, LEASE_S = 50, 60, 20, 40, 10, 2
 
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
 local function start_worker(srv, sb, dir, i)
-  local log = dir .. "/worker" .. i .. ".log"
-  local pidfile = log .. ".pid"
-  local code = "os.exit(require('mallapi.cli.worker').run(arg))"
-  local cmd = table.concat({ "env", "LUA_PATH=" .. quote("lua/?.lua;lua/?/init.lua;spec/?.lua;;"),
-    "LUA_CPATH=" .. quote("build/" .. runtime .. "/?.so;;"), "REDIS_PW=" .. quote(srv.password),
-    "SOBOT_APP_KEY=" .. quote(sb.credentials.sobot.app_key), "timeout 120",
-    bin, "-e", quote(code), "--", "worker", "--redis", "redis://127.0.0.1:" .. srv.port, "--password-env", "REDIS_PW",
-    "--lease", tostring(LEASE_S), "--poll", "0.2", "--path", quote("sandbox/lua/?.lua;examples/?.lua"),
-    "--dead-letter-dir", dir, "--verbose" }, " ")
-  os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. cmd) .. " >>" .. log .. " 2>&1 &")
-  for _ = 1, 400 do
-    local f = io.open(pidfile)
-    local pid = f and f:read("*l")
-    if f then f:close() end
-    if pid and pid ~= "" then return pid end
-    lock.sleep(5)
-  end
-  error("worker did not start")
+  return cli.start("worker", { "--redis", "redis://127.0.0.1:" .. srv.port, "--password-env", "REDIS_PW",
+    "--lease", tostring(LEASE_S), "--poll", "0.2", "--path", "sandbox/lua/?.lua;examples/?.lua",
+    "--dead-letter-dir", dir, "--verbose" },
+    { REDIS_PW = srv.password, SOBOT_APP_KEY = sb.credentials.sobot.app_key }, dir .. "/worker" .. i .. ".log")
 end
 
 describe("fleet against the sandbox", function()
@@ -127,6 +110,8 @@ describe("fleet against the sandbox", function()
       stats.max_per_second, stats.requests))
     local j = open():get("acct01")
     assert.same(PER_JOB, j.sent)
-    assert.truthy(logs:find("handed back", 1, true), logs)       -- the SIGTERMed worker drained
+    local all_logs = procs.capture("cat " .. dir .. "/*.log")
+    assert.truthy(all_logs:find("handed back", 1, true), logs)   -- the SIGTERMed worker drained
+    assert.truthy(all_logs:find("stopped after %d+ runs"), logs)
   end)
 end)
