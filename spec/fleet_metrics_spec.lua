@@ -41,7 +41,7 @@ describe("mallapi.metrics", function()
       for _, line in ipairs{
         'mallapi_job_last_status{job="shop1",status="ok"} 1', 'mallapi_job_last_status{job="shop1",status="failed"} 0',
         'mallapi_job_last_sent_records{job="shop1"} 7', 'mallapi_job_last_read_records{job="shop1"} 7',
-        'mallapi_job_runs_total{job="shop1"} 1', 'mallapi_job_paused{job="shop2"} 1',
+        'mallapi_job_runs_total{job="shop1"} 1', 'mallapi_job_last_retries{job="shop1"} 0', 'mallapi_job_paused{job="shop2"} 1',
         'mallapi_vendor_requests_total{vendor="sobot"} 12', 'mallapi_vendor_errors_total{code="HTTP",vendor="sobot"} 2',
         'mallapi_vendor_throttled_total{vendor="sobot"} 1', 'mallapi_vendor_rate_wait_seconds_total{vendor="sobot"} 1.5',
         'mallapi_fleet_runs{state="scheduled"} 2', 'mallapi_fleet_runs{state="pending"} 0',

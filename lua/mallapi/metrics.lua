@@ -50,6 +50,7 @@ function M.fleet_families(fleet)
     read = fam("mallapi_job_last_read_records", "gauge", "records read by the job's last run"),
     sent = fam("mallapi_job_last_sent_records", "gauge", "records sent by the job's last run"),
     dead = fam("mallapi_job_last_dead_records", "gauge", "records dead-lettered by the job's last run"),
+    retries = fam("mallapi_job_last_retries", "gauge", "retried steps (requests, pages, saves) in the job's last run"),
     duration = fam("mallapi_job_last_duration_seconds", "gauge", "duration of the job's last run"),
     lag = fam("mallapi_job_last_lag_seconds", "gauge", "delay between the run's due time and its start"),
     runs = fam("mallapi_job_runs_total", "counter", "runs of the job finished"),
@@ -63,11 +64,12 @@ function M.fleet_families(fleet)
         add("status", { job = j.id, status = st }, j.status == st and 1 or 0)
       end
       add("read", l, j.read or 0); add("sent", l, j.sent or 0); add("dead", l, j.dead or 0)
+      add("retries", l, j.retries or 0)
       add("duration", l, (j.duration_ms or 0) / 1000); add("lag", l, (j.lag_ms or 0) / 1000)
     end
     add("runs", l, j.runs or 0); add("paused", l, j.paused and 1 or 0)
   end
-  local out = { f.status, f.read, f.sent, f.dead, f.duration, f.lag, f.runs, f.paused }
+  local out = { f.status, f.read, f.sent, f.dead, f.retries, f.duration, f.lag, f.runs, f.paused }
   local v = {
     requests = fam("mallapi_vendor_requests_total", "counter", "requests sent to the vendor by fleet workers"),
     errors = fam("mallapi_vendor_errors_total", "counter", "failed requests by error code"),

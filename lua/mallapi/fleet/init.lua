@@ -115,7 +115,7 @@ function Fleet:add(id, def)
   return true
 end
 
-local JOB_NUMBERS = { "interval_s", "runs", "read", "sent", "dead", "duration_ms", "lag_ms", "finished_at",
+local JOB_NUMBERS = { "interval_s", "runs", "read", "sent", "dead", "retries", "duration_ms", "lag_ms", "finished_at",
   "started_at", "next_at" }
 
 local function decode_hash(flat)
@@ -265,7 +265,8 @@ local interval = tonumber(redis.call('HGET', KEYS[3], 'interval_s')) or 300
 if ARGV[3] == 'failed' then interval = math.min(interval, 60) end   -- a failed run is tried again soon
 redis.call('ZADD', KEYS[2], now + interval * 1000, ARGV[4])
 redis.call('HSET', KEYS[3], 'status', ARGV[3], 'read', ARGV[6], 'sent', ARGV[7], 'dead', ARGV[8],
-  'duration_ms', ARGV[9], 'lag_ms', ARGV[10], 'error', ARGV[11], 'worker', ARGV[12], 'finished_at', now)
+  'duration_ms', ARGV[9], 'lag_ms', ARGV[10], 'error', ARGV[11], 'worker', ARGV[12], 'finished_at', now,
+  'retries', ARGV[13])
 redis.call('HINCRBY', KEYS[3], 'runs', 1)
 return 1
 ]]
@@ -277,7 +278,7 @@ function Fleet:finish(e, result, store)
   local r, err, code = (store or self.store):command("EVAL", FINISH, 3, self:key("queue"), self:key("due"),
     self:job_key(e.job), M.GROUP, e.entry, result.status or "ok", e.job, num(e.due),
     num(result.read), num(result.sent), num(result.dead), num(result.duration_ms), num(result.lag_ms),
-    result.error or "", result.worker or "")
+    result.error or "", result.worker or "", num(result.retries))
   if r == nil then return fail(err, code) end
   return r == 1
 end

@@ -159,7 +159,9 @@ function Worker:run_entry(e)
     return "stopped"
   end
   result.status, result.error = status, err and tostring(err) or ""
-  if summary then result.read, result.sent, result.dead = summary.read, summary.sent, summary.dead end
+  if summary then
+    result.read, result.sent, result.dead, result.retries = summary.read, summary.sent, summary.dead, summary.retries
+  end
   result.duration_ms = core.lock.now() - t0
   local ok, ferr = fleet:finish(e, result, self.store)
   if ok == nil then self.log("job " .. job.id .. ": cannot ack: " .. tostring(ferr)) end
