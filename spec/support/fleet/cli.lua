@@ -2,7 +2,6 @@
 -- the spec run's runtime, in the foreground (output and exit status) or in the
 -- background (the PID, output to a log file).
 local procs = require "support.procs"
-local lock = require("mallapi.core").lock
 
 local M = {}
 
@@ -32,19 +31,6 @@ function M.run(name, args, env)
 end
 
 -- Started in the background; returns its PID (output appended to log).
-function M.start(name, args, env, log)
-  local pidfile = log .. ".pid"
-  os.remove(pidfile)
-  os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. M.command(name, args, env))
-    .. " >>" .. log .. " 2>&1 &")
-  for _ = 1, 400 do
-    local f = io.open(pidfile)
-    local pid = f and f:read("*l")
-    if f then f:close() end
-    if pid and pid ~= "" then return pid end
-    lock.sleep(5)
-  end
-  error("mallapi " .. name .. " did not start")
-end
+function M.start(name, args, env, log) return procs.start_background(M.command(name, args, env), log) end
 
 return M
