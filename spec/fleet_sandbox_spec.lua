@@ -108,6 +108,15 @@ describe("fleet against the sandbox", function()
     assert.is_true(stats.max_per_second <= RATE + BURST + 2, "busiest second: " .. stats.max_per_second)
     print(string.format("\n[fleet sandbox] adds=%d orders=%d busiest=%d requests=%d", stats.order_adds, n,
       stats.max_per_second, stats.requests))
+    -- the drained run was handed back after a batch and resumed elsewhere (the SIGKILLed one
+    -- resumes too when it had saved a checkpoint, else it starts again: a kill in its first batch)
+    local resumed, state = 0, open():state_store()
+    for a = 1, JOBS do
+      local cp = require("mallapi.sync").checkpoint(state, string.format("fleet.acct%02d", a))
+      assert.is_true(cp.finished)
+      if (cp.resumes or 0) > 0 then resumed = resumed + 1 end
+    end
+    assert.is_true(resumed >= 1, resumed .. " runs resumed")
     local j = open():get("acct01")
     assert.same(PER_JOB, j.sent)
     local all_logs = procs.capture("cat " .. dir .. "/*.log")
