@@ -55,19 +55,7 @@ end
 
 local alive = require("support.procs").alive
 
-local function spawn(script, env, log)
-  local pidfile = log .. ".pid"
-  os.remove(pidfile)
-  os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. command(script, env)) .. " >>" .. log .. " 2>&1 &")
-  for _ = 1, 400 do
-    local f = io.open(pidfile)
-    local pid = f and f:read("*l")
-    if f then f:close() end
-    if pid and pid ~= "" then return pid end
-    lock.sleep(5)
-  end
-  error("child did not start")
-end
+local function spawn(script, env, log) return require("support.procs").start_background(command(script, env), log) end
 
 local function read_lines(path)
   local lines = {}

@@ -12,6 +12,7 @@ void mallapi_open_lock(lua_State *L);    /* bind_lock.c */
 void mallapi_open_map(lua_State *L);     /* bind_map.c */
 void mallapi_open_webhook(lua_State *L); /* bind_webhook.c */
 void mallapi_open_seen(lua_State *L);    /* bind_seen.c */
+void mallapi_open_signal(lua_State *L);  /* bind_signal.c */
 
 /* luv-style result helper: push nil, msg, code and return 3. */
 int mallapi_push_error(lua_State *L, const char *msg, const char *code);

@@ -16,5 +16,6 @@ int luaopen_mallapi_core(lua_State *L) {
     mallapi_open_map(L);                            /* core.map (compiled field mappings) */
     mallapi_open_webhook(L);                        /* core.webhook (one-pass webhook signature check) */
     mallapi_open_seen(L);                           /* core.seen (seen keys shared by processes) */
+    mallapi_open_signal(L);                         /* core.signal (SIGTERM drain for workers) */
     return 1;
 }

@@ -555,12 +555,20 @@ function Client:exchange(opname, params, opts)
   if not transport then
     return failure(self, req.op, tcode or "TRANSPORT", tostring(terr), { retryable = false })
   end
+  local limiter = self.cfg.limiter          -- mallapi.ratelimit: its wait counts against the deadline
+  if limiter then
+    local waited, lerr, lcode = limiter:wait((req.timeout or 30) * 1000)
+    if not waited then return failure(self, req.op, lcode, tostring(lerr), { retryable = true }) end
+    if req.timeout then req.timeout = math.max(0.001, req.timeout - waited / 1000) end
+  end
   local resp, err, code = transport:request(req)
+  if limiter then limiter:after(resp and resp.status, not resp and (code or "TRANSPORT") or nil) end
   if not resp then
     return failure(self, req.op, code or "TRANSPORT", tostring(err),
       { retryable = true })
   end
   local data, d2, kind, detail = self:interpret(req.op, op, resp)
+  if limiter and kind then limiter.stats.errors[kind] = (limiter.stats.errors[kind] or 0) + 1 end
   if data == nil then detail.request = req end
   return data, d2, kind, detail
 end

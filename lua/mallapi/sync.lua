@@ -555,6 +555,9 @@ function M.run(opts)
     local done, ended_or_msg, step_code = job:step()
     if not done then return job:finish("failed", ended_or_msg, step_code) end
     if ended_or_msg then return job:finish("ok") end
+    if opts.should_stop and opts.should_stop() then   -- drain (fleet worker): checkpoint saved, resume later
+      return job:finish("stopped", "sync.run: stopped after a batch", "STOPPED")
+    end
   end
 end
 

@@ -32,6 +32,22 @@ function M.stop_pid(pid)
   os.execute("kill -9 " .. tostring(pid) .. " 2>/dev/null")
 end
 
+-- Start a shell command in the background, its output appended to log; returns its PID
+-- (the command is exec'ed by the shell whose PID is recorded, so signals reach it).
+function M.start_background(cmd, log)
+  local pidfile = log .. ".pid"
+  os.remove(pidfile)
+  os.execute("sh -c " .. quote("echo $$ > " .. pidfile .. "; exec " .. cmd) .. " >>" .. log .. " 2>&1 &")
+  for _ = 1, 400 do
+    local f = io.open(pidfile)
+    local pid = f and f:read("*l")
+    if f then f:close() end
+    if pid and pid ~= "" then return pid end
+    os.execute("sleep 0.01")
+  end
+  error("background command did not start: " .. cmd, 2)
+end
+
 -- Everything a shell command prints on stdout.
 function M.capture(cmd)
   local p = assert(io.popen(cmd))

@@ -29,12 +29,20 @@ function Server:stop()
   if self.dir then procs.remove_dir(self.dir) end
 end
 
-function M.start()
-  local port = procs.free_port()
-  local dir = procs.temp_dir("redis")
+-- Kill it by PID but keep its directory (its AOF), for M.start{ dir =, port = } again.
+function Server:kill()
+  if self.pid then procs.stop_pid(self.pid); self.pid = nil end
+end
+
+-- opts (optional): appendonly = true (AOF, fsync always), dir =, port = (a restart).
+function M.start(opts)
+  opts = opts or {}
+  local port = opts.port or procs.free_port()
+  local dir = opts.dir or procs.temp_dir("redis")
   local password = "r3dis-Pass-" .. port
+  local aof = opts.appendonly and "yes --appendfsync always" or "no"
   local p = assert(io.popen("redis-server --bind 127.0.0.1 --port " .. port .. " --dir '" .. dir
-    .. "' --save '' --appendonly no --requirepass " .. password
+    .. "' --save '' --appendonly " .. aof .. " --requirepass " .. password
     .. " >'" .. dir .. "/redis.log' 2>&1 & echo $!"))
   local pid = p:read("*l")
   p:close()

@@ -82,8 +82,11 @@ local function control(vendor, mod, action)
     store.reset(vendor)
     return send(200, { ok = true })
   elseif action == "stats" then
+    local busiest, now = 0, math.floor(ngx.now())
+    for s = now - 600, now do busiest = math.max(busiest, store.kv_get(vendor, "rps\0" .. s) or 0) end
     return send(200, { requests = store.kv_get(vendor, "requests") or 0,
-                       token_fetches = store.kv_get(vendor, "token_fetches") or 0 })
+                       token_fetches = store.kv_get(vendor, "token_fetches") or 0,
+                       max_per_second = busiest, order_adds = store.kv_get(vendor, "order_adds") or 0 })
   end
   return send(404, { error = "unknown control action: " .. action })
 end
@@ -112,6 +115,8 @@ function M.handle(vendor)
   }
   if mod.pre and mod.pre(req) then return end
   ngx.shared.sandbox:incr("kv\0" .. vendor .. "\0requests", 1, 0)
+  ngx.update_time()                                       -- requests per wall-clock second (fleet rate spec)
+  ngx.shared.sandbox:incr("kv\0" .. vendor .. "\0rps\0" .. math.floor(ngx.now()), 1, 0, 900)
   if store.take(vendor, "drop_next") then return ngx.exit(444) end
   local latency = store.knob(vendor, "latency_ms")
   if latency and latency > 0 then ngx.sleep(latency / 1000) end

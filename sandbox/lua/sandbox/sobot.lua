@@ -148,6 +148,7 @@ handlers["orders/add"] = function(p)
       for i, line in ipairs(rec.order_item_list) do lines[i] = rename(line, { itemid = "item_id" }) end
       rec.order_item_list = lines
       local key = json.text(rec.order_id)
+      ngx.shared.sandbox:incr("kv\0" .. V .. "\0order_adds", 1, 0)   -- every add, repeats included
       local old = store.get(V, "orders", key)
       rec.sobot_order_id = old and old.sobot_order_id or util.random_hex(24)
       rec.sobot_customer_id = old and old.sobot_customer_id or util.random_hex(32)
