@@ -166,8 +166,8 @@ describe("clock #c", function()
     local cases = {
       arg_case(clock.format, "bad argument #1 to 'format' (number expected, got string)", "0"),
       arg_case(clock.format, "bad argument #1 to 'format' (number expected, got no value)"),
-      arg_case(clock.format, "bad argument #2 to 'format' (bad UTC offset '+8', expected minutes or '+HH:MM')",
-        0, "+8"),
+      arg_case(clock.format, "bad argument #2 to 'format' (bad UTC offset '+8:0', expected minutes or '+HH:MM')",
+        0, "+8:0"),
       arg_case(clock.format, "bad argument #2 to 'format' (bad UTC offset '+19:00', expected minutes or '+HH:MM')",
         0, "+19:00"),
       arg_case(clock.format, "bad argument #2 to 'format' (bad UTC offset 'CST', expected minutes or '+HH:MM')",
@@ -192,5 +192,20 @@ describe("clock #c", function()
     for i, c in ipairs(cases) do
       it("case " .. i .. ": " .. c.msg, function() check(c) end)
     end
+  end)
+  it("owns the monotonic clock and sleeping: monotonic_ms never goes back, sleep_ms waits", function()
+    local a = clock.monotonic_ms()
+    clock.sleep_ms(20)
+    local b = clock.monotonic_ms()
+    assert.is_true(b - a >= 20, "slept " .. (b - a) .. " ms")
+    clock.sleep_ms(0)
+    clock.sleep_ms(-5)
+    assert.has_error(function() clock.sleep_ms("x") end,
+      "bad argument #1 to 'sleep_ms' (number expected, got string)")
+    assert.has_error(function() clock.sleep_ms(0 / 0) end, "bad argument #1 to 'sleep_ms' (milliseconds out of range)")
+  end)
+
+  it("reads a one-digit hour offset '+8' as '+08:00', as mappings do", function()
+    assert.equal(clock.format(0, "+08:00"), clock.format(0, "+8"))
   end)
 end)

@@ -2,11 +2,11 @@
 -- mallapi.cli.worker run under the spec's runtime): job definitions from the command
 -- line, secrets only as references, the table for a person, a supervised worker with
 -- two processes and --metrics, stopped with SIGTERM.
+local core_clock = require("mallapi.core").clock
 local fleet = require "mallapi.fleet"
 local redis = require "support.redis_server"
 local procs = require "support.procs"
 local socket = require "socket"
-local lock = require("mallapi.core").lock
 
 local cli = require "support.fleet.cli"
 
@@ -61,7 +61,7 @@ describe("mallapi jobs / mallapi worker", function()
       for _, j in ipairs(fl:list()) do if j.status ~= "ok" then return false end end
       return true
     end
-    for _ = 1, 300 do if all_ok() then break end lock.sleep(50) end
+    for _ = 1, 300 do if all_ok() then break end core_clock.sleep_ms(50) end
     assert.is_true(all_ok(), procs.capture("cat " .. dir .. "/sup.log"))
     local workers = {}
     for _, j in ipairs(fl:list()) do workers[j.worker] = true end
@@ -75,11 +75,11 @@ describe("mallapi jobs / mallapi worker", function()
         c:close()
         break
       end
-      lock.sleep(50)
+      core_clock.sleep_ms(50)
     end
     assert.truthy(text and text:find('mallapi_job_last_sent_records{job="w3"} 30', 1, true), text)
     os.execute("kill -TERM " .. pid)
-    for _ = 1, 200 do if not procs.alive(pid) then break end lock.sleep(50) end
+    for _ = 1, 200 do if not procs.alive(pid) then break end core_clock.sleep_ms(50) end
     assert.is_false(procs.alive(pid))
     -- the runs were made by its children (consumer names host:pid), which left with it
     local consumers = 0

@@ -5,20 +5,19 @@
 -- batch resent per kill), and the sandbox's own busiest second for the Sobot app stayed
 -- within rate + burst (+2 for the token fetches and second boundaries).
 -- luacheck: max line length 130
+local core_clock = require("mallapi.core").clock
 local have = io.open("sandbox/lua/sandbox/launch.lua") ~= nil
 if not have then
   describe("fleet against the sandbox", function() pending("needs sandbox/") end)
   return
 end
 package.path = "sandbox/lua/?.lua;examples/?.lua;" .. package.path
-local mallapi = require "mallapi"
 local fleet = require "mallapi.fleet"
 local sandbox = require "sandbox.launch"
 local sjson = require "sandbox.json"
 local data = require "demo_data"
 local redis = require "support.redis_server"
 local procs = require "support.procs"
-local lock = mallapi.core.lock
 
 local cli = require "support.fleet.cli"
 local JOBS, PER_JOB, BATCH, RATE, BURST, LEASE_S = 50, 60, 20, 40, 10, 2
@@ -63,27 +62,27 @@ describe("fleet against the sandbox", function()
     end
     -- wait until some orders arrived, then the faults
     local function adds() return sb:stats("sobot").order_adds end
-    local t0 = lock.monotonic()
-    while adds() < 400 and lock.monotonic() - t0 < 20000 do lock.sleep(50) end
+    local t0 = core_clock.monotonic_ms()
+    while adds() < 400 and core_clock.monotonic_ms() - t0 < 20000 do core_clock.sleep_ms(50) end
     os.execute("kill -9 " .. workers[1]); workers[1] = nil
-    while adds() < 800 and lock.monotonic() - t0 < 30000 do lock.sleep(50) end
+    while adds() < 800 and core_clock.monotonic_ms() - t0 < 30000 do core_clock.sleep_ms(50) end
     os.execute("kill -TERM " .. workers[2])
-    while adds() < 1400 and lock.monotonic() - t0 < 40000 do lock.sleep(50) end
+    while adds() < 1400 and core_clock.monotonic_ms() - t0 < 40000 do core_clock.sleep_ms(50) end
     local port, rdir = srv.port, srv.dir
     os.execute("kill -9 " .. srv.pid)
-    for _ = 1, 100 do if not procs.alive(srv.pid) then break end lock.sleep(20) end
-    lock.sleep(300)
+    for _ = 1, 100 do if not procs.alive(srv.pid) then break end core_clock.sleep_ms(20) end
+    core_clock.sleep_ms(300)
     srv = redis.start{ appendonly = true, port = port, dir = rdir }
     workers[4] = start_worker(srv, sb, dir, 4)                    -- a replacement for the killed one
     -- the drained worker leaves by itself
-    for _ = 1, 200 do if not procs.alive(workers[2]) then break end lock.sleep(50) end
+    for _ = 1, 200 do if not procs.alive(workers[2]) then break end core_clock.sleep_ms(50) end
     assert.is_false(procs.alive(workers[2]), "SIGTERM did not end worker 2")
     workers[2] = nil
     local done
     for _ = 1, 1200 do
       done = finished()
       if done == JOBS then break end
-      lock.sleep(50)
+      core_clock.sleep_ms(50)
     end
     local logs = procs.capture("cat " .. dir .. "/*.log 2>/dev/null | tail -40")
     if os.getenv("FLEET_DEBUG") then print(procs.capture("cat " .. dir .. "/*.log")) end

@@ -1,6 +1,7 @@
 -- mallapi.fleet and mallapi.fleet.worker against a private redis-server: jobs as data,
 -- the schedule -> stream hand-out, XAUTOCLAIM take-over after the lease, secrets by
 -- reference, checkpoint resume and the drain (should_stop) hand-back.
+local core_clock = require("mallapi.core").clock
 local redis = require "support.redis_server"
 local procs = require "support.procs"
 local fleet = require "mallapi.fleet"
@@ -82,7 +83,7 @@ describe("mallapi.fleet", function()
     fl:tick()
     local e = fl:claim("dead-worker", 200, 10)
     assert.is_false(fl:claim("w2", 200, 10))
-    require("mallapi.core").lock.sleep(250)
+    core_clock.sleep_ms(250)
     local again = fl:claim("w2", 200, 10)
     assert.same(e.entry, again.entry)
     assert.is_true(again.claimed)

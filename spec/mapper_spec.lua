@@ -358,7 +358,7 @@ describe("mapper spec language #c", function()
     { { a = { "x", enum_default = 1 } }, "mapper: field 'a': enum_default without enum" },
     { { a = { "x", required = true, default = 1 } }, "mapper: field 'a': required and default exclude each other" },
     { { a = { "x", T("datetime_to_ms", { offset = "8" }) } },
-      "mapper: field 'a': converter 'datetime_to_ms': offset '8': want +HH:MM" },
+      "mapper: field 'a': converter 'datetime_to_ms': offset '8': want +HH:MM within +-18:00" },
     { { a = { "x", T("datetime_to_ms", { zone = "+08:00" }) } },
       "mapper: field 'a': converter 'datetime_to_ms': unknown option 'zone'" },
     { { l = { each = "items", fields = { p = { "price", "monye" } } } }, "mapper: field 'l.p': unknown converter 'monye'" },

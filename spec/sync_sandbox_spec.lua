@@ -5,6 +5,7 @@
 -- state (sb:dump), ids and amounts compared as text. Skipped when the sandbox, the
 -- vendor clients or the mappings are not in the tree.
 -- luacheck: max line length 130
+local core_clock = require("mallapi.core").clock
 local have = io.open("sandbox/lua/sandbox/launch.lua") ~= nil
   and package.searchpath("mallapi.client", package.path) ~= nil
   and package.searchpath("mallapi.map", package.path) ~= nil
@@ -22,7 +23,6 @@ local sandbox = require "sandbox.launch"
 local sjson = require "sandbox.json"
 local data = require "demo_data"
 local cjson = require "cjson"
-local lock = mallapi.core.lock
 
 local runtime = os.getenv("MALLAPI_RUNTIME") or (rawget(_G, "jit") and "luajit" or "5.4")
 local bin = runtime == "luajit" and "luajit" or "lua5.4"
@@ -202,11 +202,11 @@ describe("sync against the sandbox", function()
       if not expired and r >= batches * 0.25 then sb:knob("sobot", "expire_token", 1); expired = true end
       if not dropped and r >= batches * 0.35 then sb:knob("sobot", "drop_next", 1); dropped = true end
       if r >= batches * 0.5 or not alive(pid) then break end
-      lock.sleep(10)
+      core_clock.sleep_ms(10)
     end
     assert.is_true(alive(pid), "the runner ended before the kill: " .. table.concat(read_lines(log), "\n"))
     os.execute("kill -9 " .. pid)
-    for _ = 1, 400 do if not alive(pid) then break end; lock.sleep(5) end
+    for _ = 1, 400 do if not alive(pid) then break end; core_clock.sleep_ms(5) end
     local out = run("examples/sync_orders.lua", env)
     assert.truthy(out:find("exit=0\n", 1, true), out .. table.concat(read_lines(log), "\n"))
     assert.truthy(out:find(" dead=0 ", 1, true), out)

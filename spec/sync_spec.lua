@@ -3,6 +3,7 @@
 -- processes killed by SIGKILL at random points (a bounded number of times), then
 -- restarted. Sleeps are injected, so retries cost no time; no timing assertions.
 -- luacheck: max line length 150
+local core_clock = require("mallapi.core").clock
 local mallapi = require "mallapi"
 local sync = require "mallapi.sync"
 local cjson = require "cjson"
@@ -524,7 +525,7 @@ describe("sync", function()
         pid = f and f:read("*l")
         if f then f:close() end
         if pid and pid ~= "" then break end
-        lock.sleep(5)
+        core_clock.sleep_ms(5)
       end
       assert.truthy(pid, "child did not start")
       -- wait until it pushes (start-up time varies on a loaded machine), then kill it at a random point
@@ -538,13 +539,13 @@ describe("sync", function()
       local before = sink_size()
       for _ = 1, 1000 do
         if sink_size() > before or not alive(pid) then break end
-        lock.sleep(2)
+        core_clock.sleep_ms(2)
       end
-      lock.sleep(ms)
+      core_clock.sleep_ms(ms)
       os.execute("kill -9 " .. pid .. " 2>/dev/null")
       for _ = 1, 400 do
         if not alive(pid) then return end
-        lock.sleep(5)
+        core_clock.sleep_ms(5)
       end
       error("child " .. pid .. " did not die")
     end

@@ -3,6 +3,7 @@
 -- token on each fetch. Expiry is reached through an injected clock; the
 -- multi-process cases run real OS processes under the same runtime. Assertions are
 -- on fetch counts and token values, never on elapsed time.
+local core_clock = require("mallapi.core").clock
 local mallapi = require "mallapi"
 local server = require "support.token_server"
 local procs = require "support.procs"
@@ -389,13 +390,13 @@ describe("token", function()
           for _ = 1, 500 do                         -- the holder is inside fetch, lock held
             local f = io.open(tmp .. "/signal")
             if f then pid = f:read("*l") f:close() break end
-            lock.sleep(20)
+            core_clock.sleep_ms(20)
           end
           assert.is_string(pid)
           local children = {}
           for i = 1, 4 do children[i] = spawn("get", store_spec, HOUR_MS - 30000) end
           go()
-          lock.sleep(100)
+          core_clock.sleep_ms(100)
           assert.is_true(sh("kill -" .. signal .. " " .. pid))
           local outputs = {}
           for i, child in ipairs(children) do outputs[i] = child:wait() end

@@ -1,5 +1,4 @@
-/* bind_lock.c: Lua binding of lock.c and token.c as core.lock: clocks and sleep
- * in ms, fcntl lock handles with a lease, atomic file write and read, and the
+/* bind_lock.c: Lua binding of lock.c and token.c as core.lock: fcntl lock handles with a lease, atomic file write and read, and the
  * token refresh-window arithmetic. The token manager and the stores in
  * lua/mallapi/ orchestrate these; this file only converts values. */
 #include <stdlib.h>
@@ -18,14 +17,6 @@ typedef struct {
     char *path;     /* malloc'ed copy, freed on release */
 } lock_handle;
 
-static void lock_push_ms(lua_State *L, int64_t ms) {
-#if MALLAPI_HAS_INT64
-    lua_pushinteger(L, (lua_Integer)ms);
-#else
-    lua_pushnumber(L, (lua_Number)ms);
-#endif
-}
-
 static int64_t lock_check_ms(lua_State *L, int arg) {
     lua_Number n = luaL_checknumber(L, arg);
     if (n != n || n < -9.0e15 || n > 9.0e15) luaL_argerror(L, arg, "milliseconds out of range");
@@ -36,14 +27,7 @@ static int64_t lock_opt_ms(lua_State *L, int arg) {
     return lua_isnoneornil(L, arg) ? -1 : lock_check_ms(L, arg);
 }
 
-static int lock_now(lua_State *L) { lock_push_ms(L, mallapi_clock_wall_ms()); return 1; }
-static int lock_monotonic(lua_State *L) { lock_push_ms(L, mallapi_clock_monotonic_ms()); return 1; }
 static int lock_pid(lua_State *L) { lua_pushinteger(L, (lua_Integer)getpid()); return 1; }
-
-static int lock_sleep(lua_State *L) {
-    mallapi_sleep_ms(lock_check_ms(L, 1));
-    return 0;
-}
 
 static void lock_handle_release(lock_handle *h) {
     if (h->fd >= 0) mallapi_lock_release(h->fd, h->path);
@@ -164,9 +148,6 @@ void mallapi_open_lock(lua_State *L) {
         { NULL, NULL },
     };
     static const luaL_Reg functions[] = {
-        { "now", lock_now },
-        { "monotonic", lock_monotonic },
-        { "sleep", lock_sleep },
         { "pid", lock_pid },
         { "alive", lock_alive },
         { "try", lock_try },

@@ -7,6 +7,7 @@
 #include "bind.h"
 #include "mallapi.h"
 #include "map.h"
+#include "clock.h"
 #include "json.h"
 
 #include <stdio.h>
@@ -136,7 +137,14 @@ static int compile_conv(map_compiler *c, const char *field, mallapi_map_field *f
             char err[MALLAPI_ERRLEN];
             if (lua_type(L, -1) != LUA_TSTRING)
                 snprintf(err, sizeof err, "offset must be a string like \"+08:00\"");
-            if (lua_type(L, -1) != LUA_TSTRING || mallapi_parse_offset(lua_tostring(L, -1), &f->offset_min, err)) {
+            else {
+                size_t olen;
+                const char *o = lua_tolstring(L, -1, &olen);
+                if (mallapi_clock_parse_offset(o, olen, &f->offset_min))
+                    snprintf(err, sizeof err, "offset '%.40s': want +HH:MM within +-18:00", o);
+                else err[0] = '\0';
+            }
+            if (err[0]) {
                 lua_pop(L, 1);
                 snprintf(msg, sizeof msg, "converter '%s': %s", name, err);
                 return compile_fail(c, field, msg);
@@ -828,13 +836,15 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         const char *s = lua_type(L, top) == LUA_TSTRING ? lua_tolstring(L, top, &len) : NULL;
         char err[MALLAPI_ERRLEN];
         if (!s) return run_fail(r, f, "datetime_to_ms: want a string, got %s", luaL_typename(L, top));
-        if (mallapi_datetime_to_ms(s, len, f->offset_min, &v, err)) return run_fail(r, f, "%s", err);
+        if (mallapi_clock_parse_loose(s, len, f->offset_min, &v, err)) return run_fail(r, f, "%s", err);
         run_push_int(L, v);
         break;
     }
     case MALLAPI_CONV_MS_TO_DATETIME:
         if (run_scaled(r, f, top, 0, &v, "ms_to_datetime")) return -1;
-        lua_pushlstring(L, buf, mallapi_ms_to_datetime(v, f->offset_min, buf));
+        if (mallapi_clock_format(v, f->offset_min, buf))
+            return run_fail(r, f, "ms_to_datetime: %lld is outside the years 0001-9999", (long long)v);
+        lua_pushlstring(L, buf, 19);
         break;
     case MALLAPI_CONV_TRIM: {
         size_t len;

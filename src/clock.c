@@ -1,7 +1,9 @@
-/* clock.c: current time in milliseconds, and conversion between an instant
- * and its "yyyy-MM-dd HH:mm:ss" text at a fixed UTC offset, by calendar
- * arithmetic (days from civil and back, after H. Hinnant's algorithms), so
- * the result never depends on the process's TZ. Knows nothing of Lua. */
+/* clock.c: the one home of time in the C core: wall-clock and monotonic
+ * milliseconds, sleeping, and conversion between an instant and its
+ * "yyyy-MM-dd HH:mm:ss" text at a fixed UTC offset, by calendar arithmetic
+ * (days from civil and back, after H. Hinnant's algorithms), so the result
+ * never depends on the process's TZ. Knows nothing of Lua. */
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -16,6 +18,24 @@ int64_t mallapi_clock_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mallapi_clock_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double mallapi_clock_monotonic_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void mallapi_clock_sleep_ms(int64_t ms) {
+    if (ms <= 0) return;
+    struct timespec req = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L }, rem;
+    while (nanosleep(&req, &rem) != 0 && errno == EINTR) req = rem;
 }
 
 static int64_t clock_floor_div(int64_t a, int64_t b) {
@@ -132,11 +152,11 @@ int mallapi_clock_parse(const char *s, size_t len, int offset_minutes, int64_t *
 
 int mallapi_clock_parse_offset(const char *s, size_t len, int *minutes) {
     int bad, hours, mins = 0, sign;
-    if (len == 1 && s[0] == 'Z') { *minutes = 0; return 0; }
-    if (len != 3 && len != 5 && len != 6) return -1;
+    if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) { *minutes = 0; return 0; }
+    if (len != 2 && len != 3 && len != 5 && len != 6) return -1;
     if (s[0] != '+' && s[0] != '-') return -1;
     sign = s[0] == '-' ? -1 : 1;
-    hours = clock_digits(s + 1, 2, &bad);
+    hours = clock_digits(s + 1, len == 2 ? 1 : 2, &bad);      /* "+8" is "+08" */
     if (hours < 0) return -1;
     if (len == 5) mins = clock_digits(s + 3, 2, &bad);
     if (len == 6) mins = s[3] == ':' ? clock_digits(s + 4, 2, &bad) : -1;
@@ -145,4 +165,58 @@ int mallapi_clock_parse_offset(const char *s, size_t len, int *minutes) {
     if (mins > MALLAPI_CLOCK_MAX_OFFSET) return -1;
     *minutes = sign * mins;
     return 0;
+}
+
+/* ---- the looser text of vendors' answers ---- */
+
+#define CLOCK_SHOWN(len) ((int)((len) > 40 ? 40 : (len)))
+
+static int clock_month_days(int64_t y, int m) {
+    static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+    return days[m - 1];
+}
+
+/* Read exactly n digits at *s. */
+static int clock_digits_n(const char **s, const char *end, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (*s >= end || **s < '0' || **s > '9') return -1;
+        v = v * 10 + (*(*s)++ - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int mallapi_clock_parse_loose(const char *text, size_t len, int offset_min, int64_t *out, char *err) {
+    const char *s = text, *end = text + len;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    if (clock_digits_n(&s, end, 4, &y) || s >= end || *s++ != '-' || clock_digits_n(&s, end, 2, &mo) ||
+        s >= end || *s++ != '-' || clock_digits_n(&s, end, 2, &d))
+        goto bad;
+    if (s < end) {
+        if (*s != ' ' && *s != 'T') goto bad;
+        s++;
+        if (clock_digits_n(&s, end, 2, &h) || s >= end || *s++ != ':' || clock_digits_n(&s, end, 2, &mi)) goto bad;
+        if (s < end) {
+            if (*s++ != ':' || clock_digits_n(&s, end, 2, &sec)) goto bad;
+            if (s < end) {
+                if (*s++ != '.') goto bad;
+                int nf = 0, scale = 100;
+                while (s < end && *s >= '0' && *s <= '9') {
+                    if (nf < 3) ms += (*s - '0') * scale;
+                    scale /= 10; nf++; s++;
+                }
+                if (nf == 0 || s != end) goto bad;
+            }
+        }
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > clock_month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
+        { snprintf(err, MALLAPI_ERRLEN, "datetime_to_ms: '%.*s' is out of range", CLOCK_SHOWN(len), text); return -1; }
+    int64_t days = mallapi_clock_days_from_civil(y, mo, d);
+    *out = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)offset_min * 60) * 1000 + ms;
+    return 0;
+bad:
+    snprintf(err, MALLAPI_ERRLEN, "datetime_to_ms: '%.*s' is not yyyy-MM-dd HH:mm:ss", CLOCK_SHOWN(len), text);
+    return -1;
 }

@@ -9,7 +9,10 @@ int luaopen_mallapi_core(lua_State *L) {
     lua_newtable(L);                                /* core */
     lua_pushliteral(L, MALLAPI_VERSION);
     lua_setfield(L, -2, "version");
-    mallapi_open_crypto(L);                         /* core.crypto, core.codec, core.sign, core.clock */
+    mallapi_open_crypto(L);                         /* core.crypto */
+    mallapi_open_codec(L);                          /* core.codec */
+    mallapi_open_sign(L);                           /* core.sign */
+    mallapi_open_clock(L);                          /* core.clock */
     mallapi_open_json(L);                           /* core.json */
     mallapi_open_http(L);                           /* core.http */
     mallapi_open_lock(L);                           /* core.lock (file locks for the token stores) */

@@ -5,6 +5,7 @@
  * or user info (they may carry secrets). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <strings.h>
 #include <poll.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "clock.h"
 #include "codec.h"
 
 /* An easy handle and the URL it was last pointed at, parsed once (CURLOPT_CURLU):
@@ -733,17 +735,10 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
 
 /* ---- clock ---- */
 
-double mallapi_http_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double mallapi_http_now(void) { return mallapi_clock_monotonic_s(); }
 
 void mallapi_http_sleep(double seconds) {
     if (!(seconds > 0)) return;
-    if (seconds > 1e9) seconds = 1e9;                 /* math.huge: (time_t)inf is undefined */
-    struct timespec ts;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+    if (seconds > 1e9) seconds = 1e9;                 /* math.huge: (int64_t)inf is undefined */
+    mallapi_clock_sleep_ms((int64_t)ceil(seconds * 1000.0));
 }

@@ -4,6 +4,7 @@
  * the process drops them, so callers must not open a lock file they already
  * hold; the Lua file store keeps a per-process table of held paths for that. */
 #include "lock.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,24 +15,6 @@
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
-
-int64_t mallapi_clock_wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t mallapi_clock_monotonic_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void mallapi_sleep_ms(int64_t ms) {
-    if (ms <= 0) return;
-    struct timespec req = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L }, rem;
-    while (nanosleep(&req, &rem) != 0 && errno == EINTR) req = rem;
-}
 
 static void lock_error(char *err, size_t errlen, const char *what, const char *path) {
     snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
@@ -80,7 +63,7 @@ static int lock_break(const char *path, int fd, char *err, size_t errlen) {
         result = 1;
         if (lock_same_file(fd, path)) {
             int64_t lease = lock_read_lease(fd);
-            if (lease != 0 && lease <= mallapi_clock_wall_ms() && lock_set(fd) != 0) {
+            if (lease != 0 && lease <= mallapi_clock_now_ms() && lock_set(fd) != 0) {
                 if (unlink(path) != 0 && errno != ENOENT) {
                     lock_error(err, errlen, "unlink", path);
                     result = -1;
@@ -103,7 +86,7 @@ int mallapi_lock_try(const char *path, const char *id, int64_t lease_ms,
             if (!lock_same_file(fd, path)) { close(fd); continue; }  /* broken meanwhile */
             char record[256];
             int n = snprintf(record, sizeof record, "%.200s %lld\n", id,
-                             (long long)(mallapi_clock_wall_ms() + lease_ms));
+                             (long long)(mallapi_clock_now_ms() + lease_ms));
             if (ftruncate(fd, 0) != 0 || pwrite(fd, record, (size_t)n, 0) != n) {
                 lock_error(err, errlen, "write", path);
                 close(fd);
@@ -118,7 +101,7 @@ int mallapi_lock_try(const char *path, const char *id, int64_t lease_ms,
             return -1;
         }
         int64_t lease = lock_read_lease(fd);
-        if (lease == 0 || lease > mallapi_clock_wall_ms()) { close(fd); return 0; }
+        if (lease == 0 || lease > mallapi_clock_now_ms()) { close(fd); return 0; }
         int broken = lock_break(path, fd, err, errlen);
         close(fd);
         if (broken <= 0) return broken;

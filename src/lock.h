@@ -9,12 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Milliseconds since the Unix epoch (CLOCK_REALTIME) and since an arbitrary
- * start (CLOCK_MONOTONIC). */
-int64_t mallapi_clock_wall_ms(void);
-int64_t mallapi_clock_monotonic_ms(void);
-/* Sleep ms milliseconds (restarted after signals). */
-void mallapi_sleep_ms(int64_t ms);
+/* Clocks and sleeping are clock.c's (clock.h). */
 
 /* Try once, without blocking, to take the exclusive fcntl lock on the lock file
  * at path (created with mode 0600), and record "<id> <lease_until_ms>" in it.

@@ -168,12 +168,7 @@ int mallapi_parse_int64(const char *text, size_t len, int64_t *out, char *err);
 /* Decimal text -> ms (seconds text with up to 3 decimals when scale_ms is 1000). */
 int mallapi_parse_scaled(const char *text, size_t len, int64_t unit, int64_t *out, char *err);
 
-/* "+08:00", "-0530", "Z", "+8" -> minutes east of UTC. */
-int mallapi_parse_offset(const char *text, int *minutes, char *err);
-/* "yyyy-MM-dd[( |T)HH:mm[:ss[.fff]]]" at offset -> ms since the epoch (UTC). */
-int mallapi_datetime_to_ms(const char *text, size_t len, int offset_min, int64_t *out, char *err);
-/* ms since the epoch -> "yyyy-MM-dd HH:mm:ss" at offset; buf of at least 32 bytes. */
-size_t mallapi_ms_to_datetime(int64_t ms, int offset_min, char *buf);
+/* Offsets and datetime text are clock.c's (clock.h): one home for time. */
 
 /* Shortest decimal text that reads back as the same double ("16.05"); buf >= 32. */
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "seen.h"
+#include "clock.h"
 
 #define SEEN_MAGIC "MALLSEEN"
 #define SEEN_VERSION 1u
@@ -100,12 +101,6 @@ void mallapi_siphash128(const uint8_t key[16], const void *data, size_t len, uin
 
 /* ---- the lock ---- */
 
-static int64_t monotonic_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void seen_lock(mallapi_seen *set, uint32_t me) {
     uint32_t *word = &set->head->lock, expected = 0, holder, last = 0;
     unsigned spins = 0;
@@ -121,8 +116,8 @@ static void seen_lock(mallapi_seen *set, uint32_t me) {
         if (++spins % 64 == 0) sched_yield();
         if (spins % 1024 != 0) continue;
         /* now and then: is the holder alive, and has it held it too long? */
-        if (holder != last) { last = holder; since = monotonic_ms(); }
-        if ((kill((pid_t)holder, 0) == -1 && errno == ESRCH) || monotonic_ms() - since > set->steal_ms) {
+        if (holder != last) { last = holder; since = mallapi_clock_monotonic_ms(); }
+        if ((kill((pid_t)holder, 0) == -1 && errno == ESRCH) || mallapi_clock_monotonic_ms() - since > set->steal_ms) {
             expected = holder;
             if (__atomic_compare_exchange_n(word, &expected, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
         }

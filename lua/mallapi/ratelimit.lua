@@ -79,7 +79,7 @@ local function check_rate(fn, name, rate)
   return {
     name = name, per_second = rate.per_second, burst = burst,
     min_factor = rate.min_factor or 0.1, recover_ms = (rate.recover_s or 10) * 1000,
-    sleep = rate.sleep or core.lock.sleep,
+    sleep = rate.sleep or core.clock.sleep_ms,
     stats = { requests = 0, waits = 0, wait_ms = 0, throttled = 0, refused = 0, errors = {} },
   }
 end
@@ -178,15 +178,15 @@ function M.shdict(dict, name, rate)
   local self = check_rate("ratelimit.shdict", name, rate)
   self.dict, self.key = dict, "rate:" .. name
   local nx = rawget(_G, "ngx")
-  self.clock = rate.clock or (nx and function() nx.update_time(); return nx.now() * 1000 end) or core.lock.now
+  self.clock = rate.clock or (nx and function() nx.update_time(); return nx.now() * 1000 end) or core.clock.now_ms
   if nx and not rate.sleep then self.sleep = require("mallapi.ngx").sleep_ms end
-  self.spin = nx and require("mallapi.ngx").sleep_ms or core.lock.sleep
+  self.spin = nx and require("mallapi.ngx").sleep_ms or core.clock.sleep_ms
   return setmetatable(self, DictLimiter)
 end
 
 function M.memory(name, rate)
   local self = check_rate("ratelimit.memory", name, rate)
-  self.dict, self.key, self.clock = table_dict(), "rate:" .. name, rate.clock or core.lock.monotonic
+  self.dict, self.key, self.clock = table_dict(), "rate:" .. name, rate.clock or core.clock.monotonic_ms
   return setmetatable(self, DictLimiter)
 end
 

@@ -157,8 +157,8 @@ local function new_job(opts)
     name = opts.name, source = as_source(opts.source), sink = as_sink(opts.sink, opts.dry_run),
     map = as_map(opts.map), state = state, batch = batch, dead_letter = dead_letter, retry = retry,
     dry_run = opts.dry_run, output = output, mode = mode, total = opts.total,
-    classify = opts.classify or M.classify, sleep = opts.sleep or core.lock.sleep,
-    clock = opts.clock or core.lock.monotonic, lease = opts.lease or 60000,
+    classify = opts.classify or M.classify, sleep = opts.sleep or core.clock.sleep_ms,
+    clock = opts.clock or core.clock.monotonic_ms, lease = opts.lease or 60000,
     max_dead_in_a_row = opts.max_dead_in_a_row or 100,
     read = 0, sent = 0, skipped = 0, dead = 0, batches = 0, retries = 0, pages_before = 0, resumes = 0,
     dead_in_a_row = 0, pending_dead = {}, prepared = 0,
@@ -343,7 +343,7 @@ function Job:save(finished)
   local cp = {
     position = self.position or "", finished = finished, read = self.read, sent = self.sent, skipped = self.skipped,
     dead = self.dead, pages = self:pages(), batches = self.batches, retries = self.retries,
-    dead_letter_bytes = self.dead_letter_bytes, started_at = self.started_at, saved_at = core.lock.now(),
+    dead_letter_bytes = self.dead_letter_bytes, started_at = self.started_at, saved_at = core.clock.now_ms(),
     resumes = self.resumes,
   }
   local ok, err, code
@@ -543,7 +543,7 @@ function M.run(opts)
     job.pages_before, job.resumes = cp.pages or 0, (cp.resumes or 0) + 1
     job.started_at, bytes = cp.started_at, cp.dead_letter_bytes
   end
-  job.started_at = job.started_at or core.lock.now()
+  job.started_at = job.started_at or core.clock.now_ms()
   job.position = cp and cp.position or nil
   if not job.dry_run then
     ok, err, code = job:open_dead_letters(bytes)

@@ -72,7 +72,7 @@ end
 -- Inside nginx a waiter must yield to the worker, not block it.
 local function default_sleep(ms)
   if ngx then return require("mallapi.ngx").sleep_ms(ms) end
-  return lock.sleep(ms)
+  return core.clock.sleep_ms(ms)
 end
 
 local function default_log(level, message)
@@ -134,7 +134,7 @@ function M.new(opts)
     wait = check_ms(opts, "wait", DEFAULTS.wait),
     poll = check_ms(opts, "poll", DEFAULTS.poll),
     retry_interval = check_ms(opts, "retry_interval", DEFAULTS.retry_interval),
-    clock = check_fn(opts, "clock", lock.now),
+    clock = check_fn(opts, "clock", core.clock.now_ms),
     sleep = check_fn(opts, "sleep", default_sleep),
     log = check_fn(opts, "log", default_log),
     cache = nil, source = nil,
@@ -244,7 +244,7 @@ end
 -- Mandatory window, no token, or a dead token: one caller fetches, the others wait
 -- (at most self.wait ms) and read the new token from the store.
 function Manager:refresh_wait(api, dead_token, dead_rec)
-  local started, slept = lock.monotonic(), 0
+  local started, slept = core.clock.monotonic_ms(), 0
   while true do
     local lock_id, err, code = self.store:lock(self.key, self.lease)
     if lock_id == nil then
@@ -261,7 +261,7 @@ function Manager:refresh_wait(api, dead_token, dead_rec)
       if fresh then return fresh.token end
       return nil, string_format("%s: refresh failed for key %s: %s", api, self.key, ferr), fcode
     end
-    local waited = math_max(slept, lock.monotonic() - started)
+    local waited = math_max(slept, core.clock.monotonic_ms() - started)
     if waited >= self.wait then
       return nil, string_format("%s: timed out after %d ms waiting for another refresh of key %s",
                                 api, math_floor(waited), self.key), "TIMEOUT"

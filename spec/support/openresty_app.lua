@@ -3,6 +3,7 @@
 -- cosocket transport, token manager and stores, answering in a plain line format
 -- the spec parses ("name=value" lines, then the body after a "body=" line).
 -- luacheck: globals ngx
+local core_clock = require("mallapi.core").clock
 local M = {}
 
 local function result_text(res, err, code)
@@ -260,10 +261,9 @@ local function tokens(conf)
   if manager then return manager end
   local ctl = ngx.shared.gateway
   local store = spec_store(conf, "mallapi-spec:")
-  local lock = require("mallapi.core").lock
   manager = require("mallapi.token").new{
     key = "sobot:" .. conf.appid, store = store,
-    clock = function() return lock.now() + (ctl:get("skew") or 0) end,
+    clock = function() return core_clock.now_ms() + (ctl:get("skew") or 0) end,
     fetch = function()
       ngx.sleep(0.3)
       local created = tostring(ngx.time())

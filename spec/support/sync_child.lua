@@ -4,6 +4,7 @@
 -- sink's state, a log of upserts. Records whose number is a multiple of 97 fail
 -- mapping, number 100 is refused by the sink; sources and sinks fail transiently
 -- at random (seeded by the PID) when `flaky` is set.
+local core_clock = require("mallapi.core").clock
 local mallapi = require "mallapi"
 local sync = require "mallapi.sync"
 local vendor_mod = require "support.sync_vendor"
@@ -50,7 +51,7 @@ local summary, err, code = sync.run{
     return { order_id = o.id, amount = o.amount }
   end,
   sink = function(doc)
-    if delay > 0 then mallapi.core.lock.sleep(delay) end
+    if delay > 0 then core_clock.sleep_ms(delay) end
     if flaky and math.random() < 0.05 then return nil, "sink: HTTP 503", "HTTP", { status = 503 } end
     if number_of[doc.order_id] == 100 then return nil, "sink: order refused (801001)", "VENDOR" end
     sink_file:write(doc.order_id, "\n")

@@ -1,6 +1,7 @@
 -- mallapi jobs add|list|remove|pause|resume: the fleet's job definitions in Redis
 -- (mallapi.fleet). Secrets are given as references only: --secret name=env:VAR or
 -- --secret name=file:/path (read on the workers, never stored).
+local core_clock = require("mallapi.core").clock
 local argparse = require "argparse"
 local json = require("mallapi").json
 local options = require "mallapi.fleet.options"
@@ -68,7 +69,7 @@ function M.run(argv)
   elseif cmd == "list" then
     ok, res, ferr = pcall(fl.list, fl)
     if ok and res then
-      local now = require("mallapi.core").lock.now()
+      local now = core_clock.now_ms()
       if args.json then
         for _, j in ipairs(res) do io.stdout:write(json.encode(j), "\n") end
       else

@@ -52,18 +52,18 @@ function M.run(fleet, args, argv)
   local children = {}
   for i = 1, args.processes do children[i] = spawn(argv) end
   while not core.signal.stop_signal() do
-    if server then server:poll(0.2) else core.lock.sleep(200) end
+    if server then server:poll(0.2) else core.clock.sleep_ms(200) end
     for i, pid in ipairs(children) do
       if not alive(pid) then children[i] = spawn(argv) end     -- died (killed, crashed): start another
     end
   end
   for _, pid in ipairs(children) do os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
-  local deadline = core.lock.monotonic() + (args.lease + 5) * 1000
-  while core.lock.monotonic() < deadline do
+  local deadline = core.clock.monotonic_ms() + (args.lease + 5) * 1000
+  while core.clock.monotonic_ms() < deadline do
     local any = false
     for _, pid in ipairs(children) do if alive(pid) then any = true end end
     if not any then break end
-    if server then server:poll(0.1) else core.lock.sleep(100) end
+    if server then server:poll(0.1) else core.clock.sleep_ms(100) end
   end
   if server then server:close() end
   return 0

@@ -106,7 +106,7 @@ end
 -- Run one claimed entry. Returns the outcome: "ok", "dead_letters", "failed", "busy",
 -- "stopped", "gone".
 function Worker:run_entry(e)
-  local fleet, t0 = self.fleet, core.lock.now()
+  local fleet, t0 = self.fleet, core.clock.now_ms()
   local job = fleet:get(e.job)
   if not job then fleet:finish(e, { status = "gone" }, self.store); return "gone" end
   local result = { worker = self.consumer, lag_ms = e.due and e.due > 0 and t0 - e.due or 0 }
@@ -162,7 +162,7 @@ function Worker:run_entry(e)
   if summary then
     result.read, result.sent, result.dead, result.retries = summary.read, summary.sent, summary.dead, summary.retries
   end
-  result.duration_ms = core.lock.now() - t0
+  result.duration_ms = core.clock.now_ms() - t0
   local ok, ferr = fleet:finish(e, result, self.store)
   if ok == nil then self.log("job " .. job.id .. ": cannot ack: " .. tostring(ferr)) end
   self.runs = self.runs + 1
@@ -176,13 +176,13 @@ function Worker:turn()
   local n, terr = self.fleet:tick()
   if n == nil then
     self.log("tick: " .. tostring(terr))
-    core.lock.sleep(self.block_ms)
+    core.clock.sleep_ms(self.block_ms)
     return nil, terr
   end
   local e, err = self.fleet:claim(self.consumer, self.lease_ms, self.block_ms, self.store)
   if e == nil then
     self.log("claim: " .. tostring(err))
-    core.lock.sleep(self.block_ms)       -- Redis away (restart): wait and try again
+    core.clock.sleep_ms(self.block_ms)       -- Redis away (restart): wait and try again
     return nil, err
   end
   if not e then return false end
@@ -192,12 +192,12 @@ end
 -- Loop until stopped (or max_runs runs, or idle_exit_ms without work).
 function Worker:loop(opts)
   opts = opts or {}
-  local idle_since = core.lock.monotonic()
+  local idle_since = core.clock.monotonic_ms()
   while not self.should_stop() do
     local outcome = self:turn()
-    if outcome then idle_since = core.lock.monotonic() end
+    if outcome then idle_since = core.clock.monotonic_ms() end
     if opts.max_runs and self.runs >= opts.max_runs then break end
-    if opts.idle_exit_ms and core.lock.monotonic() - idle_since > opts.idle_exit_ms then break end
+    if opts.idle_exit_ms and core.clock.monotonic_ms() - idle_since > opts.idle_exit_ms then break end
     if opts.on_turn then opts.on_turn(self) end
   end
   return self.runs

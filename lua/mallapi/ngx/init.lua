@@ -23,9 +23,9 @@ function M.yieldable()
 end
 
 -- sleep(ms): yields to nginx where it can; blocks only where nothing could yield
--- (init phases), as core.lock.sleep would.
+-- (init phases), as core.clock.sleep_ms would.
 function M.sleep_ms(ms)
-  if M.yieldable() then ngx.sleep(ms / 1000) else core.lock.sleep(ms) end
+  if M.yieldable() then ngx.sleep(ms / 1000) else core.clock.sleep_ms(ms) end
 end
 
 ---------------------------------------------------------------------------------------------

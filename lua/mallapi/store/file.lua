@@ -5,7 +5,7 @@
 local core = require "mallapi.core"
 
 local setmetatable, type, error, tostring, string_format = setmetatable, type, error, tostring, string.format
-local lock, monotonic = core.lock, core.lock.monotonic
+local lock, monotonic = core.lock, core.clock.monotonic_ms
 
 local M = {}
 

@@ -4,7 +4,7 @@
 local core = require "mallapi.core"
 
 local setmetatable, tostring, type, error = setmetatable, tostring, type, error
-local monotonic = core.lock.monotonic
+local monotonic = core.clock.monotonic_ms
 
 local M = {}
 

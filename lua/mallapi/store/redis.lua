@@ -186,7 +186,7 @@ end
 
 function Store:lock(key, lease_ms)
   serial = serial + 1
-  local id = string_format("%s:%d:%d:%d", host_name, core.lock.pid(), core.lock.now(), serial)
+  local id = string_format("%s:%d:%d:%d", host_name, core.lock.pid(), core.clock.now_ms(), serial)
   local lock_key = self.prefix .. key .. ":lock"
   local reply, err, code = self:command("SET", lock_key, id, "NX", "PX", ms(lease_ms))
   if err then return nil, err, code end

@@ -11,7 +11,7 @@ return function(ctx)
     batch = s.batch or 10,
     source = records,
     sink = { send_batch = function(docs)
-      if s.pause_ms then core.lock.sleep(s.pause_ms) end
+      if s.pause_ms then core.clock.sleep_ms(s.pause_ms) end
       local f = assert(io.open(s.out, "a"))
       for _, d in ipairs(docs) do f:write(d.account, " ", d.n, " ", #token, "\n") end
       f:close()
