@@ -18,7 +18,8 @@ build = {
   modules = {
     ["mallapi.core"] = {
       sources = {
-        "src/bind_crypto.c", "src/bind_codec.c", "src/bind_sign.c", "src/bind_clock.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
+        "src/bind_crypto.c", "src/bind_codec.c", "src/bind_sign.c", "src/bind_clock.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_token.c",
+        "src/bind_map.c", "src/bind_map_compile.c", "src/bind_map_run.c", "src/bind_map_decode.c",
         "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
         "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c", "src/dtoa.c",
         "src/map.c", "src/http.c", "src/webhook.c", "src/bind_webhook.c",

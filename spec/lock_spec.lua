@@ -63,6 +63,14 @@ describe("lock #c", function()
       assert.has_error(function() lock.phase(0, 0, 0 / 0) end,
                        "bad argument #3 to 'phase' (milliseconds out of range)")
     end)
+
+    it("lives in core.token; core.lock.phase is the same function under its old name", function()
+      local token = require("mallapi.core").token
+      assert.equal(token.phase, lock.phase)
+      assert.equal("advisory", token.phase(3000000, 0, 3600000, 600000, 120000))
+      assert.has_error(function() token.phase(0, "x", 1) end,
+                       "bad argument #2 to 'phase' (number expected, got string)")
+    end)
   end)
 
   it("clocks are in milliseconds", function()

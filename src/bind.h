@@ -3,6 +3,8 @@
 #ifndef MALLAPI_BIND_H
 #define MALLAPI_BIND_H
 
+#include <stdint.h>
+
 #include "compat.h"
 
 void mallapi_open_crypto(lua_State *L);  /* bind_crypto.c */
@@ -12,6 +14,8 @@ void mallapi_open_clock(lua_State *L);   /* bind_clock.c */
 void mallapi_open_json(lua_State *L);    /* bind_json.c */
 void mallapi_open_http(lua_State *L);    /* bind_http.c */
 void mallapi_open_lock(lua_State *L);    /* bind_lock.c */
+void mallapi_open_token(lua_State *L);   /* bind_token.c */
+int mallapi_token_phase_lua(lua_State *L);  /* token.phase, also core.lock.phase */
 void mallapi_open_map(lua_State *L);     /* bind_map.c */
 void mallapi_open_webhook(lua_State *L); /* bind_webhook.c */
 void mallapi_open_seen(lua_State *L);    /* bind_seen.c */
@@ -26,6 +30,8 @@ int mallapi_push_error(lua_State *L, const char *msg, const char *code);
 int bind_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...);
 const char *bind_checkstring(lua_State *L, int arg, const char *fname, size_t *len);
 int bind_optboolean(lua_State *L, int arg, const char *fname);   /* nil/absent is 0 */
+/* A duration or instant in ms (a number within +-9e15, truncated). */
+int64_t bind_checkms(lua_State *L, int arg, const char *fname);
 /* A short printable copy of a caller's word for a message (never a secret). */
 const char *bind_shortword(const char *s, size_t len, char *out, size_t cap);
 /* stackbuf when need <= cap, else a userdata left on the stack. */

@@ -11,7 +11,7 @@
 /* ---- clock ------------------------------------------------------------- */
 
 /* An instant in ms from argument arg; fractions are floored. */
-static int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
+static int64_t clock_checkinstant(lua_State *L, int arg, const char *fname) {
     if (lua_type(L, arg) != LUA_TNUMBER)
         bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
 #if MALLAPI_HAS_INT64
@@ -23,8 +23,8 @@ static int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
     return (int64_t)d;
 }
 
-static int64_t bind_optms(lua_State *L, int arg, const char *fname) {
-    return lua_isnoneornil(L, arg) ? mallapi_clock_now_ms() : bind_checkms(L, arg, fname);
+static int64_t clock_optinstant(lua_State *L, int arg, const char *fname) {
+    return lua_isnoneornil(L, arg) ? mallapi_clock_now_ms() : clock_checkinstant(L, arg, fname);
 }
 
 /* A UTC offset: minutes as a number, or "Z" / "+HH:MM" / "-HH:MM" / "+HHMM" / "+HH";
@@ -65,17 +65,13 @@ static int bind_monotonic_ms(lua_State *L) {
 /* clock.sleep_ms(ms): blocks the process (the OpenResty adapter installs
  * ngx.sleep where it may yield). */
 static int bind_sleep_ms(lua_State *L) {
-    if (lua_type(L, 1) != LUA_TNUMBER)
-        bind_argerror(L, 1, "sleep_ms", "number expected, got %s", luaL_typename(L, 1));
-    lua_Number n = lua_tonumber(L, 1);
-    if (n != n || n < -9.0e15 || n > 9.0e15) bind_argerror(L, 1, "sleep_ms", "milliseconds out of range");
-    mallapi_clock_sleep_ms((int64_t)n);
+    mallapi_clock_sleep_ms(bind_checkms(L, 1, "sleep_ms"));
     return 0;
 }
 
 /* clock.format(ms [, offset]) -> "yyyy-MM-dd HH:mm:ss" */
 static int bind_clock_format(lua_State *L) {
-    int64_t ms = bind_checkms(L, 1, "format");
+    int64_t ms = clock_checkinstant(L, 1, "format");
     int offset = bind_optoffset(L, 2, "format");
     char out[19];
     if (mallapi_clock_format(ms, offset, out) != 0)
@@ -103,7 +99,7 @@ static void bind_push_int64(lua_State *L, int64_t v) {
 
 /* clock.seconds([ms]) -> decimal string of whole seconds (floor) */
 static int bind_clock_seconds(lua_State *L) {
-    int64_t ms = bind_optms(L, 1, "seconds");
+    int64_t ms = clock_optinstant(L, 1, "seconds");
     int64_t secs = ms / 1000;
     if (ms % 1000 < 0) secs--;   /* floor, without negating (math.mininteger) */
     bind_push_int64(L, secs);
@@ -112,7 +108,7 @@ static int bind_clock_seconds(lua_State *L) {
 
 /* clock.millis([ms]) -> decimal string of milliseconds */
 static int bind_clock_millis(lua_State *L) {
-    bind_push_int64(L, bind_optms(L, 1, "millis"));
+    bind_push_int64(L, clock_optinstant(L, 1, "millis"));
     return 1;
 }
 

@@ -1,6 +1,7 @@
-/* bind_lock.c: Lua binding of lock.c and token.c as core.lock: fcntl lock handles with a lease, atomic file write and read, and the
- * token refresh-window arithmetic. The token manager and the stores in
- * lua/mallapi/ orchestrate these; this file only converts values. */
+/* bind_lock.c: Lua binding of lock.c as core.lock: fcntl lock handles with a
+ * lease, atomic file write and read, pids. The token stores in lua/mallapi/
+ * orchestrate these; this file only converts values. The token refresh window
+ * is bind_token.c's (core.token.phase, also reachable as core.lock.phase). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,24 +9,12 @@
 #include "bind.h"
 #include "mallapi.h"
 #include "lock.h"
-#include "token.h"
 
-#define LOCK_MT "mallapi.Lock"
 
 typedef struct {
     int fd;         /* -1 once released */
     char *path;     /* malloc'ed copy, freed on release */
 } lock_handle;
-
-static int64_t lock_check_ms(lua_State *L, int arg) {
-    lua_Number n = luaL_checknumber(L, arg);
-    if (n != n || n < -9.0e15 || n > 9.0e15) luaL_argerror(L, arg, "milliseconds out of range");
-    return (int64_t)n;
-}
-
-static int64_t lock_opt_ms(lua_State *L, int arg) {
-    return lua_isnoneornil(L, arg) ? -1 : lock_check_ms(L, arg);
-}
 
 static int lock_pid(lua_State *L) { lua_pushinteger(L, (lua_Integer)getpid()); return 1; }
 
@@ -40,13 +29,13 @@ static void lock_handle_release(lock_handle *h) {
 static int lock_try(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     const char *id = luaL_checkstring(L, 2);
-    int64_t lease_ms = lock_check_ms(L, 3);
+    int64_t lease_ms = bind_checkms(L, 3, "try");
     if (lease_ms <= 0) return luaL_argerror(L, 3, "lease must be positive");
     /* userdata first, so a failure below never leaks the descriptor */
     lock_handle *h = lua_newuserdata(L, sizeof *h);  /* handle */
     h->fd = -1;
     h->path = NULL;
-    luaL_setmetatable(L, LOCK_MT);
+    luaL_setmetatable(L, MALLAPI_MT_LOCK);
     h->path = strdup(path);
     if (!h->path) return luaL_error(L, "lock.try: out of memory");
     char err[MALLAPI_ERRLEN], msg[MALLAPI_ERRLEN + 16];
@@ -67,18 +56,18 @@ static int lock_try(lua_State *L) {
 }
 
 static int lock_handle_gc(lua_State *L) {
-    lock_handle_release(luaL_checkudata(L, 1, LOCK_MT));
+    lock_handle_release(luaL_checkudata(L, 1, MALLAPI_MT_LOCK));
     return 0;
 }
 
 static int lock_handle_tostring(lua_State *L) {
-    lock_handle *h = luaL_checkudata(L, 1, LOCK_MT);
+    lock_handle *h = luaL_checkudata(L, 1, MALLAPI_MT_LOCK);
     lua_pushstring(L, h->fd >= 0 ? "mallapi.Lock (held)" : "mallapi.Lock (released)");
     return 1;
 }
 
 static int lock_handle_held(lua_State *L) {
-    lock_handle *h = luaL_checkudata(L, 1, LOCK_MT);
+    lock_handle *h = luaL_checkudata(L, 1, MALLAPI_MT_LOCK);
     lua_pushboolean(L, h->fd >= 0);
     return 1;
 }
@@ -117,18 +106,6 @@ static int lock_read_file(lua_State *L) {
     return 1;
 }
 
-/* lock.phase(now, fetched_at, expires_at [, advisory_ms [, mandatory_ms]])
- *   -> "fresh" | "advisory" | "mandatory" | "expired" */
-static int lock_phase(lua_State *L) {
-    static const char *const names[] = { "fresh", "advisory", "mandatory", "expired" };
-    int64_t now = lock_check_ms(L, 1), fetched_at = lock_check_ms(L, 2);
-    int64_t expires_at = lock_check_ms(L, 3);
-    int64_t advisory = lock_opt_ms(L, 4), mandatory = lock_opt_ms(L, 5);
-    enum mallapi_token_phase phase = mallapi_token_phase(now, fetched_at, expires_at, advisory, mandatory);
-    lua_pushstring(L, names[phase]);
-    return 1;
-}
-
 /* core.lock.alive(pid) -> true | false: does a process with this pid run on this machine
  * (the holder of a claim or a lease recorded with its pid)? */
 static int lock_alive(lua_State *L) {
@@ -153,10 +130,9 @@ void mallapi_open_lock(lua_State *L) {
         { "try", lock_try },
         { "write_file", lock_write_file },
         { "read_file", lock_read_file },
-        { "phase", lock_phase },
         { NULL, NULL },
     };
-    if (luaL_newmetatable(L, LOCK_MT)) {            /* core mt */
+    if (luaL_newmetatable(L, MALLAPI_MT_LOCK)) {            /* core mt */
         luaL_newlib(L, handle_methods);             /* core mt methods */
         lua_setfield(L, -2, "__index");             /* core mt */
         lua_pushcfunction(L, lock_handle_gc);
@@ -168,5 +144,7 @@ void mallapi_open_lock(lua_State *L) {
     }
     lua_pop(L, 1);                                  /* core */
     luaL_newlib(L, functions);                      /* core lock */
+    lua_pushcfunction(L, mallapi_token_phase_lua);  /* the old home of token.phase */
+    lua_setfield(L, -2, "phase");
     lua_setfield(L, -2, "lock");                    /* core */
 }

@@ -14,16 +14,16 @@
 #include <string.h>
 #include <time.h>
 #include "bind.h"
+#include "mallapi.h"
 #include "seen.h"
 
-#define SEEN_MT "mallapi.Seen"
 
 typedef struct {
     mallapi_seen *set;              /* NULL once closed */
 } seen_ud;
 
 static mallapi_seen *check_open(lua_State *L, const char *fn) {
-    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, SEEN_MT);
+    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, MALLAPI_MT_SEEN);
     if (u->set == NULL) luaL_error(L, "mallapi.seen.%s: the set is closed", fn);
     return u->set;
 }
@@ -47,7 +47,7 @@ static int seen_open(lua_State *L) {
     if (!(steal_ms >= 1 && steal_ms <= 86400000.0)) return luaL_argerror(L, 3, "steal_ms out of range (1 to 1 day)");
     u = (seen_ud *)lua_newuserdata(L, sizeof *u);
     u->set = NULL;
-    luaL_getmetatable(L, SEEN_MT);
+    luaL_getmetatable(L, MALLAPI_MT_SEEN);
     lua_setmetatable(L, -2);
     u->set = mallapi_seen_open(path, (uint32_t)capacity, err, sizeof err);
     if (u->set == NULL) return mallapi_push_error(L, err, "IO");
@@ -98,14 +98,14 @@ static int seen_stats(lua_State *L) {
 }
 
 static int seen_close(lua_State *L) {
-    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, SEEN_MT);
+    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, MALLAPI_MT_SEEN);
     mallapi_seen_close(u->set);
     u->set = NULL;
     return 0;
 }
 
 static int seen_tostring(lua_State *L) {
-    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, SEEN_MT);
+    seen_ud *u = (seen_ud *)luaL_checkudata(L, 1, MALLAPI_MT_SEEN);
     const char *path = u->set ? mallapi_seen_path(u->set) : NULL;
     if (u->set == NULL) lua_pushstring(L, "mallapi.seen (closed)");
     else lua_pushfstring(L, "mallapi.seen (%s)", path ? path : "anonymous");
@@ -135,7 +135,7 @@ static const luaL_Reg seen_funcs[] = {
 };
 
 void mallapi_open_seen(lua_State *L) {                      /* core */
-    if (luaL_newmetatable(L, SEEN_MT)) {
+    if (luaL_newmetatable(L, MALLAPI_MT_SEEN)) {
         lua_newtable(L);
         luaL_setfuncs(L, seen_methods, 0);
         lua_setfield(L, -2, "__index");

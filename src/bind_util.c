@@ -32,6 +32,16 @@ const char *bind_checkstring(lua_State *L, int arg, const char *fname, size_t *l
     return lua_tolstring(L, arg, len);
 }
 
+/* Milliseconds: a number (or numeric text, like luaL_checknumber) within
+ * +-9e15, truncated toward zero. */
+int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
+    if (!lua_isnumber(L, arg))
+        bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
+    lua_Number n = lua_tonumber(L, arg);
+    if (n != n || n < -9.0e15 || n > 9.0e15) bind_argerror(L, arg, fname, "milliseconds out of range");
+    return (int64_t)n;
+}
+
 /* Optional boolean: nil or absent is 0. */
 int bind_optboolean(lua_State *L, int arg, const char *fname) {
     int t = lua_type(L, arg);

@@ -1,6 +1,6 @@
 /* core.c: entry point of the mallapi.core shared object. It builds the module
  * table and lets each binding file add its area (crypto, codec, sign, clock,
- * json, http, lock). The concern files themselves know nothing of Lua. */
+ * json, http, lock, token, map, webhook, seen, signal). The concern files themselves know nothing of Lua. */
 #include "compat.h"
 #include "mallapi.h"
 #include "bind.h"
@@ -16,6 +16,7 @@ int luaopen_mallapi_core(lua_State *L) {
     mallapi_open_json(L);                           /* core.json */
     mallapi_open_http(L);                           /* core.http */
     mallapi_open_lock(L);                           /* core.lock (file locks for the token stores) */
+    mallapi_open_token(L);                          /* core.token (token refresh window) */
     mallapi_open_map(L);                            /* core.map (compiled field mappings) */
     mallapi_open_webhook(L);                        /* core.webhook (one-pass webhook signature check) */
     mallapi_open_seen(L);                           /* core.seen (seen keys shared by processes) */
