@@ -14,8 +14,7 @@ void mallapi_open_clock(lua_State *L);   /* bind_clock.c */
 void mallapi_open_json(lua_State *L);    /* bind_json.c */
 void mallapi_open_http(lua_State *L);    /* bind_http.c */
 void mallapi_open_lock(lua_State *L);    /* bind_lock.c */
-void mallapi_open_token(lua_State *L);   /* bind_token.c */
-int mallapi_token_phase_lua(lua_State *L);  /* token.phase, also core.lock.phase */
+void mallapi_open_token(lua_State *L);   /* bind_token.c (after lock: sets core.lock.phase) */
 void mallapi_open_map(lua_State *L);     /* bind_map.c */
 void mallapi_open_webhook(lua_State *L); /* bind_webhook.c */
 void mallapi_open_seen(lua_State *L);    /* bind_seen.c */

@@ -1,7 +1,7 @@
 /* bind_lock.c: Lua binding of lock.c as core.lock: fcntl lock handles with a
  * lease, atomic file write and read, pids. The token stores in lua/mallapi/
  * orchestrate these; this file only converts values. The token refresh window
- * is bind_token.c's (core.token.phase, also reachable as core.lock.phase). */
+ * is bind_token.c's (core.token.phase, which it also sets as core.lock.phase). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,7 +144,5 @@ void mallapi_open_lock(lua_State *L) {
     }
     lua_pop(L, 1);                                  /* core */
     luaL_newlib(L, functions);                      /* core lock */
-    lua_pushcfunction(L, mallapi_token_phase_lua);  /* the old home of token.phase */
-    lua_setfield(L, -2, "phase");
     lua_setfield(L, -2, "lock");                    /* core */
 }

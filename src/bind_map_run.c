@@ -118,73 +118,25 @@ static const char *run_text(lua_State *L, int idx, size_t *len) {
     return NULL;
 }
 
-/* Decimal text -> integer at scale, the error naming the converter `what`. */
-static int decimal_for(const mallapi_map_field *f, const char *s, size_t len, int scale,
-                       int64_t *out, const char *what, char *err) {
-    int rc = mallapi_money_to_minor(s, len, scale, out, err);
-    if (rc && strncmp(err, "money_to_minor", 14) == 0) {
-        char tmp[MALLAPI_ERRLEN];
-        snprintf(tmp, sizeof tmp, "%s%s", what, err + 14);
-        if (f->conv != MALLAPI_CONV_MONEY_TO_MINOR && scale == 0) {
-            char *more = strstr(tmp, " has more than 0 decimals");
-            if (more) strcpy(more, " is not an integer");
-        }
-        memcpy(err, tmp, MALLAPI_ERRLEN);
-    }
-    return rc;
-}
-
 /* The value at idx as an integer scaled by 10^scale (number, decimal text, raw number). */
 static int run_scaled(map_run *r, const mallapi_map_field *f, int idx, int scale, int64_t *out, const char *what) {
     lua_State *L = r->L;
     char err[MALLAPI_ERRLEN];
-    static const int64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000 };
+    int rc;
     if (lua_type(L, idx) == LUA_TNUMBER) {
 #if MALLAPI_HAS_INT64
-        if (lua_isinteger(L, idx)) {
-            lua_Integer v = lua_tointeger(L, idx);
-            if (v > INT64_MAX / pow10[scale] || v < INT64_MIN / pow10[scale])
-                return run_fail(r, f, "%s: value out of range", what);
-            *out = (int64_t)v * pow10[scale];
-            return 0;
-        }
+        if (lua_isinteger(L, idx))
+            rc = mallapi_map_scaled_int((int64_t)lua_tointeger(L, idx), scale, out, what, err);
+        else
 #endif
-        double d = lua_tonumber(L, idx);
-        if (!isfinite(d)) return run_fail(r, f, "%s: not a finite number", what);
-        /* Fast exact path: n/10^scale is the nearest double to the decimal n/10^scale, so
-         * when it equals d, d's shortest decimal text has at most scale decimals. */
-        double scaled = d * (double)pow10[scale];
-        if (fabs(scaled) < 4503599627370496.0) {
-            double n = nearbyint(scaled);
-            if (n / (double)pow10[scale] == d) { *out = (int64_t)n; return 0; }
-        }
-        char buf[32];
-        size_t n = mallapi_json_fmt_double(d, buf, 0);
-        if (decimal_for(f, buf, n, scale, out, what, err) == 0) return 0;
-        return run_fail(r, f, "%s", err);
+        rc = mallapi_map_scaled_double(lua_tonumber(L, idx), scale, out, what, err);
+    } else {
+        size_t len;
+        const char *s = run_text(L, idx, &len);
+        if (!s) return run_fail(r, f, "%s: want a number or a string, got %s", what, luaL_typename(L, idx));
+        rc = mallapi_map_decimal(s, len, scale, out, what, err);
     }
-    size_t len;
-    const char *s = run_text(L, idx, &len);
-    if (!s) {
-        char m[64];
-        snprintf(m, sizeof m, "%s: want a number or a string, got %s", what, luaL_typename(L, idx));
-        return run_fail(r, f, "%s", m);
-    }
-    if (decimal_for(f, s, len, scale, out, what, err)) return run_fail(r, f, "%s", err);
-    return 0;
-}
-
-/* Decimal text of v (snprintf is slow for the many ids of a document). */
-static size_t map_int_text(int64_t v, char *buf) {
-    char tmp[24];
-    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    int n = 0;
-    do { tmp[n++] = (char)('0' + mag % 10); mag /= 10; } while (mag);
-    size_t o = 0;
-    if (v < 0) buf[o++] = '-';
-    while (n) buf[o++] = tmp[--n];
-    buf[o] = '\0';
-    return o;
+    return rc ? run_fail(r, f, "%s", err) : 0;
 }
 
 static void run_push_int(lua_State *L, int64_t v) {
@@ -196,8 +148,7 @@ static void run_push_int(lua_State *L, int64_t v) {
 #endif
     } else {
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)v);
-        lua_pushstring(L, buf);
+        lua_pushlstring(L, buf, mallapi_map_int_text(v, buf));
     }
 }
 
@@ -209,9 +160,7 @@ static int run_bool(map_run *r, const mallapi_map_field *f, int idx, int *out) {
         lua_Number n = lua_tonumber(L, idx);
         if (n == 0 || n == 1) { *out = n == 1; return 0; }
     } else if (t == LUA_TSTRING) {
-        const char *s = lua_tostring(L, idx);
-        if (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True")) { *out = 1; return 0; }
-        if (!strcmp(s, "0") || !strcmp(s, "false") || !strcmp(s, "FALSE") || !strcmp(s, "False")) { *out = 0; return 0; }
+        if (mallapi_map_bool_text(lua_tostring(L, idx), out) == 0) return 0;
     }
     lua_pushvalue(L, idx);
     const char *shown = map_tolstring(L, -1, NULL);
@@ -230,13 +179,13 @@ static int run_push_text(map_run *r, const mallapi_map_field *f, int idx, int id
     if (t == LUA_TNUMBER) {
 #if MALLAPI_HAS_INT64
         if (lua_isinteger(L, idx)) {
-            lua_pushlstring(L, buf, map_int_text((int64_t)lua_tointeger(L, idx), buf));
+            lua_pushlstring(L, buf, mallapi_map_int_text((int64_t)lua_tointeger(L, idx), buf));
             return 0;
         }
 #endif
         double d = lua_tonumber(L, idx);
         if (d == floor(d) && fabs(d) < 9.2e18) {
-            map_int_text((int64_t)d, buf);
+            mallapi_map_int_text((int64_t)d, buf);
         } else {
             if (id_only) return run_fail(r, f, "id_string: %s is not an integer", lua_tostring(L, idx));
             buf[mallapi_json_fmt_double(d, buf, 0)] = '\0';
@@ -273,7 +222,7 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
             return run_fail(r, f, "int: %s is beyond 2^53 on this Lua (use id_string)", lua_tostring(L, top));
         if (!MAP_INT_EXACT(v) && r->number_slot) {   /* LuaJIT: a raw number keeps the digits */
             lua_rawgeti(L, r->values, r->number_slot);
-            lua_pushlstring(L, buf, map_int_text(v, buf));
+            lua_pushlstring(L, buf, mallapi_map_int_text(v, buf));
             if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
                 lua_settop(L, top);
                 return run_fail(r, f, "id_number: json.number failed");
@@ -286,9 +235,8 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         if (lua_type(L, top) == LUA_TNUMBER) return 0;
         size_t len;
         const char *s = run_text(L, top, &len);
-        char *end = NULL;
-        double d = s ? strtod(s, &end) : 0;
-        if (!s || len == 0 || end != s + len) return run_fail(r, f, "number: '%s' is not a number", s ? s : luaL_typename(L, top));
+        double d = 0;
+        if (!s || mallapi_map_number_text(s, len, &d)) return run_fail(r, f, "number: '%s' is not a number", s ? s : luaL_typename(L, top));
         lua_pushnumber(L, d);
         break;
     }
@@ -309,8 +257,7 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         if (run_scaled(r, f, top, 0, &v, mallapi_map_conv_name(f->conv))) return -1;
         size_t n = mallapi_minor_to_money(v, f->scale, buf);
         if (f->conv == MALLAPI_CONV_MINOR_TO_MONEY_STRING) { lua_pushlstring(L, buf, n); break; }
-        int64_t unit = 1;
-        for (int i = 0; i < f->scale; i++) unit *= 10;
+        int64_t unit = mallapi_map_pow10(f->scale);
         if (v % unit == 0) run_push_int(L, v / unit);
         else lua_pushnumber(L, strtod(buf, NULL));
         break;
@@ -321,17 +268,15 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         break;
     case MALLAPI_CONV_MS_TO_S:
         if (run_scaled(r, f, top, 0, &v, "ms_to_s")) return -1;
-        run_push_int(L, v >= 0 ? v / 1000 : -((-v + 999) / 1000));
+        run_push_int(L, mallapi_map_ms_to_s(v));
         break;
     case MALLAPI_CONV_MS_STRING:
         if (run_scaled(r, f, top, 0, &v, "ms_string")) return -1;
-        snprintf(buf, sizeof buf, "%lld", (long long)v);
-        lua_pushstring(L, buf);
+        lua_pushlstring(L, buf, mallapi_map_int_text(v, buf));
         break;
     case MALLAPI_CONV_AUTO_MS:
         if (run_scaled(r, f, top, 0, &v, "auto_ms")) return -1;
-        if (v > -100000000000LL && v < 100000000000LL) v *= 1000;
-        run_push_int(L, v);
+        run_push_int(L, mallapi_map_auto_ms(v));
         break;
     case MALLAPI_CONV_DATETIME_TO_MS: {
         size_t len;
@@ -352,10 +297,8 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         size_t len;
         const char *s = run_text(L, top, &len);
         if (!s) return run_fail(r, f, "trim: want a string, got %s", luaL_typename(L, top));
-        const char *e = s + len;
-        while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
-        lua_pushlstring(L, s, (size_t)(e - s));
+        s = mallapi_map_trim(s, &len);
+        lua_pushlstring(L, s, len);
         break;
     }
     default:

@@ -11,7 +11,7 @@ static int64_t token_opt_ms(lua_State *L, int arg) {
 
 /* token.phase(now, fetched_at, expires_at [, advisory_ms [, mandatory_ms]])
  *   -> "fresh" | "advisory" | "mandatory" | "expired" */
-int mallapi_token_phase_lua(lua_State *L) {
+static int token_phase(lua_State *L) {
     static const char *const names[] = { "fresh", "advisory", "mandatory", "expired" };
     int64_t now = bind_checkms(L, 1, "phase"), fetched_at = bind_checkms(L, 2, "phase");
     int64_t expires_at = bind_checkms(L, 3, "phase");
@@ -21,9 +21,16 @@ int mallapi_token_phase_lua(lua_State *L) {
     return 1;
 }
 
+/* After mallapi_open_lock: the one function is also core.lock.phase. */
 void mallapi_open_token(lua_State *L) {
     lua_createtable(L, 0, 1);                       /* core token */
-    lua_pushcfunction(L, mallapi_token_phase_lua);
-    lua_setfield(L, -2, "phase");
+    lua_pushcfunction(L, token_phase);              /* core token phase */
+    lua_getfield(L, -3, "lock");                    /* core token phase lock */
+    if (lua_istable(L, -1)) {
+        lua_pushvalue(L, -2);
+        lua_setfield(L, -2, "phase");
+    }
+    lua_pop(L, 1);                                  /* core token phase */
+    lua_setfield(L, -2, "phase");                   /* core token */
     lua_setfield(L, -2, "token");                   /* core */
 }

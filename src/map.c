@@ -1,10 +1,12 @@
 /* map.c: the field mapper's Lua-free half: path parsing, program storage and the
- * exact converters. Money is converted on decimal text (16.05 -> 1605, never by
+ * exact converter arithmetic (scaled decimals, money and minor units, int64 text,
+ * second/ms rules, booleans, trimming). Money is converted on decimal text (16.05 -> 1605, never by
  * multiplying doubles); times use proleptic Gregorian day arithmetic at a fixed UTC
  * offset; integers are int64 throughout. Errors are written to a caller's buffer. */
 #include "map.h"
 #include "mallapi.h"
 #include "clock.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,23 +421,76 @@ static int decimal_scaled(const char *text, size_t len, int scale, int64_t *out,
     return 0;
 }
 
-int mallapi_money_to_minor(const char *text, size_t len, int scale, int64_t *out, char *err) {
-    return decimal_scaled(text, len, scale, out, "money_to_minor", err);
+int mallapi_map_decimal(const char *text, size_t len, int scale, int64_t *out, const char *what, char *err) {
+    return decimal_scaled(text, len, scale, out, what, err);
 }
 
-int mallapi_parse_scaled(const char *text, size_t len, int64_t unit, int64_t *out, char *err) {
-    int scale = 0;
-    for (int64_t u = unit; u > 1; u /= 10) scale++;
-    return decimal_scaled(text, len, scale, out, unit > 1 ? "s_to_ms" : "int", err);
+/* ------------------------------------------------------------------ converter arithmetic */
+
+static const int64_t map_pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000 };
+
+int64_t mallapi_map_pow10(int scale) { return map_pow10[scale]; }
+
+int mallapi_map_scaled_int(int64_t v, int scale, int64_t *out, const char *what, char *err) {
+    if (v > INT64_MAX / map_pow10[scale] || v < INT64_MIN / map_pow10[scale])
+        return MAP_ERR("%s: value out of range", what);
+    *out = v * map_pow10[scale];
+    return 0;
 }
 
-int mallapi_parse_int64(const char *text, size_t len, int64_t *out, char *err) {
-    const char *s = text, *end = text + len;
-    if (s < end && (*s == '-' || *s == '+')) s++;
-    if (s == end) return MAP_ERR("int: '%.*s' is not an integer", shown(len), text);
-    for (const char *p = s; p < end; p++)
-        if (*p < '0' || *p > '9') return MAP_ERR("int: '%.*s' is not an integer", shown(len), text);
-    return decimal_scaled(text, len, 0, out, "int", err);
+int mallapi_map_scaled_double(double d, int scale, int64_t *out, const char *what, char *err) {
+    if (!isfinite(d)) return MAP_ERR("%s: not a finite number", what);
+    /* Fast exact path: n/10^scale is the nearest double to the decimal n/10^scale, so
+     * when it equals d, d's shortest decimal text has at most scale decimals. */
+    double scaled = d * (double)map_pow10[scale];
+    if (fabs(scaled) < 4503599627370496.0) {
+        double n = nearbyint(scaled);
+        if (n / (double)map_pow10[scale] == d) { *out = (int64_t)n; return 0; }
+    }
+    char buf[32];
+    size_t n = mallapi_json_fmt_double(d, buf, 0);
+    return decimal_scaled(buf, n, scale, out, what, err);
+}
+
+size_t mallapi_map_int_text(int64_t v, char *buf) {
+    char tmp[24];
+    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0;
+    do { tmp[n++] = (char)('0' + mag % 10); mag /= 10; } while (mag);
+    size_t o = 0;
+    if (v < 0) buf[o++] = '-';
+    while (n) buf[o++] = tmp[--n];
+    buf[o] = '\0';
+    return o;
+}
+
+int64_t mallapi_map_ms_to_s(int64_t ms) {
+    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+}
+
+int64_t mallapi_map_auto_ms(int64_t v) {
+    return (v > -100000000000LL && v < 100000000000LL) ? v * 1000 : v;
+}
+
+int mallapi_map_bool_text(const char *s, int *out) {
+    if (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True")) { *out = 1; return 0; }
+    if (!strcmp(s, "0") || !strcmp(s, "false") || !strcmp(s, "FALSE") || !strcmp(s, "False")) { *out = 0; return 0; }
+    return -1;
+}
+
+int mallapi_map_number_text(const char *s, size_t len, double *out) {
+    char *end = NULL;
+    if (len == 0) return -1;
+    *out = strtod(s, &end);
+    return end == s + len ? 0 : -1;
+}
+
+const char *mallapi_map_trim(const char *s, size_t *len) {
+    const char *e = s + *len;
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
+    *len = (size_t)(e - s);
+    return s;
 }
 
 size_t mallapi_minor_to_money(int64_t minor, int scale, char *buf) {

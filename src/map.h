@@ -1,8 +1,10 @@
 /* map.h: the field mapper's Lua-free half: compiled programs (target field <- source
- * path, converter, flags) and the exact converters (money on decimal text, times at a
- * UTC offset, 64-bit integers). bind_map.c compiles Lua spec tables into these
- * structures and runs them; nothing here knows of Lua. Errors go to a caller's
- * buffer of MALLAPI_ERRLEN bytes; functions return 0 on success, -1 on failure. */
+ * path, converter, flags), the need trees and plans of mapper:decode, and the exact
+ * converter arithmetic (money on decimal text, scaled decimals, 64-bit integers;
+ * datetime text and offsets are clock.h's). bind_map_compile.c builds these from Lua
+ * spec tables and bind_map_run.c / bind_map_decode.c run them; nothing here knows of
+ * Lua. Errors go to a caller's buffer of MALLAPI_ERRLEN bytes; functions return 0 on
+ * success, -1 on failure. */
 #ifndef MALLAPI_MAP_H
 #define MALLAPI_MAP_H
 
@@ -157,19 +159,30 @@ int mallapi_map_path_parse(mallapi_map_path *out, const char *text, int target, 
 int mallapi_map_conv_lookup(const char *name);
 const char *mallapi_map_conv_name(int kind);
 
-/* Decimal text ("-16.05", "1.605e1") -> integer minor units at scale (0..9).
- * Digits beyond scale must be zeros: no rounding ever happens. */
-int mallapi_money_to_minor(const char *text, size_t len, int scale, int64_t *out, char *err);
+/* ---- converter arithmetic (the runner in bind_map_run.c only moves Lua values) */
+
+/* Decimal text ("-16.05", "1.605e1", "7") -> integer at 10^scale (scale 0..9), the
+ * error naming the converter `what`. Digits beyond scale must be zeros: no rounding
+ * ever happens ("'16.055' has more than 2 decimals", "'1.5' is not an integer"). */
+int mallapi_map_decimal(const char *text, size_t len, int scale, int64_t *out, const char *what, char *err);
+/* The same from an integer (range checked) or a double (exact: through its shortest
+ * decimal text when the fast path cannot prove it). */
+int mallapi_map_scaled_int(int64_t v, int scale, int64_t *out, const char *what, char *err);
+int mallapi_map_scaled_double(double d, int scale, int64_t *out, const char *what, char *err);
+int64_t mallapi_map_pow10(int scale);              /* 10^scale, scale 0..9 */
 /* Minor units -> "-16.05" (always scale decimals); buf of at least 32 bytes. */
 size_t mallapi_minor_to_money(int64_t minor, int scale, char *buf);
-
-/* Integer text ("-123", "+7", "1.0e3" is refused) -> int64 without loss. */
-int mallapi_parse_int64(const char *text, size_t len, int64_t *out, char *err);
-/* Decimal text -> ms (seconds text with up to 3 decimals when scale_ms is 1000). */
-int mallapi_parse_scaled(const char *text, size_t len, int64_t unit, int64_t *out, char *err);
+/* Decimal text of v, NUL-terminated; buf of at least 24 bytes. */
+size_t mallapi_map_int_text(int64_t v, char *buf);
+int64_t mallapi_map_ms_to_s(int64_t ms);           /* floor division by 1000 */
+int64_t mallapi_map_auto_ms(int64_t v);            /* |v| < 1e11 is seconds: * 1000 */
+/* "1"/"true"/"TRUE"/"True" -> 1, "0"/"false"/"FALSE"/"False" -> 0; -1 otherwise. */
+int mallapi_map_bool_text(const char *s, int *out);
+/* The whole text is one number (strtod); -1 otherwise. */
+int mallapi_map_number_text(const char *s, size_t len, double *out);
+/* s without leading and trailing blanks (space, tab, CR, LF); *len updated. */
+const char *mallapi_map_trim(const char *s, size_t *len);
 
 /* Offsets and datetime text are clock.c's (clock.h): one home for time. */
-
-/* Shortest decimal text that reads back as the same double ("16.05"); buf >= 32. */
 
 #endif
