@@ -27,6 +27,7 @@ int mallapi_push_error(lua_State *L, const char *msg, const char *code);
  * "bad argument #arg to 'fname' (...)" naming fname explicitly, so the name
  * survives pcall and tail calls. */
 int bind_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...);
+int bind_typeerror(lua_State *L, int arg, const char *fname, const char *expected);
 const char *bind_checkstring(lua_State *L, int arg, const char *fname, size_t *len);
 int bind_optboolean(lua_State *L, int arg, const char *fname);   /* nil/absent is 0 */
 /* A duration or instant in ms (a number within +-9e15, truncated). */

@@ -13,7 +13,7 @@
 /* An instant in ms from argument arg; fractions are floored. */
 static int64_t clock_checkinstant(lua_State *L, int arg, const char *fname) {
     if (lua_type(L, arg) != LUA_TNUMBER)
-        bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
+        bind_typeerror(L, arg, fname, "number");
 #if MALLAPI_HAS_INT64
     if (lua_isinteger(L, arg)) return (int64_t)lua_tointeger(L, arg);
 #endif
@@ -99,10 +99,7 @@ static void bind_push_int64(lua_State *L, int64_t v) {
 
 /* clock.seconds([ms]) -> decimal string of whole seconds (floor) */
 static int bind_clock_seconds(lua_State *L) {
-    int64_t ms = clock_optinstant(L, 1, "seconds");
-    int64_t secs = ms / 1000;
-    if (ms % 1000 < 0) secs--;   /* floor, without negating (math.mininteger) */
-    bind_push_int64(L, secs);
+    bind_push_int64(L, mallapi_clock_floor_s(clock_optinstant(L, 1, "seconds")));
     return 1;
 }
 
@@ -126,7 +123,6 @@ static const luaL_Reg bind_clock_funcs[] = {
 /* ---- registration ------------------------------------------------------ */
 
 void mallapi_open_clock(lua_State *L) {                    /* core */
-    lua_newtable(L);
-    luaL_setfuncs(L, bind_clock_funcs, 0);
-    lua_setfield(L, -2, "clock");
+    luaL_newlib(L, bind_clock_funcs);                    /* core clock */
+    lua_setfield(L, -2, "clock");                            /* core */
 }

@@ -98,7 +98,6 @@ static const luaL_Reg bind_codec_funcs[] = {
 /* ---- registration ------------------------------------------------------ */
 
 void mallapi_open_codec(lua_State *L) {                    /* core */
-    lua_newtable(L);
-    luaL_setfuncs(L, bind_codec_funcs, 0);
-    lua_setfield(L, -2, "codec");
+    luaL_newlib(L, bind_codec_funcs);                    /* core codec */
+    lua_setfield(L, -2, "codec");                            /* core */
 }

@@ -9,14 +9,13 @@
 #include "crypto.h"
 #include "codec.h"   /* hex / base64 output encodings */
 
-#define BIND_MT_CRYPTO_CTX "mallapi.CryptoContext"
 #define BIND_MAX_RANDOM (1 << 24)   /* bytes per crypto.random / crypto.nonce call */
 #define BIND_STACKBUF 1024          /* outputs up to this size need no allocation */
 
 /* A count argument: a non-negative integer up to BIND_MAX_RANDOM. */
 static size_t bind_checkcount(lua_State *L, int arg, const char *fname) {
     if (lua_type(L, arg) != LUA_TNUMBER)
-        bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
+        bind_typeerror(L, arg, fname, "number");
     lua_Number n = lua_tonumber(L, arg);
     if (n != n) bind_argerror(L, arg, fname, "count must be between 0 and %d (got NaN)", BIND_MAX_RANDOM);
     if (!lua_isinteger(L, arg) && n != floor(n))
@@ -36,7 +35,7 @@ static mallapi_crypto_ctx *bind_crypto_ctx(lua_State *L) {
 }
 
 static int bind_crypto_ctx_gc(lua_State *L) {
-    mallapi_crypto_ctx **box = (mallapi_crypto_ctx **)luaL_checkudata(L, 1, BIND_MT_CRYPTO_CTX);
+    mallapi_crypto_ctx **box = (mallapi_crypto_ctx **)luaL_checkudata(L, 1, MALLAPI_MT_CRYPTO_CTX);
     mallapi_crypto_free(*box);
     *box = NULL;
     return 0;
@@ -170,7 +169,7 @@ void mallapi_open_crypto(lua_State *L) {                    /* core */
     lua_newtable(L);                                        /* core crypto */
     box = (mallapi_crypto_ctx **)lua_newuserdata(L, sizeof *box);
     *box = NULL;                                            /* core crypto ud */
-    if (luaL_newmetatable(L, BIND_MT_CRYPTO_CTX)) {
+    if (luaL_newmetatable(L, MALLAPI_MT_CRYPTO_CTX)) {
         lua_pushcfunction(L, bind_crypto_ctx_gc);
         lua_setfield(L, -2, "__gc");
     }

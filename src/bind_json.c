@@ -87,11 +87,6 @@ static void json_release(json_state *st) {
     if (st->busy == 1) st->busy = 0;
 }
 
-static int json_type_error(lua_State *L, int arg, const char *expected) {
-    return luaL_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s", expected,
-                                                 luaL_typename(L, arg)));
-}
-
 static void json_push_raw(lua_State *L, const char *text, size_t len, int raw_mt) {
     json_raw *r = (json_raw *)lua_newuserdata(L, offsetof(json_raw, text) + len + 1);
     r->len = len;
@@ -428,7 +423,7 @@ static int json_opt_depth(lua_State *L, const char *fname) {
 static void json_dec_options(lua_State *L, json_dec *d) {
     int t = lua_type(L, 2);
     if (t == LUA_TNONE || t == LUA_TNIL) return;
-    if (t != LUA_TTABLE) json_type_error(L, 2, "table");
+    if (t != LUA_TTABLE) bind_typeerror(L, 2, "decode", "table");
     lua_pushnil(L);
     while (lua_next(L, 2)) {                                 /* key, value */
         const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
@@ -457,7 +452,7 @@ static int json_decode(lua_State *L) {
     json_state *st;
     json_dec d;
     size_t len;
-    if (lua_type(L, 1) != LUA_TSTRING) return json_type_error(L, 1, "string");
+    if (lua_type(L, 1) != LUA_TSTRING) return bind_typeerror(L, 1, "decode", "string");
     const char *s = lua_tolstring(L, 1, &len);
     memset(&d.s, 0, sizeof d.s);
     d.L = L;
@@ -917,7 +912,7 @@ static int json_enc_value(json_enc *e, int idx, int depth) {
 static void json_enc_options(lua_State *L, json_enc *e) {
     int t = lua_type(L, 2);
     if (t == LUA_TNONE || t == LUA_TNIL) return;
-    if (t != LUA_TTABLE) json_type_error(L, 2, "table");
+    if (t != LUA_TTABLE) bind_typeerror(L, 2, "encode", "table");
     lua_pushnil(L);
     while (lua_next(L, 2)) {
         const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
@@ -1002,7 +997,7 @@ static int json_array(lua_State *L) {
         lua_settop(L, 0);
         lua_newtable(L);
     } else if (!lua_istable(L, 1)) {
-        return json_type_error(L, 1, "table");
+        return bind_typeerror(L, 1, "array", "table");
     }
     lua_settop(L, 1);
     if (lua_getmetatable(L, 1)) {
@@ -1018,7 +1013,7 @@ static int json_array(lua_State *L) {
 /* json.number(text): a raw number holding text, which must be one JSON number. */
 static int json_number(lua_State *L) {
     size_t len;
-    if (lua_type(L, 1) != LUA_TSTRING) return json_type_error(L, 1, "string");
+    if (lua_type(L, 1) != LUA_TSTRING) return bind_typeerror(L, 1, "number", "string");
     const char *s = lua_tolstring(L, 1, &len);
     if (!mallapi_json_is_number(s, len)) return luaL_argerror(L, 1, "not a JSON number");
     json_push_raw(L, s, len, UV_RAW_MT);
@@ -1032,7 +1027,7 @@ static int json_raw_members(lua_State *L) {
     mallapi_json_scanner sc;
     size_t len;
     lua_Integer n = 0;
-    if (lua_type(L, 1) != LUA_TSTRING) return json_type_error(L, 1, "string");
+    if (lua_type(L, 1) != LUA_TSTRING) return bind_typeerror(L, 1, "raw_members", "string");
     const char *s = lua_tolstring(L, 1, &len);
     memset(&sc, 0, sizeof sc);
     lua_settop(L, 1);
@@ -1159,7 +1154,7 @@ static int json_compare(lua_State *L) {
     int c;
     for (int i = 1; i <= 2; i++)
         if (lua_type(L, i) != LUA_TNUMBER && !luaL_testudata(L, i, MALLAPI_MT_RAWNUMBER))
-            return json_type_error(L, i, "number or raw number");
+            return bind_typeerror(L, i, "compare", "number or raw number");
     c = json_raw_compare(L);
     if (c == 2) lua_pushnil(L);
     else lua_pushinteger(L, c);

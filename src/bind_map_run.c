@@ -268,7 +268,7 @@ static int run_convert(map_run *r, const mallapi_map_field *f) {
         break;
     case MALLAPI_CONV_MS_TO_S:
         if (run_scaled(r, f, top, 0, &v, "ms_to_s")) return -1;
-        run_push_int(L, mallapi_map_ms_to_s(v));
+        run_push_int(L, mallapi_clock_floor_s(v));
         break;
     case MALLAPI_CONV_MS_STRING:
         if (run_scaled(r, f, top, 0, &v, "ms_string")) return -1;

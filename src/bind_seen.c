@@ -145,7 +145,6 @@ void mallapi_open_seen(lua_State *L) {                      /* core */
         lua_setfield(L, -2, "__tostring");
     }
     lua_pop(L, 1);
-    lua_newtable(L);
-    luaL_setfuncs(L, seen_funcs, 0);
+    luaL_newlib(L, seen_funcs);                             /* core seen */
     lua_setfield(L, -2, "seen");                            /* core */
 }

@@ -45,7 +45,7 @@ static void bind_sign_read_opts(lua_State *L, bind_sign_config *cfg) {
     cfg->opts.sep = cfg->opts.prefix = cfg->opts.suffix = "";
     if (lua_isnoneornil(L, 2)) return;
     if (!lua_istable(L, 2))
-        bind_argerror(L, 2, "canonical", "table expected, got %s", luaL_typename(L, 2));
+        bind_typeerror(L, 2, "canonical", "table");
     lua_pushnil(L);
     while (lua_next(L, 2) != 0) {                           /* key value */
         size_t klen = 0, len;
@@ -113,7 +113,7 @@ static int bind_canonical(lua_State *L) {
     char word[40];
 
     if (!lua_istable(L, 1))
-        bind_argerror(L, 1, "canonical", "table expected, got %s", luaL_typename(L, 1));
+        bind_typeerror(L, 1, "canonical", "table");
     bind_sign_read_opts(L, &cfg);
     lua_settop(L, 2);
     lua_pushnil(L);
@@ -217,7 +217,6 @@ static const luaL_Reg bind_sign_funcs[] = {
 /* ---- registration ------------------------------------------------------ */
 
 void mallapi_open_sign(lua_State *L) {                    /* core */
-    lua_newtable(L);
-    luaL_setfuncs(L, bind_sign_funcs, 0);
-    lua_setfield(L, -2, "sign");
+    luaL_newlib(L, bind_sign_funcs);                    /* core sign */
+    lua_setfield(L, -2, "sign");                            /* core */
 }

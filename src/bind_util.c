@@ -25,18 +25,21 @@ int bind_argerror(lua_State *L, int arg, const char *fname, const char *fmt, ...
     return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
 }
 
+/* Raise "bad argument #arg to 'fname' (<expected> expected, got <type>)". */
+int bind_typeerror(lua_State *L, int arg, const char *fname, const char *expected) {
+    return bind_argerror(L, arg, fname, "%s expected, got %s", expected, luaL_typename(L, arg));
+}
+
 const char *bind_checkstring(lua_State *L, int arg, const char *fname, size_t *len) {
     int t = lua_type(L, arg);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
-        bind_argerror(L, arg, fname, "string expected, got %s", luaL_typename(L, arg));
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) bind_typeerror(L, arg, fname, "string");
     return lua_tolstring(L, arg, len);
 }
 
 /* Milliseconds: a number (or numeric text, like luaL_checknumber) within
  * +-9e15, truncated toward zero. */
 int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
-    if (!lua_isnumber(L, arg))
-        bind_argerror(L, arg, fname, "number expected, got %s", luaL_typename(L, arg));
+    if (!lua_isnumber(L, arg)) bind_typeerror(L, arg, fname, "number");
     lua_Number n = lua_tonumber(L, arg);
     if (n != n || n < -9.0e15 || n > 9.0e15) bind_argerror(L, arg, fname, "milliseconds out of range");
     return (int64_t)n;
@@ -46,8 +49,7 @@ int64_t bind_checkms(lua_State *L, int arg, const char *fname) {
 int bind_optboolean(lua_State *L, int arg, const char *fname) {
     int t = lua_type(L, arg);
     if (t == LUA_TNONE || t == LUA_TNIL) return 0;
-    if (t != LUA_TBOOLEAN)
-        bind_argerror(L, arg, fname, "boolean expected, got %s", luaL_typename(L, arg));
+    if (t != LUA_TBOOLEAN) bind_typeerror(L, arg, fname, "boolean");
     return lua_toboolean(L, arg);
 }
 

@@ -43,6 +43,8 @@ static int64_t clock_floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+int64_t mallapi_clock_floor_s(int64_t ms) { return clock_floor_div(ms, 1000); }
+
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t mallapi_clock_days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;

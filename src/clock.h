@@ -20,6 +20,10 @@ double mallapi_clock_monotonic_s(void);
 /* Sleep this many milliseconds (<= 0: return at once), resuming after EINTR. */
 void mallapi_clock_sleep_ms(int64_t ms);
 
+/* Whole seconds of an instant in ms, rounded toward the past (floor, also
+ * for negative ms, without negating: safe for INT64_MIN). */
+int64_t mallapi_clock_floor_s(int64_t ms);
+
 /* The proleptic Gregorian calendar: days since 1970-01-01 of a date, and back. */
 int64_t mallapi_clock_days_from_civil(int64_t y, int m, int d);
 void mallapi_clock_civil_from_days(int64_t days, int64_t *y, int *m, int *d);

@@ -15,6 +15,7 @@
 #define MALLAPI_MT_MAPPATH   "mallapi.MapPath"      /* mapper:decode's parsed `at` */
 #define MALLAPI_MT_LOCK      "mallapi.Lock"
 #define MALLAPI_MT_SEEN      "mallapi.Seen"
+#define MALLAPI_MT_CRYPTO_CTX "mallapi.CryptoContext"  /* the crypto area's reusable contexts */
 
 /* Limits. */
 #define MALLAPI_JSON_DEFAULT_DEPTH 1000

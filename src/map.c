@@ -464,10 +464,6 @@ size_t mallapi_map_int_text(int64_t v, char *buf) {
     return o;
 }
 
-int64_t mallapi_map_ms_to_s(int64_t ms) {
-    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-}
-
 int64_t mallapi_map_auto_ms(int64_t v) {
     return (v > -100000000000LL && v < 100000000000LL) ? v * 1000 : v;
 }

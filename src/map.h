@@ -174,7 +174,6 @@ int64_t mallapi_map_pow10(int scale);              /* 10^scale, scale 0..9 */
 size_t mallapi_minor_to_money(int64_t minor, int scale, char *buf);
 /* Decimal text of v, NUL-terminated; buf of at least 24 bytes. */
 size_t mallapi_map_int_text(int64_t v, char *buf);
-int64_t mallapi_map_ms_to_s(int64_t ms);           /* floor division by 1000 */
 int64_t mallapi_map_auto_ms(int64_t v);            /* |v| < 1e11 is seconds: * 1000 */
 /* "1"/"true"/"TRUE"/"True" -> 1, "0"/"false"/"FALSE"/"False" -> 0; -1 otherwise. */
 int mallapi_map_bool_text(const char *s, int *out);
