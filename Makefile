@@ -92,7 +92,7 @@ FUZZ_CORPUS := ../shared/json-test-suite/test_parsing bench/data
 FUZZ_ITER  ?= 200000
 FUZZ_SEED  ?= 1
 
-$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/bind.h src/compat.h src/mallapi.h
+$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/bind.h src/bind_json.h src/compat.h src/mallapi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS) -Isrc \
 	  $(shell pkg-config --cflags lua5.4) -o $@ $(FUZZ_SRC) $(shell pkg-config --libs lua5.4) -lm

@@ -5,6 +5,7 @@
  * bracket with its exact size, the encoder's table walk, raw numbers
  * (MALLAPI_MT_RAWNUMBER), the array mark, raw_members and the options. */
 #include "bind.h"
+#include "bind_json.h"
 #include "json.h"
 #include "mallapi.h"
 
@@ -135,11 +136,11 @@ enum { JSON_BIG_RAW, JSON_BIG_STRING, JSON_BIG_FLOAT };
 
 typedef struct {
     lua_State *L;
-    mallapi_json_scanner s;
+    mallapi_json_scanner *s;
     int max_depth;
     int ordered;
     int big;
-    int array_mt, raw_mt;      /* absolute stack indices */
+    int array_mt, raw_mt;      /* absolute stack indices (array_mt 0: none) */
     int array_texts;           /* absolute stack index of UV_ARRAY_TEXTS */
 } json_dec;
 
@@ -150,7 +151,7 @@ static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, co
 static const char *json_dec_depth_error(json_dec *d, const char *p) {
     char what[64];
     snprintf(what, sizeof what, "nesting deeper than %d", d->max_depth);
-    return mallapi_json_fail(&d->s, p, "DEPTH", what);
+    return mallapi_json_fail(d->s, p, "DEPTH", what);
 }
 
 static const char *json_dec_big(json_dec *d, const char *p, const mallapi_json_number *num) {
@@ -170,7 +171,7 @@ static const char *json_dec_big(json_dec *d, const char *p, const mallapi_json_n
 
 static const char *json_dec_number(json_dec *d, const char *p) {
     mallapi_json_number num;
-    p = mallapi_json_scan_number(&d->s, p, &num);
+    p = mallapi_json_scan_number(d->s, p, &num);
     if (!p) return NULL;
     switch (num.kind) {
     case MALLAPI_JSON_INT:
@@ -198,7 +199,7 @@ static int json_dec_room(lua_State *L) { return lua_checkstack(L, 48); }
 static const char *json_dec_array(json_dec *d, const char *p, int depth) {
     lua_State *L = d->L;
     if (depth >= d->max_depth) return json_dec_depth_error(d, p);
-    if (!json_dec_room(L)) return mallapi_json_fail(&d->s, p, "DEPTH", "nesting too deep for the Lua stack");
+    if (!json_dec_room(L)) return mallapi_json_fail(d->s, p, "DEPTH", "nesting too deep for the Lua stack");
     int slot = lua_gettop(L) + 1;
     int created = 0, pending = 0;
     lua_Integer n = 0;
@@ -219,7 +220,7 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
                 }
                 for (lua_Integer i = n; pending > 0; i--, pending--) lua_rawseti(L, slot, i);
                 if (!json_dec_room(L))
-                    return mallapi_json_fail(&d->s, p, "DEPTH", "nesting too deep for the Lua stack");
+                    return mallapi_json_fail(d->s, p, "DEPTH", "nesting too deep for the Lua stack");
             }
             p = mallapi_json_skip_ws(p);
             if (*p == ',') {
@@ -227,7 +228,7 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
                 continue;
             }
             if (*p == ']') break;
-            return mallapi_json_unexpected(&d->s, p);
+            return mallapi_json_unexpected(d->s, p);
         }
     }
     if (!created) {
@@ -235,7 +236,7 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
         lua_replace(L, slot);
     }
     for (lua_Integer i = n; pending > 0; i--, pending--) lua_rawseti(L, slot, i);
-    if (lua_istable(L, d->array_mt)) {                       /* array_mt = false: none */
+    if (d->array_mt && lua_istable(L, d->array_mt)) {       /* array_mt = false or 0: none */
         lua_pushvalue(L, d->array_mt);
         lua_setmetatable(L, slot);
     }
@@ -301,7 +302,7 @@ static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, co
 static const char *json_dec_object(json_dec *d, const char *p, int depth) {
     lua_State *L = d->L;
     if (depth >= d->max_depth) return json_dec_depth_error(d, p);
-    if (!json_dec_room(L)) return mallapi_json_fail(&d->s, p, "DEPTH", "nesting too deep for the Lua stack");
+    if (!json_dec_room(L)) return mallapi_json_fail(d->s, p, "DEPTH", "nesting too deep for the Lua stack");
     int slot = lua_gettop(L) + 1;
     int created = 0, pending = 0, n = 0;
     lua_Integer nkeys = 0;
@@ -316,11 +317,11 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
         for (;;) {
             const char *key;
             size_t keylen;
-            if (*p != '"') return mallapi_json_unexpected(&d->s, p);
-            if (!(p = mallapi_json_scan_string(&d->s, p + 1, &key, &keylen))) return NULL;
+            if (*p != '"') return mallapi_json_unexpected(d->s, p);
+            if (!(p = mallapi_json_scan_string(d->s, p + 1, &key, &keylen))) return NULL;
             lua_pushlstring(L, key, keylen);
             p = mallapi_json_skip_ws(p);
-            if (*p != ':') return mallapi_json_unexpected(&d->s, p);
+            if (*p != ':') return mallapi_json_unexpected(d->s, p);
             p = mallapi_json_skip_ws(p + 1);
             const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
@@ -335,7 +336,7 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
                 json_dec_flush_members(d, slot, first, pending, &nkeys);
                 pending = 0;
                 if (!json_dec_room(L))
-                    return mallapi_json_fail(&d->s, p, "DEPTH", "nesting too deep for the Lua stack");
+                    return mallapi_json_fail(d->s, p, "DEPTH", "nesting too deep for the Lua stack");
             }
             p = mallapi_json_skip_ws(p);
             if (*p == ',') {
@@ -343,7 +344,7 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
                 continue;
             }
             if (*p == '}') break;
-            return mallapi_json_unexpected(&d->s, p);
+            return mallapi_json_unexpected(d->s, p);
         }
     }
     if (!created) {
@@ -371,7 +372,7 @@ static const char *json_dec_value(json_dec *d, const char *p, int depth) {
     case '"': {
         const char *str;
         size_t len;
-        if (!(p = mallapi_json_scan_string(&d->s, p + 1, &str, &len))) return NULL;
+        if (!(p = mallapi_json_scan_string(d->s, p + 1, &str, &len))) return NULL;
         lua_pushlstring(d->L, str, len);
         return p;
     }
@@ -397,9 +398,22 @@ static const char *json_dec_value(json_dec *d, const char *p, int depth) {
     case '5': case '6': case '7': case '8': case '9':
         return json_dec_number(d, p);
     default:
-        return mallapi_json_unexpected(&d->s, p);
+        return mallapi_json_unexpected(d->s, p);
     }
-    return mallapi_json_fail(&d->s, p, "SYNTAX", "invalid literal");
+    return mallapi_json_fail(d->s, p, "SYNTAX", "invalid literal");
+}
+
+/* The decoder for other binding files (bind_json.h): the value at p as json.decode
+ * with {big = "string", array_mt = false} reads it, pushed; NULL with s->err set. */
+const char *mallapi_json_push_value(lua_State *L, mallapi_json_scanner *s, const char *p, int max_depth) {
+    json_dec d;
+    memset(&d, 0, sizeof d);
+    d.L = L;
+    d.s = s;
+    d.max_depth = max_depth;
+    d.big = JSON_BIG_STRING;
+    d.array_mt = 0;                                          /* none (raw_mt, array_texts unused) */
+    return json_dec_value(&d, p, 0);
 }
 
 /* ================================================================ options */
@@ -430,7 +444,7 @@ static void json_dec_options(lua_State *L, json_dec *d) {
         if (strcmp(name, "max_depth") == 0) d->max_depth = json_opt_depth(L, "decode");
         else if (strcmp(name, "ordered") == 0) d->ordered = json_opt_bool(L, "decode", name);
         else if (strcmp(name, "replace_invalid_utf8") == 0)
-            d->s.replace_invalid_utf8 = json_opt_bool(L, "decode", name);
+            d->s->replace_invalid_utf8 = json_opt_bool(L, "decode", name);
         else if (strcmp(name, "big") == 0) {
             const char *mode = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
             if (strcmp(mode, "raw") == 0) d->big = JSON_BIG_RAW;
@@ -451,10 +465,12 @@ static void json_dec_options(lua_State *L, json_dec *d) {
 static int json_decode(lua_State *L) {
     json_state *st;
     json_dec d;
+    mallapi_json_scanner sc;
     size_t len;
     if (lua_type(L, 1) != LUA_TSTRING) return bind_typeerror(L, 1, "decode", "string");
     const char *s = lua_tolstring(L, 1, &len);
-    memset(&d.s, 0, sizeof d.s);
+    memset(&sc, 0, sizeof sc);
+    d.s = &sc;
     d.L = L;
     d.max_depth = MALLAPI_JSON_DEFAULT_DEPTH;
     d.ordered = 0;
@@ -473,19 +489,19 @@ static int json_decode(lua_State *L) {
     d.array_mt = 3;
     d.raw_mt = 4;
     d.array_texts = 5;
-    d.s.start = s;
-    d.s.end = s + len;
-    d.s.scratch = &st->scratch;
+    sc.start = s;
+    sc.end = s + len;
+    sc.scratch = &st->scratch;
     const char *p = json_dec_value(&d, mallapi_json_skip_ws(s), 0);
     if (p) {
         p = mallapi_json_skip_ws(p);
-        if (p != d.s.end) p = mallapi_json_unexpected(&d.s, p);
+        if (p != sc.end) p = mallapi_json_unexpected(&sc, p);
     }
     if (st->scratch.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->scratch);
     json_release(st);
     if (!p) {
         lua_settop(L, 6);
-        return mallapi_push_error(L, d.s.err, d.s.errcode);
+        return mallapi_push_error(L, sc.err, sc.errcode);
     }
     return 1;
 }

@@ -3,6 +3,7 @@
  * and feeds scalar members straight into the target; every other value is skipped by
  * the JSON scanner without creating anything. */
 #include "bind_map.h"
+#include "bind_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,35 +30,16 @@ static int map_scratch_gc(lua_State *L) {
     return 0;
 }
 
-static void dec_push_number(lua_State *L, const mallapi_json_number *num) {
-    switch (num->kind) {
-    case MALLAPI_JSON_INT:
-        if (MAP_INT_EXACT(num->i)) {
-#if MALLAPI_HAS_INT64
-            lua_pushinteger(L, (lua_Integer)num->i);
-#else
-            lua_pushnumber(L, (lua_Number)num->i);
-#endif
-            return;
-        }
-        break;                                        /* LuaJIT beyond 2^53: the digits */
-    case MALLAPI_JSON_FLOAT:
-        lua_pushnumber(L, num->d);
-        return;
-    default:
-        break;
-    }
-    lua_pushlstring(L, num->text, num->len);          /* exact digits; converters read text */
-}
-
-/* Decode the value at p (no leading blanks) with what `need` says of it; pushes it. */
+/* Decode the value at p (no leading blanks) with what `need` says of it; pushes it.
+ * Whole values and scalars are the JSON binding's decoder (bind_json.h); only the
+ * objects and arrays of which the program reads a part are walked here. */
 static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *p,
                              const mallapi_map_need *need, int depth, int values) {
     if (depth <= 0) return mallapi_json_fail(s, p, "DEPTH", "nesting too deep");
+    if (need->whole || (*p != '{' && *p != '[')) return mallapi_json_push_value(L, s, p, depth);
     if (!lua_checkstack(L, 4)) return mallapi_json_fail(s, p, "MEMORY", "Lua stack overflow");
-    switch (*p) {
-    case '{': {
-        lua_createtable(L, 0, need->whole ? 4 : need->nkeys);
+    if (*p == '{') {
+        lua_createtable(L, 0, need->nkeys);
         p = mallapi_json_skip_ws(p + 1);
         if (*p == '}') return p + 1;
         for (;;) {
@@ -68,12 +50,12 @@ static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *
             p = mallapi_json_skip_ws(p);
             if (*p != ':') return mallapi_json_unexpected(s, p);
             p = mallapi_json_skip_ws(p + 1);
-            const mallapi_map_member *mem = need->whole ? NULL : mallapi_map_need_member(need, key, klen);
-            if (need->whole || mem) {
+            const mallapi_map_member *mem = mallapi_map_need_member(need, key, klen);
+            if (mem) {
                 /* the key before the value reuses the scratch; the interned one when known */
-                if (mem && mem->slot) lua_rawgeti(L, values, mem->slot);
+                if (mem->slot) lua_rawgeti(L, values, mem->slot);
                 else lua_pushlstring(L, key, klen);
-                if (!(p = dec_value(L, s, p, mem ? mem->need : need, depth - 1, values))) return NULL;
+                if (!(p = dec_value(L, s, p, mem->need, depth - 1, values))) return NULL;
                 lua_rawset(L, -3);
             } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
                 return NULL;
@@ -84,46 +66,22 @@ static const char *dec_value(lua_State *L, mallapi_json_scanner *s, const char *
             p = mallapi_json_skip_ws(p + 1);
         }
     }
-    case '[': {
-        const mallapi_map_need *el = need->whole ? need : need->elems;
-        int n = 0;
-        lua_newtable(L);
-        p = mallapi_json_skip_ws(p + 1);
-        if (*p == ']') return p + 1;
-        for (;;) {
-            if (el) {
-                if (!(p = dec_value(L, s, p, el, depth - 1, values))) return NULL;
-                lua_rawseti(L, -2, ++n);
-            } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
-                return NULL;
-            }
-            p = mallapi_json_skip_ws(p);
-            if (*p == ']') return p + 1;
-            if (*p != ',') return mallapi_json_unexpected(s, p);
-            p = mallapi_json_skip_ws(p + 1);
+    const mallapi_map_need *el = need->elems;               /* '[' */
+    int n = 0;
+    lua_newtable(L);
+    p = mallapi_json_skip_ws(p + 1);
+    if (*p == ']') return p + 1;
+    for (;;) {
+        if (el) {
+            if (!(p = dec_value(L, s, p, el, depth - 1, values))) return NULL;
+            lua_rawseti(L, -2, ++n);
+        } else if (!(p = mallapi_json_skip_value(s, p, depth - 1))) {
+            return NULL;
         }
-    }
-    case '"': {
-        const char *str;
-        size_t len;
-        if (!(p = mallapi_json_scan_string(s, p + 1, &str, &len))) return NULL;
-        lua_pushlstring(L, str, len);
-        return p;
-    }
-    case 't': case 'f': case 'n': {
-        char c = *p;
-        if (!(p = mallapi_json_skip_value(s, p, 1))) return NULL;
-        if (c == 'n') lua_pushlightuserdata(L, NULL);  /* json.null */
-        else lua_pushboolean(L, c == 't');
-        return p;
-    }
-    default: {
-        mallapi_json_number num;
-        if (*p != '-' && (*p < '0' || *p > '9')) return mallapi_json_unexpected(s, p);
-        if (!(p = mallapi_json_scan_number(s, p, &num))) return NULL;
-        dec_push_number(L, &num);
-        return p;
-    }
+        p = mallapi_json_skip_ws(p);
+        if (*p == ']') return p + 1;
+        if (*p != ',') return mallapi_json_unexpected(s, p);
+        p = mallapi_json_skip_ws(p + 1);
     }
 }
 
