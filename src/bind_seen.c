@@ -12,10 +12,10 @@
  * set:has(key, now) take "now" for tests. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "bind.h"
 #include "mallapi.h"
 #include "seen.h"
+#include "clock.h"
 
 
 typedef struct {
@@ -30,7 +30,7 @@ static mallapi_seen *check_open(lua_State *L, const char *fn) {
 
 static uint32_t opt_now(lua_State *L, int arg) {
     lua_Number n;
-    if (lua_isnoneornil(L, arg)) return (uint32_t)time(NULL);
+    if (lua_isnoneornil(L, arg)) return (uint32_t)mallapi_clock_floor_s(mallapi_clock_now_ms());
     n = luaL_checknumber(L, arg);
     if (!(n >= 0 && n <= 4294967295.0)) luaL_argerror(L, arg, "unix seconds expected");
     return (uint32_t)n;
