@@ -14,6 +14,10 @@
 
 #define MAP_MAX_DEPTH 32
 
+/* The phases call each other on every field: hidden, so that these calls inside
+ * core.so stay direct (no PLT) and the compiler may inline them. */
+#pragma GCC visibility push(hidden)
+
 #if MALLAPI_HAS_INT64
 #define MAP_INT_EXACT(v) 1
 #else
@@ -84,5 +88,7 @@ void bind_map_open_decode(lua_State *L);            /* its scratch metatables */
 
 /* ---- bind_map.c */
 map_mapper *bind_map_check(lua_State *L);           /* argument 1, not closed */
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Internal to core.so: direct calls, no PLT (the runner calls these per value). */
+#pragma GCC visibility push(hidden)
+
 /* One step of a source or target path: an object key, or a 1-based array index. */
 typedef struct {
     char *key;          /* NUL-terminated key, NULL when this step is an index */
@@ -183,5 +186,7 @@ int mallapi_map_number_text(const char *s, size_t len, double *out);
 const char *mallapi_map_trim(const char *s, size_t *len);
 
 /* Offsets and datetime text are clock.c's (clock.h): one home for time. */
+
+#pragma GCC visibility pop
 
 #endif
