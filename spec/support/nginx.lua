@@ -67,7 +67,7 @@ function Server:stop()
 end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
--- opts.ports: how many ports to choose (default 1); opts.workers (default 1);
+-- opts.ports: how many ports to choose (default 1); opts.port_list: fixed ports instead; opts.workers (default 1);
 -- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
@@ -76,11 +76,12 @@ function M.start(opts)
   -- distinct ports: the kernel may hand out the same free port twice in a row, and nginx
   -- takes two server blocks on one port as virtual hosts (one answering for the other)
   local taken = {}
-  for i = 1, opts.ports or 1 do
+  for i = 1, opts.port_list and 0 or opts.ports or 1 do
     local port
     repeat port = procs.free_port() until not taken[port]
     taken[port], ports[i] = true, port
   end
+  for i, port in ipairs(opts.port_list or {}) do ports[i] = port end
   local root = assert(io.popen("pwd")):read("*l")
   local cpath = root .. "/build/luajit/?.so;;"
   local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;;"
