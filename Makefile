@@ -11,6 +11,7 @@
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
 #   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
+#   make rock          build and install the rock into build/rock/5.4/tree (ROCK_RT=luajit for LuaJIT)
 #   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (doc/sync.md)
 
 LUA      ?= 5.4
@@ -36,7 +37,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock-check clean sandbox demo
+.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock clean sandbox demo
 
 all: $(CORE)
 
@@ -131,8 +132,10 @@ demo: deps
 	$(MAKE) LUA=5.4
 	LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/demo.lua
 
-rock-check:
-	sh spec/support/rock_check.sh
+ROCK_RT ?= 5.4
+rock:
+	sh spec/support/rock_build.sh $(ROCK_RT)
 
 clean:
 	rm -rf build
+	rm -f src/*.o

@@ -9,7 +9,7 @@ local M = { OK = 0, FAIL = 1, USAGE = 2 }
 -- Names (any case) whose values are masked wherever they are printed: headers, query
 -- parameters and JSON members.
 M.SECRET_NAMES = { "token", "access_token", "refresh_token", "authorization", "password", "secret",
-  "app_secret", "client_secret", "apisecret", "cookie", "x-api-key" }
+  "app_key", "app_secret", "client_secret", "apisecret", "cookie", "x-api-key" }
 M.MASK = "***"
 
 -- Settings every vendor accepts besides its credentials.
