@@ -65,7 +65,7 @@ spec:
 	sh spec/run.sh
 
 lint:
-	luacheck -q $(wildcard lua spec examples bench sandbox)
+	luacheck -q $(wildcard lua spec examples bench sandbox bin/mallapi)
 
 memcheck: all
 	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4

@@ -77,7 +77,8 @@ describe("mallapi command", function()
   describe("mallapi call", function()
     it("prints the data as JSON with 64-bit ids exact, exit 0", function()
       data.seed(sb, 3)
-      local out, err, rc = cli.run({ "call", "shoplus", "Order.list", '{"orderStatus":-2}', "--param", "limit=10" }, env)
+      local out, err, rc = cli.run({ "call", "shoplus", "Order.list", '{"orderStatus":-2}', "--param", "limit=10" },
+        env)
       assert.equal(0, rc, err)
       for _, o in ipairs(sb:dump("shoplus", "orders")) do     -- above 2^53: digits kept
         assert.truthy(out:find('"id":' .. tostring(o.id) .. ",", 1, true), tostring(o.id) .. " in " .. out)
@@ -117,7 +118,8 @@ describe("mallapi command", function()
 
     it("a vendor failure prints msg and code on stderr, exit 1, the secret nowhere", function()
       local secret = "wrong-secret-for-the-cli-spec"
-      local out, err, rc = cli.run({ "call", "shoplus", "Order.list" }, cli.sandbox_env(sb, { MALLAPI_SHOPLUS_SECRET = secret }))
+      local out, err, rc = cli.run({ "call", "shoplus", "Order.list" },
+        cli.sandbox_env(sb, { MALLAPI_SHOPLUS_SECRET = secret }))
       assert.equal(1, rc, err)
       assert.equal("", out)
       assert.truthy(err:find("code: %u+"), err)
@@ -185,6 +187,7 @@ describe("mallapi command", function()
       -- a retried exchange: one line per attempt
       sb:knob("hd", "rate_limit", 1)
       sb:knob("hd", "retry_after", 0)
+      local _
       _, err = cli.run({ "call", "hd", "saleorder/{id}", "--param", 'id="88822222222"', "--debug" }, env)
       assert.truthy(err:find("vendor=hd op=saleorder/{id} attempt=1 GET %S+ status=429"), err)
       assert.truthy(err:find("vendor=hd op=saleorder/{id} attempt=2 GET", 1, true), err)

@@ -24,7 +24,8 @@ describe("the rock (" .. rt .. ")", function()
     assert.equal(0, rc, out)
     -- the paths `luarocks path` gives for that tree
     env = {
-      LUA_PATH = tree .. "/tree/share/lua/" .. luaver .. "/?.lua;" .. tree .. "/tree/share/lua/" .. luaver .. "/?/init.lua;;",
+      LUA_PATH = tree .. "/tree/share/lua/" .. luaver .. "/?.lua;"
+        .. tree .. "/tree/share/lua/" .. luaver .. "/?/init.lua;;",
       LUA_CPATH = tree .. "/tree/lib/lua/" .. luaver .. "/?.so;;",
     }
   end)
@@ -40,8 +41,9 @@ describe("the rock (" .. rt .. ")", function()
 
   it("loads mallapi from the installed tree", function()
     local lua = rt == "luajit" and "luajit" or "lua5.4"
-    local out, rc = sh("cd " .. cli.quote(outside) .. " && env LUA_PATH=" .. cli.quote(env.LUA_PATH) .. " LUA_CPATH="
-      .. cli.quote(env.LUA_CPATH) .. " " .. lua .. " -e 'local m = require \"mallapi\"; print(\"loaded \" .. m.version, "
+    local out, rc = sh("cd " .. cli.quote(outside) .. " && env LUA_PATH=" .. cli.quote(env.LUA_PATH)
+      .. " LUA_CPATH=" .. cli.quote(env.LUA_CPATH) .. " " .. lua
+      .. " -e 'local m = require \"mallapi\"; print(\"loaded \" .. m.version, "
       .. "package.searchpath(\"mallapi.core\", package.cpath))'")
     assert.equal(0, rc, out)
     assert.truthy(out:find("loaded " .. require("mallapi").version, 1, true), out)
@@ -52,7 +54,9 @@ describe("the rock (" .. rt .. ")", function()
     local opts = { command = cli.quote(tree .. "/tree/bin/mallapi"), dir = outside }
     local out, err, rc = cli.run({ "--help" }, env, opts)
     assert.equal(0, rc, err)
-    for _, cmd in ipairs { "ops", "call", "sync", "sandbox" } do assert.truthy(out:find("\n  " .. cmd .. " ", 1, true), out) end
+    for _, cmd in ipairs { "ops", "call", "sync", "sandbox" } do
+      assert.truthy(out:find("\n  " .. cmd .. " ", 1, true), out)
+    end
     out, err, rc = cli.run({ "ops", "sobot" }, env, opts)
     assert.equal(0, rc, err)
     assert.truthy(out:find("orders/add", 1, true), out)

@@ -141,7 +141,7 @@ function M.required(name)
   collect_required(mapping.to_canonical, "", out)
   table.sort(out)
   local unique = {}
-  for _, name in ipairs(out) do if unique[#unique] ~= name then unique[#unique + 1] = name end end
+  for _, field in ipairs(out) do if unique[#unique] ~= field then unique[#unique + 1] = field end end
   return unique
 end
 

@@ -60,7 +60,9 @@ function M.run(argv)
   if not chunk then return common.usage_error("cannot load job " .. args.job .. ": " .. tostring(lerr)) end
   local ok, opts = pcall(chunk, context(config))
   if not ok then return common.usage_error("job " .. args.job .. ": " .. tostring(opts)) end
-  if type(opts) ~= "table" then return common.usage_error("job " .. args.job .. " must return a table of sync options") end
+  if type(opts) ~= "table" then
+    return common.usage_error("job " .. args.job .. " must return a table of sync options")
+  end
   local mallapi = require "mallapi"
   if args.dry_run then opts.dry_run = true end
   if args.replay_dead then
