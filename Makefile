@@ -11,7 +11,8 @@
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
 #   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
-#   make rock          build and install the rock into build/rock/5.4/tree (ROCK_RT=luajit for LuaJIT)
+#   make rock          build and install the rock into build/rock/5.4/tree (ROCK_RT=luajit for LuaJIT,
+#                      ROCK_TREE=/usr/local for the system tree), from a copy: src/ stays clean
 #   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (doc/sync.md)
 
 LUA      ?= 5.4
@@ -133,8 +134,9 @@ demo: deps
 	LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/demo.lua
 
 ROCK_RT ?= 5.4
+ROCK_TREE ?=
 rock:
-	sh spec/support/rock_build.sh $(ROCK_RT)
+	sh spec/support/rock_build.sh $(ROCK_RT) $(ROCK_TREE)
 
 clean:
 	rm -rf build
