@@ -71,6 +71,13 @@ describe("the rock (" .. rt .. ")", function()
     assert.truthy(wrapper:find(rt == "luajit" and "/usr/bin/luajit" or "/usr/bin/lua5.4", 1, true), wrapper)
   end)
 
+  it("packs as a binary rock (luarocks pack)", function()
+    local out, rc = sh("cd " .. cli.quote(outside) .. " && luarocks --lua-version=" .. luaver .. " --tree "
+      .. cli.quote(tree .. "/tree") .. " pack mallapi")
+    assert.equal(0, rc, out)
+    assert.truthy(out:match("Packed: %S+mallapi%-0%.1%.0%-1%.linux%-[%w_]+%.rock"), out)
+  end)
+
   it("ships the sandbox: mallapi sandbox starts it from the installed tree and stops it", function()
     local opts = { command = cli.quote(tree .. "/tree/bin/mallapi"), dir = outside }
     local out, err, rc = cli.run({ "sandbox", "--duration-s", "1" }, env, opts)
