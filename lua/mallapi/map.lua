@@ -122,7 +122,8 @@ end
 local function collect_required(spec, prefix, out)
   for _, entry in pairs(spec) do
     if type(entry) == "table" and entry.fields then
-      local inner = entry.each and (entry.each .. "[].") or (type(entry[1]) == "string" and entry[1] .. ".") or ""
+      local each = type(entry.each) == "table" and table.concat(entry.each, "|") or entry.each
+      local inner = each and (each .. "[].") or (type(entry[1]) == "string" and entry[1] .. ".") or ""
       collect_required(entry.fields, prefix .. inner, out)
     elseif type(entry) == "table" and entry.required then
       local src = sources(entry)
