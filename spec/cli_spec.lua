@@ -81,7 +81,7 @@ describe("mallapi command", function()
         env)
       assert.equal(0, rc, err)
       for _, o in ipairs(sb:dump("shoplus", "orders")) do     -- above 2^53: digits kept
-        assert.truthy(out:find('"id":' .. tostring(o.id) .. ",", 1, true), tostring(o.id) .. " in " .. out)
+        assert.truthy(out:find('"id":' .. tostring(o.id) .. "[,}]"), tostring(o.id) .. " in " .. out)
       end
       local decoded = require("mallapi").json.decode(out)
       assert.equal(3, #decoded.orders)
@@ -254,8 +254,12 @@ return {
 
   describe("mallapi sandbox", function()
     it("starts on fixed ports from --port-base, prints URLs and settings, stops by itself", function()
-      local base = require("support.procs").free_port()
-      local out, err, rc = cli.run({ "sandbox", "--port-base", tostring(base), "--duration-s", "1" })
+      local base, out, err, rc
+      for _ = 1, 5 do                   -- five ports in a row free: retried when one is taken
+        base = require("support.procs").free_port()
+        out, err, rc = cli.run({ "sandbox", "--port-base", tostring(base), "--duration-s", "1" })
+        if not err:find("Address already in use", 1, true) then break end
+      end
       assert.equal(0, rc, err .. out)
       assert.truthy(out:find("sobot     http://127.0.0.1:" .. base .. "\n", 1, true), out)
       assert.truthy(out:find("shoplus   http://127.0.0.1:" .. (base + 2) .. "/open-api", 1, true), out)
