@@ -16,6 +16,15 @@ local M = {}
 
 local MODULES = "/usr/lib/nginx/modules"
 
+-- Debian puts nginx in /usr/sbin, which a user's PATH often lacks; MALLAPI_NGINX overrides.
+local function nginx_binary()
+  local given = os.getenv("MALLAPI_NGINX")
+  if given and given ~= "" then return given end
+  local f = io.open("/usr/sbin/nginx", "rb")
+  if f then f:close(); return "/usr/sbin/nginx" end
+  return "nginx"
+end
+
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -111,7 +120,7 @@ function M.start(opts)
   write_file(prefix .. "/conf/nginx.conf", conf)
   local srv = setmetatable({ prefix = prefix, port = ports[1], ports = ports }, Server)
   local pin = opts.cpu and ("taskset -c " .. opts.cpu .. " ") or ""
-  if not sh(pin .. "nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
+  if not sh(pin .. nginx_binary() .. " -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
             .. prefix .. "/logs/error.log' 2>'" .. prefix .. "/logs/start.log'") then
     local why = (read_file(prefix .. "/logs/start.log") or "") .. (read_file(prefix .. "/logs/error.log") or "")
     srv:stop()

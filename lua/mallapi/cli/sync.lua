@@ -13,7 +13,7 @@ local function context(config)
   local ctx = { config = config }
   function ctx.settings(vendor)
     local cfg, err = common.settings(vendor, config)
-    if not cfg then error(err, 2) end
+    if not cfg then error(err, 0) end
     return cfg
   end
   function ctx.client(vendor, extra)
