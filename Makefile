@@ -5,7 +5,7 @@
 #   make LUA=luajit    build build/luajit/mallapi/core.so
 #   make deps          install the Debian packages the project needs
 #   make test          deps + both builds + lint + every spec under Lua 5.4 and LuaJIT
-#   make memcheck      the C-level specs under valgrind
+#   make memcheck      the C-level specs under valgrind, Lua 5.4 and LuaJIT
 #   make memcheck-http the HTTP transport specs (with their nginx) under valgrind
 #   make bench         benchmarks next to their peers (never part of the tests)
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
@@ -68,8 +68,10 @@ spec:
 lint:
 	luacheck -q $(wildcard lua spec examples bench sandbox bin/mallapi)
 
-memcheck: all
-	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4
+memcheck:
+	$(MAKE) LUA=5.4
+	$(MAKE) LUA=luajit
+	MALLAPI_MEMCHECK=1 sh spec/run.sh 5.4 luajit
 
 # The HTTP transport's specs need the nginx test server, so they are not tagged #c:
 # this runs the whole spec file once under valgrind (a minute or two).
@@ -85,14 +87,14 @@ bench: all
 # ---- sanitizers and fuzzing (json area)
 SAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_ENV    := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/bind_json.c src/bind_util.c
+FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/dtoa.c src/bind_json.c src/bind_util.c
 FUZZ_BIN   := build/fuzz/json_fuzz
 FUZZ_DATA  := bench/data/orders_small.json
 FUZZ_CORPUS := ../shared/json-test-suite/test_parsing bench/data
 FUZZ_ITER  ?= 200000
 FUZZ_SEED  ?= 1
 
-$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/bind.h src/compat.h src/mallapi.h
+$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/bind.h src/compat.h src/mallapi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS) -Isrc \
 	  $(shell pkg-config --cflags lua5.4) -o $@ $(FUZZ_SRC) $(shell pkg-config --libs lua5.4) -lm

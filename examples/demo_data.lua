@@ -28,11 +28,6 @@ local function add(digits, n)
 end
 M.add = add
 
-local function local_text(ms)           -- +08:00 wall time, as Shoplus writes it
-  local s = math.floor(ms / 1000) + 8 * 3600
-  return os.date("!%Y-%m-%d %H:%M:%S", s)
-end
-
 -- Order i (1-based): { record = <seed record>, id = "<digits>", fen = "<integer text>" }.
 function M.order(i)
   local id = add(M.FIRST_ID, i * 1009)
@@ -46,7 +41,6 @@ function M.order(i)
     email = string.format("buyer%d@example.cn", i), phone = string.format("138%08d", i),
     itemsAmount = json.bignum(amount), payTotalAmount = json.bignum(amount), discountsAmount = 0,
     createTime = updated - 60000, updateTime = updated, payTime = updated - 30000,
-    updatedAt = local_text(updated), createdAt = local_text(updated - 60000),
     buyerRemark = "请尽快发货，谢谢！",
     shippingAddress = { firstName = "张", lastName = "三" .. i, phone = string.format("138%08d", i),
       country = "中国", countryCode = "CN", province = place[1], city = place[2],

@@ -537,9 +537,14 @@ describe("json ordered #c", function()
     v.c = 2.5
     v.e.f = 0.25
     assert.equal('{"a":1E2,"b":-0,"c":2.5,"d":26.0,"e":{"f":0.25}}', json.encode(v))
-    -- array elements are written in the runtime's canonical form
+    -- array elements keep their text too (while unchanged), and canonical without ordered
+    local list = json.decode("[1.0,1.50,1E2]", { ordered = true })
+    assert.equal(json.array_mt, getmetatable(list))
+    assert.equal("[1.0,1.50,1E2]", json.encode(list))
+    list[2] = 2.5
+    assert.equal("[1.0,2.5,1E2]", json.encode(list))
     assert.equal(HAS_INT64 and "[1.0,1.5,100.0]" or "[1,1.5,100]",
-      json.encode(json.decode("[1.0,1.50,1E2]", { ordered = true })))
+      json.encode(json.decode("[1.0,1.50,1E2]")))
   end)
 
   it("keeps one entry per repeated name, with the last value", function()

@@ -2,11 +2,23 @@
 -- (../shared/json-test-suite/test_parsing): every y_ file decodes, every n_ file is
 -- rejected with an error, every i_ file gets the outcome documented in doc/json.md.
 -- Accepted documents also re-encode to text that decodes to the same value.
+-- Also nativejson-benchmark's conformance data (../shared/nativejson/): jsonchecker/
+-- (pass*.json decode, fail*.json are rejected; the two _EXCLUDE files, a top-level
+-- scalar and 20 levels of nesting, are accepted as RFC 8259 and max_depth allow) and
+-- roundtrip/ (decode with ordered = true, then encode: byte for byte).
 local json = require("mallapi").json
 
 local DIR = "../shared/json-test-suite/test_parsing/"
 
 local read = require("support.files").read
+
+-- A rejected document: no value, a positioned error, a syntax or depth code.
+local function assert_rejected(v, err, code)
+  assert.is_nil(v)
+  assert.is_string(err)
+  assert.truthy(err:match("^json: .+ at line %d+ column %d+ %(byte %d+%)$"), err)
+  assert.truthy(code == "SYNTAX" or code == "DEPTH")
+end
 
 local files = {}
 do
@@ -53,10 +65,7 @@ describe("json JSONTestSuite #c", function()
         assert.is_nil(err2)
         assert.same(v, again)
       else
-        assert.is_nil(v)
-        assert.is_string(err)
-        assert.truthy(err:match("^json: .+ at line %d+ column %d+ %(byte %d+%)$"), err)
-        assert.truthy(code == "SYNTAX" or code == "DEPTH")
+        assert_rejected(v, err, code)
       end
     end)
   end
@@ -68,6 +77,57 @@ describe("json JSONTestSuite #c", function()
         assert.is_nil(err, name)
         assert.is_table(v, name)
       end
+    end
+  end)
+end)
+
+local NATIVE = "../shared/nativejson/"
+
+local function list(dir, pattern)
+  local out = {}
+  local p = assert(io.popen("ls " .. dir))
+  for name in p:lines() do
+    if name:match(pattern) then out[#out + 1] = name end
+  end
+  p:close()
+  return out
+end
+
+describe("json nativejson jsonchecker and roundtrip #c", function()
+  local checker = list(NATIVE .. "jsonchecker", "%.json$")
+  local roundtrip = list(NATIVE .. "roundtrip", "%.json$")
+
+  it("finds the corpora", function()
+    assert.equal(36, #checker)
+    assert.equal(27, #roundtrip)
+  end)
+
+  for _, name in ipairs(checker) do
+    local accepted = name:match("^pass") or name:match("_EXCLUDE")
+    it((accepted and "accepts " or "rejects ") .. "jsonchecker/" .. name, function()
+      local v, err, code = json.decode(read(NATIVE .. "jsonchecker/" .. name))
+      if accepted then
+        assert.is_nil(err)
+        assert.same(v, json.decode(assert(json.encode(v))))
+      else
+        assert_rejected(v, err, code)
+      end
+    end)
+  end
+
+  for _, name in ipairs(roundtrip) do
+    it("round-trips roundtrip/" .. name .. " byte for byte (ordered)", function()
+      local s = read(NATIVE .. "roundtrip/" .. name)
+      local v, err = json.decode(s, { ordered = true })
+      assert.is_nil(err)
+      assert.equal(s, json.encode(v))
+    end)
+  end
+
+  it("canonical encode of the roundtrip files reads back to the same values", function()
+    for _, name in ipairs(roundtrip) do
+      local v = json.decode(read(NATIVE .. "roundtrip/" .. name))
+      assert.same(v, json.decode(json.encode(v)), name)
     end
   end)
 end)

@@ -72,7 +72,8 @@ describe("shipped mappings", function()
     local uses = {
       { "shoplus_order", "status", S.shoplus.order_status },
       { "shoplus_order", "fulfillment_status", S.shoplus.fulfillment_status },
-      { "shoplus_product", "status", S.shoplus.product_publish_status },
+      { "shoplus_product", "status", { [1] = S.shoplus.product_publish_status[1],
+        [0] = S.shoplus.product_publish_status[0], deleted = S.shoplus.product_is_deleted[2] } },
       { "sobot_order", "status", S.sobot.order_status },
       { "sobot_order", "buyer_id_type", S.sobot.buyer_id_type },
       { "sobot_logistics", "status", S.sobot.logistics_status },
@@ -291,7 +292,8 @@ describe("vendor -> canonical -> other vendor", function()
     local extra = { created_at = 1670305590000, buyer_id_type = "vendor_customer_id" }
     local none, why = map("babycare.order", "sobot.order", detail, extra)
     assert.is_nil(none)      -- the detail query does not return the receiver
-    assert.equal("map canonical -> sobot.order: mapper: field 'receiver.name': required source 'shipping_address.name' missing", why)
+    assert.equal("map canonical -> sobot.order: mapper: field 'receiver.detail_address': required source "
+      .. "'shipping_address.street' missing", why)
     extra.shipping_address = { name = "Wu", phone = "15711222310", country = "中国", province = "浙江省",
                                city = "杭州市", district = "滨江区", street = "x" }
     local b = assert(map("babycare.order", "sobot.order", detail, extra))

@@ -329,7 +329,8 @@ describe("openresty tokens", function()
       assert.equal(table.concat({
         "get absent -> nil", "set -> true", "get -> v\n1=%", "lock -> id", "lock again -> false",
         "unlock other -> false", "unlock -> true", "unlock twice -> false", "lock short lease -> id",
-        "lock after lease -> id", "unlock expired -> false", "delete -> true", "get deleted -> nil",
+        "lock after lease -> id", "unlock expired -> false", "renew -> true", "renew other -> false",
+        "lock from a dead holder -> id", "delete -> true", "get deleted -> nil",
         "set ttl -> true", "get after ttl -> nil", "tostring -> mallapi.store." .. store .. "(...)",
       }, "\n"), body)
     end)

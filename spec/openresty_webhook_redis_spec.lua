@@ -12,17 +12,7 @@ local helpers = require "support.webhook_helpers"
 
 local get = helpers.get
 
-local ORDER = '{"createTime":1616488739000,"currency":"USD","email":"a@b.c","id":ORDER_ID,"itemsAmount":16.05,'
-  .. '"orderItems":[{"id":531464955276181500,"payAmount":16.05,"productId":PRODUCT_ID,"quantity":1,'
-  .. '"saleAmount":16.05,"skuCode":"100003875459","title":"bag","variantId":37,"variantPrice":16.05}],'
-  .. '"orderNo":"ORDER_NO","payTime":1606877591000,"payTotalAmount":16.05,"phone":"22222","shopId":0,'
-  .. '"shippingAddress":{"address1":"Guangzhou","city":"guangzhou","country":"China","countryCode":"CN",'
-  .. '"firstName":"chen","lastName":"dandan","phone":"22222","province":"Guangdong","zip":"00000"},'
-  .. '"status":1,"test":false,"updateTime":1622098157000,"sign":""}'
-
-local function order(id, order_no, product_id)
-  return (ORDER:gsub("ORDER_ID", id):gsub("ORDER_NO", order_no):gsub("PRODUCT_ID", product_id))
-end
+local order = helpers.order
 
 describe("openresty webhook receiver on Redis", function()
   local launch, sb, rd, secret, servers = nil, nil, nil, "shoplus-redis-secret-91c2", {}
@@ -113,8 +103,8 @@ describe("openresty webhook receiver on Redis", function()
     local s = wait_for(function() local t = stats(srv); return t.done == 1 and t.queued == 0 and t end)
     assert.is_table(s)
     -- what Redis holds: the seen id (with its lifetime), an empty queue and no claim
-    assert.equal(1, store:command("EXISTS", "hook:seen:order_create:531464955418787900:1622098157000"))
-    assert.is_true(store:command("TTL", "hook:seen:order_create:531464955418787900:1622098157000") > 6 * 86400)
+    assert.equal(1, store:command("EXISTS", "hook:seen:531464955418787900:1622098157000"))
+    assert.is_true(store:command("TTL", "hook:seen:531464955418787900:1622098157000") > 6 * 86400)
     assert.equal(0, store:command("LLEN", "hook:q"))
     assert.equal(0, store:command("ZCARD", "hook:claimed"))
     srv:stop()
@@ -220,7 +210,7 @@ describe("openresty webhook receiver on Redis", function()
     assert.is_table(after, stats(srv).text)
     assert.equal(before.retries, after.retries)
     assert.equal(before.done, after.done)
-    local kept = store:command("HGET", "hook:dead", "order_create:531464955418787950:1622098157000")
+    local kept = store:command("HGET", "hook:dead", "531464955418787950:1622098157000")
     assert.matches('"orderNo":"RD%-X"', kept)
     assert.equal(0, store:command("ZCARD", "hook:claimed"))
     assert.is_nil(sobot_orders()["531464955418787950"])

@@ -389,7 +389,7 @@ describe("sandbox", function()
 
     it("keeps a seeded 64-bit order id exact through Order.list and Order.detail", function()
       sb:seed("shoplus", "orders", { { id = json.bignum("531464955418787840"), orderNo = "5202012027521001",
-        status = 1, createdAt = "2026-01-01 10:00:00" }, { id = json.bignum("531464955418787841"), orderNo = "N2",
+        status = 1, createTime = 1767232800000 }, { id = json.bignum("531464955418787841"), orderNo = "N2",
         status = 3 } })
       local _, a = C.shoplus(urls.shoplus, creds.shoplus, "Order.detail", '{"id":531464955418787840}')
       assert.same({ "0", "531464955418787840", "5202012027521001" }, { a.code, json.text(a.data.id), a.data.orderNo })
@@ -450,9 +450,10 @@ describe("sandbox", function()
 
     it("filters Order.list on status and times and pages it with page/limit", function()
       sb:seed("shoplus", "orders", {
-        { id = 1, orderNo = "A", status = 1, createdAt = "2026-01-01 10:00:00", updatedAt = "2026-01-05 10:00:00" },
-        { id = 2, orderNo = "B", status = 3, createdAt = "2026-01-02 10:00:00", updatedAt = "2026-01-02 10:00:00" },
-        { id = 3, orderNo = "C", status = 1, createdAt = "2026-01-03 10:00:00", updatedAt = "2026-01-03 10:00:00" },
+        -- the documented members, in epoch ms (002:L2186): 2026-01-0N 10:00:00 +08:00
+        { id = 1, orderNo = "A", status = 1, createTime = 1767232800000, updateTime = 1767578400000 },
+        { id = 2, orderNo = "B", status = 3, createTime = 1767319200000, updateTime = 1767319200000 },
+        { id = 3, orderNo = "C", status = 1, createTime = 1767405600000, updateTime = 1767405600000 },
       })
       local cases = {
         { { orderStatus = 1 }, { "A", "C" } },
@@ -676,7 +677,7 @@ describe("sandbox", function()
           { msg.version, msg.appid, msg.ts, msg.type })
         -- the string to sign, written out by hand from the rule
         local expect = C.hmac_sha256_hex(creds.guanmai.secret, "appid=" .. creds.guanmai.appid
-          .. '&note=a&b=c&order_ids=["PL000001","PL000002"]&ts=1588888888&type=order_sorting&version=1.0')
+          .. '&note=a%26b%3Dc&order_ids=["PL000001","PL000002"]&ts=1588888888&type=order_sorting&version=1.0')
         assert.equal(expect, msg.sign)
       end)
       receiver:stop()

@@ -33,7 +33,7 @@ describe("webhook queue on Redis", function()
     assert.is_true(ttl > 3590 and ttl <= 3600)
     assert.equal("OK", q:accept("order_create:1:3", item("order_create:1:3"), 0.2))   -- rounded up to 1 s
     assert.equal(1, store:command("TTL", "t:seen:order_create:1:3"))
-    assert.same({ queued = 2, done = 0, retries = 0, dead = 0 }, q:stats())
+    assert.same({ queued = 2, done = 0, retries = 0, dead = 0, claimed = 0 }, q:stats())
   end)
 
   it("takes each item once with a claim; done, retry and dead move it on", function()
@@ -44,16 +44,15 @@ describe("webhook queue on Redis", function()
     assert.equal("body2", b.item:sub(b.body_at))
     assert.is_nil(q:take(1000, 1060))                                   -- nothing left, no error
     assert.equal(3, store:command("ZCARD", "t:claimed"))
-    assert.equal("1060", store:command("ZSCORE", "t:claimed", a.item))
+    assert.equal("1060", store:command("ZSCORE", "t:claimed", a.member))
     assert(q:done(a))
-    q:count_done(1)
     b.attempts, b.next_at = 1, 1005
     assert(q:retry(b, queues.encode(b), b.next_at))
     assert(q:dead(c, queues.encode(c)))
     assert.equal(0, store:command("ZCARD", "t:claimed"))
     assert.equal(1, store:command("ZCARD", "t:delayed"))
     assert.matches("body3$", store:command("HGET", "t:dead", "e3"))
-    assert.same({ queued = 1, done = 1, retries = 1, dead = 1 }, q:stats())
+    assert.same({ queued = 1, done = 1, retries = 1, dead = 1, claimed = 0 }, q:stats())
     -- the retry is not due at 1004, it is at 1005
     assert(q:begin_drain(1004))
     assert.is_nil(q:take(1004, 1064))
@@ -72,7 +71,35 @@ describe("webhook queue on Redis", function()
     assert.equal(1, q:sweep(1010))
     assert.equal(first.item, store:command("LINDEX", "t:q", 0))
     assert.equal(1, store:command("ZCARD", "t:claimed"))
-    assert.equal("1030", store:command("ZSCORE", "t:claimed", second.item))
+    assert.equal("1030", store:command("ZSCORE", "t:claimed", second.member))
+  end)
+
+  it("counts claimed items as queued (issue 13: queued=0 while a worker held events)", function()
+    for i = 1, 3 do q:accept("c" .. i, item("c" .. i), 60) end
+    local a = q:take(1000, 1060)
+    q:take(1000, 1060)
+    assert.same({ queued = 3, done = 0, retries = 0, dead = 0, claimed = 2 }, q:stats())
+    assert(q:done(a))
+    assert(q:done(a))                                                   -- a second done counts nothing
+    assert.same({ queued = 2, done = 1, retries = 0, dead = 0, claimed = 1 }, q:stats())
+  end)
+
+  it("puts back at once the claims of a worker known dead on this host, only those", function()
+    local pid = 2147483000                                               -- no such process
+    local gone = queues.redis(store, "t:", pid, q.host)
+    local remote = queues.redis(store, "t:", pid, "another-host")
+    assert(gone:register()); assert(remote:register()); assert(q:register())
+    for i = 1, 4 do q:accept("d" .. i, item("d" .. i), 60) end
+    local mine = q:take(1000, 99999)
+    local lost = gone:take(1000, 99999)
+    local far = remote:take(1000, 99999)
+    assert.equal(1, q:sweep_dead())
+    assert.equal(lost.item, store:command("LINDEX", "t:q", -1))         -- back, without its owner mark
+    local left, want = store:command("ZRANGE", "t:claimed", 0, -1), { mine.member, far.member }
+    table.sort(left); table.sort(want)
+    assert.same(want, left)                                             -- live and remote claims stay
+    assert.equal(0, q:sweep_dead())
+    assert.equal(4, q:stats().queued)
   end)
 
   it("an item that does not decode is handed back as bad, still claimed", function()

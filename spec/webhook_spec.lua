@@ -174,9 +174,16 @@ describe("webhook one-pass check #c", function()
 
   it("hands back the requested members' texts without decoding the body", function()
     local body = '{"id":531464955418787840,"s":"a\\u00e9\\"b","n":null,"o":{"x":1},"a":[1],'
-      .. '"e":"","f":1.5e3,"t":true,"d":1,"d":2,"sign":"00"}'
+      .. '"e":"","f":1.5e3,"t":true,"d":2,"sign":"00"}'
     assert.same({ "MISMATCH", "531464955418787840", "a\195\169\"b", nil, false, false, "", "1.5e3", "true", "2" },
       { core.webhook.shoplus(body, "k", false, "id", "s", "n", "o", "a", "e", "f", "t", "d", "missing") })
+  end)
+
+  it("refuses a repeated member name (before verifying)", function()
+    assert.same({ nil, "webhook.shoplus: repeated member name", "BAD_BODY" },
+      { core.webhook.shoplus('{"d":1,"d":2,"sign":"00"}', "k", false, "d") })
+    assert.same({ nil, "webhook.shoplus: repeated member name", "BAD_BODY" },
+      { core.webhook.shoplus('{"a":1,"sign":"00","sign":"01"}', "k", false) })
   end)
 
   it("sorts many members (names in reverse body order)", function()

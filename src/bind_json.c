@@ -25,6 +25,9 @@
 #define UV_STATE lua_upvalueindex(1)
 #define UV_ARRAY_MT lua_upvalueindex(2)
 #define UV_RAW_MT lua_upvalueindex(3)
+/* Weak-keyed: decoded array -> { [index] = number text as read } (ordered mode
+ * only, for numbers encode would write differently, such as 0.0 on LuaJIT). */
+#define UV_ARRAY_TEXTS lua_upvalueindex(4)
 
 typedef struct {
     const void *table;     /* the table at this depth */
@@ -142,9 +145,12 @@ typedef struct {
     int ordered;
     int big;
     int array_mt, raw_mt;      /* absolute stack indices */
+    int array_texts;           /* absolute stack index of UV_ARRAY_TEXTS */
 } json_dec;
 
 static const char *json_dec_value(json_dec *d, const char *p, int depth);
+static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end,
+                               lua_Integer index);
 
 static const char *json_dec_depth_error(json_dec *d, const char *p) {
     char what[64];
@@ -156,8 +162,11 @@ static const char *json_dec_big(json_dec *d, const char *p, const mallapi_json_n
     switch (d->big) {
     case JSON_BIG_STRING: lua_pushlstring(d->L, num->text, num->len); break;
     case JSON_BIG_FLOAT:
-        lua_pushnumber(d->L, num->kind == MALLAPI_JSON_BIGINT ? mallapi_json_strtod(num->text, num->len)
-                                                             : num->d);
+        /* INT reaches here on LuaJIT (beyond 2^53): num->d is unset for it;
+         * the int64 to double conversion rounds to nearest like strtod. */
+        if (num->kind == MALLAPI_JSON_INT) lua_pushnumber(d->L, (lua_Number)num->i);
+        else if (num->kind == MALLAPI_JSON_BIGINT) lua_pushnumber(d->L, mallapi_json_strtod(num->text, num->len));
+        else lua_pushnumber(d->L, num->d);
         break;
     default: json_push_raw(d->L, num->text, num->len, d->raw_mt);
     }
@@ -199,11 +208,14 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
     int created = 0, pending = 0;
     lua_Integer n = 0;
     lua_pushnil(L);                                          /* slot */
+    if (d->ordered) lua_pushnil(L);                          /* slot, number texts */
     p = mallapi_json_skip_ws(p + 1);
     if (*p != ']') {
         for (;;) {
+            const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
             n++;
+            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 1, value, p, n);
             if ((++pending & 31) == 0 && (pending >= JSON_ARRAY_FLUSH || !json_dec_room(L))) {
                 if (!created) {
                     lua_createtable(L, (int)n, 0);
@@ -228,8 +240,18 @@ static const char *json_dec_array(json_dec *d, const char *p, int depth) {
         lua_replace(L, slot);
     }
     for (lua_Integer i = n; pending > 0; i--, pending--) lua_rawseti(L, slot, i);
-    lua_pushvalue(L, d->array_mt);
-    lua_setmetatable(L, slot);                               /* slot: the array */
+    if (lua_istable(L, d->array_mt)) {                       /* array_mt = false: none */
+        lua_pushvalue(L, d->array_mt);
+        lua_setmetatable(L, slot);
+    }
+    if (d->ordered) {                                        /* slot, texts */
+        if (lua_isnil(L, -1)) lua_pop(L, 1);
+        else {
+            lua_pushvalue(L, slot);
+            lua_insert(L, -2);
+            lua_rawset(L, d->array_texts);
+        }
+    }                                                        /* slot: the array */
     return p + 1;
 }
 
@@ -260,7 +282,8 @@ static void json_dec_flush_members(json_dec *d, int slot, int first, int pending
  * written differently by encode ("26.0" on LuaJIT, "1E2", "-0", "1.50"), keep
  * its text in the table at texts_slot (made on first use) so that encode can
  * write it back while the value is unchanged. */
-static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end) {
+static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, const char *end,
+                               lua_Integer index) {
     lua_State *L = d->L;
     char canonical[32];
     size_t len = (size_t)(end - text);
@@ -269,6 +292,11 @@ static void json_dec_keep_text(json_dec *d, int texts_slot, const char *text, co
     if (lua_isnil(L, texts_slot)) {
         lua_newtable(L);
         lua_replace(L, texts_slot);
+    }
+    if (index) {                                             /* array element */
+        lua_pushlstring(L, text, len);
+        lua_rawseti(L, texts_slot, (int)index);
+        return;
     }
     lua_pushvalue(L, -2);
     lua_pushlstring(L, text, len);
@@ -301,7 +329,7 @@ static const char *json_dec_object(json_dec *d, const char *p, int depth) {
             p = mallapi_json_skip_ws(p + 1);
             const char *value = p;
             if (!(p = json_dec_value(d, p, depth + 1))) return NULL;
-            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 2, value, p);
+            if (d->ordered && lua_type(L, -1) == LUA_TNUMBER) json_dec_keep_text(d, slot + 2, value, p, 0);
             n++;
             if ((++pending & 15) == 0 && (pending >= JSON_OBJECT_FLUSH || !json_dec_room(L))) {
                 if (!created) {
@@ -414,6 +442,10 @@ static void json_dec_options(lua_State *L, json_dec *d) {
             else if (strcmp(mode, "string") == 0) d->big = JSON_BIG_STRING;
             else if (strcmp(mode, "float") == 0) d->big = JSON_BIG_FLOAT;
             else luaL_error(L, "bad argument #2 to 'decode' (option 'big' must be \"raw\", \"string\" or \"float\")");
+        } else if (strcmp(name, "array_mt") == 0) {
+            /* read again by json_decode once the stack is laid out */
+            if (!lua_istable(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
+                luaL_error(L, "bad argument #2 to 'decode' (option 'array_mt' must be a table or false)");
         } else {
             luaL_error(L, "bad argument #2 to 'decode' (unknown option '%s')", name);
         }
@@ -435,10 +467,17 @@ static int json_decode(lua_State *L) {
     json_dec_options(L, &d);
     lua_settop(L, 2);
     lua_pushvalue(L, UV_ARRAY_MT);                           /* 3 */
+    if (lua_istable(L, 2)) {                                 /* array_mt = t | false */
+        lua_getfield(L, 2, "array_mt");
+        if (lua_isnil(L, -1)) lua_pop(L, 1);
+        else lua_replace(L, 3);
+    }
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
-    st = json_acquire(L);                                    /* 5 */
+    lua_pushvalue(L, UV_ARRAY_TEXTS);                        /* 5 */
+    st = json_acquire(L);                                    /* 6 */
     d.array_mt = 3;
     d.raw_mt = 4;
+    d.array_texts = 5;
     d.s.start = s;
     d.s.end = s + len;
     d.s.scratch = &st->scratch;
@@ -450,7 +489,7 @@ static int json_decode(lua_State *L) {
     if (st->scratch.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->scratch);
     json_release(st);
     if (!p) {
-        lua_settop(L, 5);
+        lua_settop(L, 6);
         return mallapi_push_error(L, d.s.err, d.s.errcode);
     }
     return 1;
@@ -458,13 +497,22 @@ static int json_decode(lua_State *L) {
 
 /* ================================================================ encoder */
 
+/* lua-cjson's markers, read from package.loaded.cjson and
+ * package.loaded["cjson.safe"] (each module instance may have its own):
+ * array_mt, empty_array_mt and empty_array of each, in that order. */
+#define JSON_CJ_MARKS 6
+enum { JSON_CJ_ARRAY_MT, JSON_CJ_EMPTY_ARRAY_MT, JSON_CJ_EMPTY_ARRAY };
+
 typedef struct {
     lua_State *L;
     mallapi_jbuf *b;
     json_level *levels;
     int max_depth;
     int sort_keys, allow_nan, empty_as_array;
-    int array_mt, raw_mt, cj_array_mt, cj_empty;   /* stack indices; 0: absent */
+    int array_mt, raw_mt;                          /* stack indices */
+    int cj_marks;      /* stack index of the first of JSON_CJ_MARKS cjson markers */
+    int cj_any;        /* 1 when one of them is set */
+    int array_texts;   /* stack index of UV_ARRAY_TEXTS */
     char err[MALLAPI_ERRLEN];
     const char *code;
 } json_enc;
@@ -526,18 +574,35 @@ static int json_enc_key_string(json_enc *e, int kidx, int depth, int first) {
     return mallapi_jbuf_append(e->b, ":", 1) ? json_enc_oom(e, depth) : 0;
 }
 
-/* Array elements 1..n of the table at idx; holes are written as null. */
+static int json_enc_member_value(json_enc *e, int depth, int texts_idx, int key_idx);
+
+/* Array elements 1..n of the table at idx; holes are written as null. Number
+ * texts kept by an ordered decode (UV_ARRAY_TEXTS) are written back while the
+ * element is unchanged. */
 static int json_enc_array(json_enc *e, int idx, int depth, lua_Integer n) {
     lua_State *L = e->L;
+    int texts = 0;
     if (mallapi_jbuf_append(e->b, "[", 1)) return json_enc_oom(e, depth);
     e->levels[depth].key = NULL;
+    lua_pushvalue(L, idx);
+    lua_rawget(L, e->array_texts);
+    if (lua_istable(L, -1)) texts = lua_gettop(L);
+    else lua_pop(L, 1);
     for (lua_Integer i = 1; i <= n; i++) {
         if (i > 1 && mallapi_jbuf_append(e->b, ",", 1)) return json_enc_oom(e, depth);
         e->levels[depth].index = i;
+        if (texts) {
+            lua_pushinteger(L, i);                           /* i */
+            lua_rawgeti(L, idx, (int)i);                     /* i, value */
+            if (json_enc_member_value(e, depth, texts, lua_gettop(L) - 1)) return -1;
+            lua_pop(L, 2);
+            continue;
+        }
         lua_rawgeti(L, idx, (int)i);
         if (json_enc_value(e, lua_gettop(L), depth + 1)) return -1;
         lua_pop(L, 1);
     }
+    if (texts) lua_pop(L, 1);
     return mallapi_jbuf_append(e->b, "]", 1) ? json_enc_oom(e, depth) : 0;
 }
 
@@ -691,6 +756,15 @@ static int json_is_int_key(lua_State *L, int idx, lua_Integer *out) {
 #endif
 }
 
+/* 1 when the value at idx is raw-equal to the cjson marker `which` of either module. */
+static int json_is_cj_mark(json_enc *e, int idx, int which) {
+    for (int m = 0; m < JSON_CJ_MARKS; m += 3) {
+        int at = e->cj_marks + m + which;
+        if (!lua_isnil(e->L, at) && lua_rawequal(e->L, idx, at)) return 1;
+    }
+    return 0;
+}
+
 static int json_enc_table(json_enc *e, int idx, int depth) {
     lua_State *L = e->L;
     const void *self = lua_topointer(L, idx);
@@ -708,12 +782,21 @@ static int json_enc_table(json_enc *e, int idx, int depth) {
     e->levels[depth].table = self;
     e->levels[depth].key = NULL;
     e->levels[depth].index = 0;
-    if (e->cj_empty && lua_rawequal(L, idx, e->cj_empty))
+    if (e->cj_any && json_is_cj_mark(e, idx, JSON_CJ_EMPTY_ARRAY))
         return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
     if (lua_getmetatable(L, idx)) {                          /* mt */
-        if (lua_rawequal(L, -1, e->array_mt) || (e->cj_array_mt && lua_rawequal(L, -1, e->cj_array_mt))) {
+        int top = lua_gettop(L);
+        if (lua_rawequal(L, -1, e->array_mt) || (e->cj_any && json_is_cj_mark(e, top, JSON_CJ_ARRAY_MT))) {
             lua_pop(L, 1);
             return json_enc_array(e, idx, depth, (lua_Integer)lua_rawlen(L, idx));
+        }
+        if (e->cj_any && json_is_cj_mark(e, top, JSON_CJ_EMPTY_ARRAY_MT)) {
+            lua_pushnil(L);
+            if (!lua_next(L, idx)) {                         /* empty: [] */
+                lua_pop(L, 1);
+                return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
+            }
+            lua_pop(L, 2);                                   /* mt */
         }
         if (!e->sort_keys) {
             lua_pushliteral(L, JSON_ORDER_FIELD);
@@ -748,11 +831,32 @@ static int json_enc_table(json_enc *e, int idx, int depth) {
         } while (lua_next(L, idx));
         return mallapi_jbuf_append(e->b, "}", 1) ? json_enc_oom(e, depth) : 0;
     }
+    lua_Integer k;
+    if (lua_type(L, -2) == LUA_TNUMBER && json_is_int_key(L, -2, &k) && k == 1) {
+        /* A sequence built by Lua code (no array metatable): written while
+         * the traversal yields 1, 2, 3, ...; any other key rewinds the output
+         * to the classification below. */
+        size_t mark = e->b->len;
+        lua_Integer i = 1;
+        if (mallapi_jbuf_append(e->b, "[", 1)) return json_enc_oom(e, depth);
+        for (;;) {                                           /* key, value */
+            if (i > 1 && mallapi_jbuf_append(e->b, ",", 1)) return json_enc_oom(e, depth);
+            e->levels[depth].index = i;
+            if (json_enc_value(e, lua_gettop(L), depth + 1)) return -1;
+            lua_pop(L, 1);
+            if (!lua_next(L, idx))
+                return mallapi_jbuf_append(e->b, "]", 1) ? json_enc_oom(e, depth) : 0;
+            i++;
+            if (lua_type(L, -2) != LUA_TNUMBER || !json_is_int_key(L, -2, &k) || k != i) break;
+        }
+        e->b->len = mark;
+        e->levels[depth].index = 0;
+    }
     lua_pop(L, 2);
     /* Classify: a sequence 1..n, string keys only, or integer keys only. */
     size_t count = 0, nstr = 0, nint = 0;
     int nonpositive = 0;
-    lua_Integer max = 0, k;
+    lua_Integer max = 0;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         int kt = lua_type(L, -2);
@@ -794,7 +898,7 @@ static int json_enc_value(json_enc *e, int idx, int depth) {
         return mallapi_jbuf_append(e->b, "null", 4) ? json_enc_oom(e, depth) : 0;
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) == NULL) return mallapi_jbuf_append(e->b, "null", 4) ? json_enc_oom(e, depth) : 0;
-        if (e->cj_empty && lua_rawequal(L, idx, e->cj_empty))
+        if (e->cj_any && json_is_cj_mark(e, idx, JSON_CJ_EMPTY_ARRAY))
             return mallapi_jbuf_append(e->b, "[]", 2) ? json_enc_oom(e, depth) : 0;
         return json_enc_fail(e, depth, "TYPE", "cannot encode lightuserdata");
     case LUA_TUSERDATA: {
@@ -826,23 +930,27 @@ static void json_enc_options(lua_State *L, json_enc *e) {
     }
 }
 
-/* Pushes cjson.array_mt and cjson.empty_array when a loaded lua-cjson has
- * them (2.1.0.x from OpenResty does; Debian's 2.1.0 does not), else nils. */
-static void json_push_cjson_marks(lua_State *L) {
+/* Pushes the JSON_CJ_MARKS cjson markers (nil where a module or a field is
+ * absent: Debian's lua-cjson 2.1.0 has none, OpenResty's 2.1.0.x has all)
+ * and returns 1 when one is set. */
+static int json_push_cjson_marks(lua_State *L) {
+    static const char *const modules[] = { "cjson", "cjson.safe" };
+    static const char *const fields[] = { "array_mt", "empty_array_mt", "empty_array" };
+    int any = 0;
     lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");           /* loaded */
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "cjson");                        /* loaded, cjson */
-        lua_remove(L, -2);                                   /* cjson */
+    for (int m = 0; m < 2; m++) {
+        if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, modules[m]);
+        else lua_pushnil(L);                                 /* loaded, module */
+        for (int f = 0; f < 3; f++) {
+            if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, fields[f]);
+            else lua_pushnil(L);                             /* loaded, module, mark */
+            any |= !lua_isnil(L, -1);
+            lua_insert(L, -3);                               /* mark, loaded, module */
+        }
+        lua_pop(L, 1);                                       /* marks..., loaded */
     }
-    if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "array_mt");                     /* cjson, amt */
-        lua_getfield(L, -2, "empty_array");                  /* cjson, amt, empty */
-        lua_remove(L, -3);                                   /* amt, empty */
-    } else {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-        lua_pushnil(L);
-    }
+    lua_pop(L, 1);
+    return any;
 }
 
 static int json_encode(lua_State *L) {
@@ -856,12 +964,13 @@ static int json_encode(lua_State *L) {
     lua_settop(L, 2);
     lua_pushvalue(L, UV_ARRAY_MT);                           /* 3 */
     lua_pushvalue(L, UV_RAW_MT);                             /* 4 */
-    json_push_cjson_marks(L);                                /* 5, 6 */
+    e.cj_any = json_push_cjson_marks(L);                     /* 5..10 */
     e.array_mt = 3;
     e.raw_mt = 4;
-    e.cj_array_mt = lua_istable(L, 5) ? 5 : 0;
-    e.cj_empty = lua_isnil(L, 6) ? 0 : 6;
-    st = json_acquire(L);                                    /* 7 */
+    e.cj_marks = 5;
+    lua_pushvalue(L, UV_ARRAY_TEXTS);                        /* 11 */
+    e.array_texts = 11;
+    st = json_acquire(L);                                    /* 12 */
     if (st->nlevels < (size_t)e.max_depth + 1) {
         json_level *lv = (json_level *)realloc(st->levels, ((size_t)e.max_depth + 1) * sizeof *lv);
         if (!lv) {
@@ -879,7 +988,7 @@ static int json_encode(lua_State *L) {
     if (st->out.cap > JSON_KEEP_BUFFER) mallapi_jbuf_free(&st->out);
     json_release(st);
     if (rc) {
-        lua_settop(L, 7);
+        lua_settop(L, 12);
         return mallapi_push_error(L, e.err, e.code);
     }
     return 1;
@@ -990,36 +1099,71 @@ static int json_raw_tostring(lua_State *L) {
     return 1;
 }
 
+/* The value at idx as an exact number token for comparing: a raw number's
+ * text, an integer in decimal, a finite float's exact expansion. Returns
+ * the text (in buf unless raw), or NULL for a NaN, with *inf = +-1 for an
+ * infinity. Anything else raises. */
+static const char *json_cmp_text(lua_State *L, int idx, char *buf, size_t *len, int *inf) {
+    json_raw *r = (json_raw *)luaL_testudata(L, idx, MALLAPI_MT_RAWNUMBER);
+    *inf = 0;
+    if (r) {
+        *len = r->len;
+        return r->text;
+    }
+    if (lua_type(L, idx) != LUA_TNUMBER) {
+        luaL_error(L, "attempt to compare %s with a raw number", luaL_typename(L, idx));
+        return NULL;
+    }
+#if MALLAPI_HAS_INT64
+    if (lua_isinteger(L, idx)) {
+        *len = (size_t)snprintf(buf, 32, "%lld", (long long)lua_tointeger(L, idx));
+        return buf;
+    }
+#endif
+    double x = (double)lua_tonumber(L, idx);
+    if (isnan(x)) return NULL;
+    if (isinf(x)) {
+        *inf = x > 0 ? 1 : -1;
+        return NULL;
+    }
+    *len = mallapi_json_exact_double(x, buf);
+    return buf;
+}
+
+/* Exact order of the two operands (at least one a raw number): -1, 0, 1,
+ * or 2 when one is NaN (every comparison false). */
+static int json_raw_compare(lua_State *L) {
+    char ba[MALLAPI_JSON_EXACT_LEN], bb[MALLAPI_JSON_EXACT_LEN];
+    size_t la = 0, lb = 0;
+    int ia, ib;
+    const char *a = json_cmp_text(L, 1, ba, &la, &ia);
+    const char *b = json_cmp_text(L, 2, bb, &lb, &ib);
+    if (ia || ib) return ia == ib ? 0 : (ia < ib ? -1 : 1);   /* raw numbers are finite */
+    if (!a || !b) return 2;
+    return mallapi_json_compare_numbers(a, la, b, lb);
+}
+
+/* Both operands are raw numbers here (Lua calls __eq only for two userdata):
+ * equal when their values are, "1.0" == "1". */
 static int json_raw_eq(lua_State *L) {
     json_raw *a = (json_raw *)luaL_testudata(L, 1, MALLAPI_MT_RAWNUMBER);
     json_raw *b = (json_raw *)luaL_testudata(L, 2, MALLAPI_MT_RAWNUMBER);
-    lua_pushboolean(L, a && b && a->len == b->len && memcmp(a->text, b->text, a->len) == 0);
+    lua_pushboolean(L, a && b && mallapi_json_compare_numbers(a->text, a->len, b->text, b->len) == 0);
     return 1;
 }
 
-static int json_raw_is_integer(const json_raw *r) { return strpbrk(r->text, ".eE") == NULL; }
-
-/* -1, 0, 1 comparing two raw numbers or a raw number and a Lua number:
- * exactly when both are integer texts, else as doubles. */
-static int json_raw_compare(lua_State *L) {
-    json_raw *a = (json_raw *)luaL_testudata(L, 1, MALLAPI_MT_RAWNUMBER);
-    json_raw *b = (json_raw *)luaL_testudata(L, 2, MALLAPI_MT_RAWNUMBER);
-    if (a && b && json_raw_is_integer(a) && json_raw_is_integer(b)) {
-        int na = a->text[0] == '-', nb = b->text[0] == '-';
-        if (na != nb) return na ? -1 : 1;
-        size_t la = a->len - (size_t)na, lb = b->len - (size_t)nb;
-        int c = la != lb ? (la < lb ? -1 : 1) : memcmp(a->text + na, b->text + nb, la);
-        c = c < 0 ? -1 : c > 0;
-        return na ? -c : c;
-    }
-    double x, y;
-    if (a) x = mallapi_json_strtod(a->text, a->len);
-    else if (lua_type(L, 1) == LUA_TNUMBER) x = (double)lua_tonumber(L, 1);
-    else return luaL_error(L, "attempt to compare %s with a raw number", luaL_typename(L, 1));
-    if (b) y = mallapi_json_strtod(b->text, b->len);
-    else if (lua_type(L, 2) == LUA_TNUMBER) y = (double)lua_tonumber(L, 2);
-    else return luaL_error(L, "attempt to compare a raw number with %s", luaL_typename(L, 2));
-    return x < y ? -1 : x > y;
+/* json.compare(a, b): -1, 0 or 1, exactly, for raw numbers and Lua numbers
+ * in any mix (LuaJIT never calls __lt for a userdata and a number); nil
+ * when one is NaN. */
+static int json_compare(lua_State *L) {
+    int c;
+    for (int i = 1; i <= 2; i++)
+        if (lua_type(L, i) != LUA_TNUMBER && !luaL_testudata(L, i, MALLAPI_MT_RAWNUMBER))
+            return json_type_error(L, i, "number or raw number");
+    c = json_raw_compare(L);
+    if (c == 2) lua_pushnil(L);
+    else lua_pushinteger(L, c);
+    return 1;
 }
 
 static int json_raw_lt(lua_State *L) {
@@ -1028,7 +1172,8 @@ static int json_raw_lt(lua_State *L) {
 }
 
 static int json_raw_le(lua_State *L) {
-    lua_pushboolean(L, json_raw_compare(L) <= 0);
+    int c = json_raw_compare(L);
+    lua_pushboolean(L, c <= 0);
     return 1;
 }
 
@@ -1057,6 +1202,7 @@ static const luaL_Reg json_funcs[] = {
     {"encode", json_encode},
     {"array", json_array},
     {"number", json_number},
+    {"compare", json_compare},
     {"raw_members", json_raw_members},
     {NULL, NULL},
 };
@@ -1085,7 +1231,12 @@ void mallapi_open_json(lua_State *L) {
     luaL_setfuncs(L, json_raw_meta, 0);
     lua_pushvalue(L, -2);
     lua_setfield(L, -5, "array_mt");
-    luaL_setfuncs(L, json_funcs, 3);                         /* core, json */
+    lua_createtable(L, 0, 0);                                /* ..., raw_mt, array texts */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    luaL_setfuncs(L, json_funcs, 4);                         /* core, json */
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, -2, "null");
     lua_setfield(L, -2, "json");                             /* core */

@@ -145,6 +145,18 @@ static int lock_phase(lua_State *L) {
     return 1;
 }
 
+/* core.lock.alive(pid) -> true | false: does a process with this pid run on this machine
+ * (the holder of a claim or a lease recorded with its pid)? */
+static int lock_alive(lua_State *L) {
+    lua_Number n = luaL_checknumber(L, 1);
+    int rc;
+    if (!(n >= 1 && n <= 2147483647.0) || n != (lua_Number)(long)n)
+        return luaL_argerror(L, 1, "pid expected (a positive integer)");
+    rc = mallapi_pid_alive((long)n);
+    lua_pushboolean(L, rc == 1);
+    return 1;
+}
+
 void mallapi_open_lock(lua_State *L) {
     static const luaL_Reg handle_methods[] = {
         { "release", lock_handle_gc },
@@ -156,6 +168,7 @@ void mallapi_open_lock(lua_State *L) {
         { "monotonic", lock_monotonic },
         { "sleep", lock_sleep },
         { "pid", lock_pid },
+        { "alive", lock_alive },
         { "try", lock_try },
         { "write_file", lock_write_file },
         { "read_file", lock_read_file },

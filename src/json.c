@@ -2,9 +2,11 @@
  * character tables, string scanning (escapes, surrogate pairs, strict UTF-8),
  * number scanning (exact int64 path, Clinger fast path, strtod fallback),
  * validate-only skipping, error positions, the output buffer with string
- * escaping, integer printing and the shortest round-trip double formatter.
+ * escaping and integer printing; floats are written by dtoa.c.
  * bind_json.c builds and walks Lua values on top of these. */
 #include "json.h"
+
+#include "dtoa.h"
 
 #include <locale.h>
 #include <math.h>
@@ -31,6 +33,11 @@ static const double json_pow10[23] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
+
+/* Exponents are read up to this magnitude (then saturated): far beyond any
+ * double, and beyond the count of fraction digits of any document that fits
+ * in memory, so that exponent - fraction digits keeps the right sign. */
+#define JSON_EXP_CAP ((int64_t)100000000000000000)   /* 1e17: exp * 10 + 9 stays in int64 */
 
 static inline int json_isdigit(unsigned char c) { return c >= '0' && c <= '9'; }
 
@@ -172,37 +179,59 @@ static inline const char *json_skip_plain_n(const char *q, const char *end) {
     return q;
 }
 
+/* The byte a one-letter escape stands for (0: not a one-letter escape). */
+static const char json_unescape[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b', ['f'] = '\f', ['n'] = '\n', ['r'] = '\r',
+    ['t'] = '\t',
+};
+
 /* Slow path of scan_string: the string has escapes or bytes to replace.
- * run_start..q is the clean prefix already scanned. */
+ * run_start..q is the clean prefix already scanned. Plain runs are copied a
+ * word at a time (each word stored whole, the length advanced only up to the
+ * first special byte); the buffer keeps 16 spare bytes for whatever one escape
+ * or UTF-8 sequence writes, so the loop checks room once per run. */
 static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *run_start,
                                          const char *q, const char **str, size_t *len) {
     mallapi_jbuf *b = s->scratch;
+    const char *end = s->end;
     b->len = 0;
     if (mallapi_jbuf_append(b, run_start, (size_t)(q - run_start)))
         return mallapi_json_fail(s, q, "MEMORY", "out of memory");
     for (;;) {
-        const char *r = q;
-        q = json_skip_plain(q, s->end);
-        if (q > r && mallapi_jbuf_append(b, r, (size_t)(q - r)))
-            return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        if (mallapi_jbuf_reserve(b, 64)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
+        char *o = b->data + b->len, *lim = b->data + b->cap - 16;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (end - q >= 8 && lim - o >= 8) {
+            uint64_t v, m;
+            memcpy(&v, q, 8);
+            memcpy(o, &v, 8);
+            if ((m = json_special8(v)) != 0) {
+                size_t n = (size_t)__builtin_ctzll(m) >> 3;
+                o += n;
+                q += n;
+                break;
+            }
+            o += 8;
+            q += 8;
+        }
+#endif
+        while (o < lim && json_plain[(unsigned char)*q]) *o++ = *q++;
+        b->len = (size_t)(o - b->data);
+        if (json_plain[(unsigned char)*q]) continue;   /* out of room, not a special byte */
         unsigned char c = (unsigned char)*q;
-        if (mallapi_jbuf_reserve(b, 8)) return mallapi_json_fail(s, q, "MEMORY", "out of memory");
         if (c == '"') {
             *str = b->data;
             *len = b->len;
             return q + 1;
         }
         if (c == '\\') {
-            char e = q[1], out;
-            switch (e) {
-            case '"': out = '"'; break;
-            case '\\': out = '\\'; break;
-            case '/': out = '/'; break;
-            case 'b': out = '\b'; break;
-            case 'f': out = '\f'; break;
-            case 'n': out = '\n'; break;
-            case 'r': out = '\r'; break;
-            case 't': out = '\t'; break;
+            char out = json_unescape[(unsigned char)q[1]];
+            if (out) {
+                mallapi_jbuf_putc(b, out);
+                q += 2;
+                continue;
+            }
+            switch (q[1]) {
             case 'u': {
                 unsigned cp, lo;
                 if (json_hex4(q + 2, &cp)) return mallapi_json_fail(s, q, "SYNTAX", "invalid \\u escape");
@@ -228,9 +257,6 @@ static const char *json_scan_string_slow(mallapi_json_scanner *s, const char *ru
             default:
                 return mallapi_json_fail(s, q, "SYNTAX", "invalid escape");
             }
-            mallapi_jbuf_putc(b, out);
-            q += 2;
-            continue;
         }
         if (c >= 0x80) {
             int n = json_utf8_seq((const unsigned char *)q);
@@ -301,7 +327,7 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     int neg = 0;
     uint64_t mant = 0;
     int sig = 0;          /* significant digits accumulated in mant */
-    int dropped = 0;      /* digits that did not fit in mant */
+    int64_t dropped = 0;  /* digits that did not fit in mant */
     if (*p == '-') { neg = 1; p++; }
     if (*p == '0') {
         p++;
@@ -329,7 +355,10 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
         }
         return p;
     }
-    int frac = 0;
+    /* frac counts every fraction digit read into mant or dropped; exp is
+     * saturated far beyond any double (and beyond any possible fraction
+     * length), so e10 = exp - frac is exact whenever it matters. */
+    int64_t frac = 0;
     if (*p == '.') {
         p++;
         if (!json_isdigit((unsigned char)*p)) return mallapi_json_fail(s, start, "SYNTAX", "invalid number");
@@ -345,14 +374,14 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
             p++;
         } while (json_isdigit((unsigned char)*p));
     }
-    long exp = 0;
+    int64_t exp = 0;
     if (*p == 'e' || *p == 'E') {
         int eneg = 0;
         p++;
         if (*p == '+' || *p == '-') { eneg = *p == '-'; p++; }
         if (!json_isdigit((unsigned char)*p)) return mallapi_json_fail(s, start, "SYNTAX", "invalid number");
         do {
-            if (exp < 100000) exp = exp * 10 + (*p - '0');
+            if (exp < JSON_EXP_CAP) exp = exp * 10 + (*p - '0');
             p++;
         } while (json_isdigit((unsigned char)*p));
         if (eneg) exp = -exp;
@@ -361,7 +390,7 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     n->kind = MALLAPI_JSON_FLOAT;
     /* Clinger's fast path: an exact mantissa below 2^53 and a power of ten
      * that is exact in a double give a correctly rounded quotient/product. */
-    long e10 = exp - frac;
+    int64_t e10 = exp - frac;
     if (!dropped && mant <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
         double d = (double)mant;
         d = e10 < 0 ? d / json_pow10[-e10] : d * json_pow10[e10];
@@ -371,6 +400,85 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     n->d = mallapi_json_strtod(start, n->len);
     if (isinf(n->d)) n->kind = MALLAPI_JSON_BIGFLOAT;
     return p;
+}
+
+/* A number token as 0.D x 10^pexp, D its significant digits without leading
+ * or trailing zeros, read across the integer and fraction parts. */
+typedef struct {
+    int neg, zero;
+    const char *ip, *fp;   /* integer and fraction digits */
+    size_t in, fn;
+    size_t lz, nd;         /* leading zeros skipped in ip+fp; significant digits */
+    int64_t pexp;
+} json_decimal;
+
+static char json_decimal_digit(const json_decimal *x, size_t i) {
+    size_t j = x->lz + i;
+    return j < x->in ? x->ip[j] : x->fp[j - x->in];
+}
+
+static void json_decimal_read(json_decimal *x, const char *t, size_t len) {
+    const char *p = t, *end = t + len;
+    int64_t exp = 0;
+    x->neg = *p == '-';
+    if (x->neg) p++;
+    x->ip = p;
+    while (p < end && json_isdigit((unsigned char)*p)) p++;
+    x->in = (size_t)(p - x->ip);
+    x->fp = p;
+    x->fn = 0;
+    if (p < end && *p == '.') {
+        x->fp = ++p;
+        while (p < end && json_isdigit((unsigned char)*p)) p++;
+        x->fn = (size_t)(p - x->fp);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        p++;
+        if (*p == '+' || *p == '-') eneg = *p++ == '-';
+        while (p < end && json_isdigit((unsigned char)*p)) {
+            if (exp < JSON_EXP_CAP) exp = exp * 10 + (*p - '0');
+            p++;
+        }
+        if (eneg) exp = -exp;
+    }
+    size_t total = x->in + x->fn;
+    x->lz = 0;
+    x->nd = total;
+    while (x->lz < total && json_decimal_digit(x, 0) == '0') { x->lz++; x->nd--; }
+    x->zero = x->nd == 0;
+    while (x->nd > 0 && json_decimal_digit(x, x->nd - 1) == '0') x->nd--;
+    x->pexp = (int64_t)x->in - (int64_t)x->lz + exp;
+}
+
+int mallapi_json_compare_numbers(const char *a, size_t alen, const char *b, size_t blen) {
+    json_decimal x, y;
+    json_decimal_read(&x, a, alen);
+    json_decimal_read(&y, b, blen);
+    if (x.zero && y.zero) return 0;
+    if (x.zero) return y.neg ? 1 : -1;
+    if (y.zero) return x.neg ? -1 : 1;
+    if (x.neg != y.neg) return x.neg ? -1 : 1;
+    int c = 0;
+    if (x.pexp != y.pexp) c = x.pexp < y.pexp ? -1 : 1;
+    else {
+        size_t n = x.nd < y.nd ? x.nd : y.nd;
+        for (size_t i = 0; i < n && !c; i++) {
+            char dx = json_decimal_digit(&x, i), dy = json_decimal_digit(&y, i);
+            if (dx != dy) c = dx < dy ? -1 : 1;
+        }
+        if (!c && x.nd != y.nd) c = x.nd < y.nd ? -1 : 1;
+    }
+    return x.neg ? -c : c;
+}
+
+size_t mallapi_json_exact_double(double d, char *out) {
+    /* A double has at most 767 significant decimal digits, and glibc's (and
+     * musl's) printf writes the exact binary value when asked for them all. */
+    int n = snprintf(out, MALLAPI_JSON_EXACT_LEN, "%.766e", d);
+    char point = localeconv()->decimal_point[0];
+    for (int i = 0; i < n; i++) if (out[i] == point) out[i] = '.';
+    return (size_t)n;
 }
 
 int mallapi_json_is_number(const char *text, size_t len) {
@@ -499,101 +607,14 @@ int mallapi_json_put_string(mallapi_jbuf *b, const char *str, size_t n) {
     return 0;
 }
 
-static const char json_digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* Writes u in decimal ending just before end; returns the first byte. */
-static char *json_utoa_rev(uint64_t u, char *end) {
-    while (u >= 100) {
-        unsigned k = (unsigned)(u % 100) * 2;
-        u /= 100;
-        *--end = json_digit_pairs[k + 1];
-        *--end = json_digit_pairs[k];
-    }
-    if (u >= 10) {
-        unsigned k = (unsigned)u * 2;
-        *--end = json_digit_pairs[k + 1];
-        *--end = json_digit_pairs[k];
-    } else {
-        *--end = (char)('0' + u);
-    }
-    return end;
-}
-
 int mallapi_json_put_int(mallapi_jbuf *b, int64_t v) {
     char tmp[24], *end = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char *s = json_utoa_rev(u, end);
+    char *s = mallapi_dtoa_utoa(u, end);
     if (v < 0) *--s = '-';
     return mallapi_jbuf_append(b, s, (size_t)(end - s));
 }
 
 size_t mallapi_json_fmt_double(double d, char *out, int mark_float) {
-    double a = fabs(d);
-    char *o = out;
-    if (a < 1e15 && a >= 1e-4) {
-        char tmp[24], *end = tmp + sizeof tmp, *s;
-        if (a == floor(a)) {
-            s = json_utoa_rev((uint64_t)a, end);
-            if (d < 0) *o++ = '-';
-            memcpy(o, s, (size_t)(end - s));
-            o += end - s;
-            if (mark_float) { *o++ = '.'; *o++ = '0'; }
-            return (size_t)(o - out);
-        }
-        /* Up to 8 decimals (prices, rates): for the smallest k where the
-         * integer m nearest a*10^k gives m/10^k == a, the text "m e-k" reads
-         * back to a (strtod and the division both round the same real m/10^k
-         * correctly); a text with fewer decimals would have been found at a
-         * smaller k, unless a*10^k itself rounded across .5 (then the
-         * result is still exact, only a digit longer). */
-        for (int k = 1; k <= 8; k++) {
-            double m = nearbyint(a * json_pow10[k]);
-            if (m >= 9007199254740992.0) break;
-            if (m / json_pow10[k] != a) continue;
-            uint64_t mi = (uint64_t)m;
-            while (mi % 10 == 0) { mi /= 10; k--; }   /* 2.32 found as 2320e-3 */
-            s = json_utoa_rev(mi, end);
-            size_t nd = (size_t)(end - s);
-            if (d < 0) *o++ = '-';
-            if (nd <= (size_t)k) {
-                *o++ = '0';
-                *o++ = '.';
-                for (size_t z = nd; z < (size_t)k; z++) *o++ = '0';
-                memcpy(o, s, nd);
-                o += nd;
-            } else {
-                memcpy(o, s, nd - (size_t)k);
-                o += nd - (size_t)k;
-                *o++ = '.';
-                memcpy(o, s + nd - (size_t)k, (size_t)k);
-                o += k;
-            }
-            return (size_t)(o - out);
-        }
-    }
-    if (d == 0) {
-        size_t n = 0;
-        if (signbit(d)) out[n++] = '-';
-        out[n++] = '0';
-        if (mark_float) { out[n++] = '.'; out[n++] = '0'; }
-        return n;
-    }
-    int len = 0;
-    /* %.15g is shortest whenever 15 digits suffice for a normal double;
-     * subnormals carry fewer digits, so they start lower. */
-    for (int prec = a < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
-        len = snprintf(out, 32, "%.*g", prec, d);
-        if (prec == 17 || strtod(out, NULL) == d) break;
-    }
-    int plain = 1;
-    char point = localeconv()->decimal_point[0];
-    for (int i = 0; i < len; i++) {
-        if (out[i] == point) { out[i] = '.'; plain = 0; }
-        else if (out[i] == 'e' || out[i] == '.') plain = 0;
-    }
-    if (plain && mark_float) { out[len++] = '.'; out[len++] = '0'; }
-    return (size_t)len;
+    return mallapi_dtoa_format(d, out, mark_float);
 }

@@ -102,6 +102,15 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
 /* Checks that text[0..len) is exactly one JSON number. Returns 1 or 0. */
 int mallapi_json_is_number(const char *text, size_t len);
 
+/* Exact order of two valid number tokens as decimal values: -1, 0 or 1
+ * ("1.0" equals "1", "-0" equals "0"; no rounding through doubles). */
+int mallapi_json_compare_numbers(const char *a, size_t alen, const char *b, size_t blen);
+
+/* Writes the exact decimal value of the finite double d as a number token
+ * into out (at least MALLAPI_JSON_EXACT_LEN bytes); returns its length. */
+#define MALLAPI_JSON_EXACT_LEN 800
+size_t mallapi_json_exact_double(double d, char *out);
+
 /* strtod of text[0..len) (a valid number token) in any locale. */
 double mallapi_json_strtod(const char *text, size_t len);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 int64_t mallapi_clock_wall_ms(void) {
@@ -193,4 +194,10 @@ int mallapi_file_read(const char *path, char **data, size_t *len, char *err, siz
     *data = buf;
     *len = used;
     return 1;
+}
+
+int mallapi_pid_alive(long pid) {
+    if (pid <= 0 || (long)(pid_t)pid != pid) return -1;
+    if (kill((pid_t)pid, 0) == 0) return 1;
+    return errno == ESRCH ? 0 : 1;                   /* EPERM: it exists, another user's */
 }

@@ -30,6 +30,10 @@ int mallapi_lock_try(const char *path, const char *id, int64_t lease_ms,
  * holds ours, then close fd (which drops the fcntl lock). */
 void mallapi_lock_release(int fd, const char *path);
 
+/* 1 when a process with this pid exists on this machine (kill(pid, 0) succeeds or is
+ * refused with EPERM), 0 when it does not (ESRCH), -1 for a pid that cannot be one (<= 0). */
+int mallapi_pid_alive(long pid);
+
 /* Write len bytes to path atomically: a temp file in the same directory (mode
  * 0600), write, fsync, rename over path, fsync the directory. */
 int mallapi_file_write_atomic(const char *path, const char *data, size_t len,

@@ -62,6 +62,7 @@ int mallapi_wh_shoplus(mallapi_crypto_ctx *ctx, mallapi_wh_work *w,
     wh_member *m;
     size_t count = 0, i, j;
     long sign_at = -1;
+    int unsigned_body;
     const char *p;
 
     memset(&sc, 0, sizeof sc);
@@ -124,10 +125,7 @@ int mallapi_wh_shoplus(mallapi_crypto_ctx *ctx, mallapi_wh_work *w,
             fields[j].len = m[i].vallen;
         }
     }
-    if (sign_at < 0 || m[sign_at].first != '"' || m[sign_at].vallen == 0) {
-        *verdict = MALLAPI_WH_UNSIGNED;
-        return 0;
-    }
+    unsigned_body = sign_at < 0 || m[sign_at].first != '"' || m[sign_at].vallen == 0;
 
     /* 3. sort by name: an insertion sort for the usual few dozen members (no call
      * per comparison), qsort beyond */
@@ -139,6 +137,17 @@ int mallapi_wh_shoplus(mallapi_crypto_ctx *ctx, mallapi_wh_work *w,
             for (j = i; j > 0 && wh_member_cmp(&m[j - 1], &x) > 0; j--) m[j] = m[j - 1];
             m[j] = x;
         }
+    }
+    /* a repeated name is refused before anything is verified: the rule skips null and ""
+     * values and the decoder keeps the last member, so `"id":""` appended to a signed body
+     * would otherwise change its data and still verify */
+    for (i = 1; i < count; i++) {
+        if (m[i].namelen == m[i - 1].namelen && memcmp(m[i].name, m[i - 1].name, m[i].namelen) == 0)
+            return wh_fail(err, code, "BAD_BODY", "repeated member name");
+    }
+    if (unsigned_body) {
+        *verdict = MALLAPI_WH_UNSIGNED;
+        return 0;
     }
 
     /* 4. the string to sign, its digest, the comparison */

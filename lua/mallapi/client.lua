@@ -212,6 +212,89 @@ local function check_required(self, opname, op, params, fn)
 end
 
 ---------------------------------------------------------------------------------------------
+-- Documented limits: op.limits is a list of { path, min =, max =, enum = {...}, max_len =
+-- (characters), max_bytes =, required_with = "sibling", doc = "001:L2073" } (paths as in
+-- `required`). The profile declares them; check_limits refuses a call outside one before
+-- anything is sent: nil, "<vendor> <op>: parameter '<path>' ... (<doc>)", "INVALID".
+
+-- UTF-8 characters of a text (Lua 5.1/LuaJIT have no utf8 library): bytes that do not
+-- continue a sequence.
+local function char_count(s)
+  local _, n = s:gsub("[^\128-\191]", "")
+  return n
+end
+
+-- Every place a path names: calls visit(container, key, shown) for each object that holds
+-- the last key ("a[].b" visits each element of a; a missing container visits nothing).
+local function each_place(value, path, shown, visit)
+  local head, rest = path:match("^([^%.%[]+)(.*)$")
+  if type(value) ~= "table" then return nil end
+  if rest == "" then return visit(value, head, shown .. head) end
+  local inner = value[head]
+  if type(inner) ~= "table" then return nil end
+  if rest:sub(1, 3) == "[]." then
+    for i, item in ipairs(inner) do
+      local bad = each_place(item, rest:sub(4), shown .. head .. "[" .. i .. "].", visit)
+      if bad then return bad end
+    end
+    return nil
+  end
+  return each_place(inner, rest:sub(2), shown .. head .. ".", visit)
+end
+
+-- Why one value breaks one limit, or nil.
+local function limit_problem(limit, container, key)
+  local v = container[key]
+  if absent(v) then
+    if limit.required_with and not absent(container[limit.required_with]) then
+      return "is required when '" .. limit.required_with .. "' is given"
+    end
+    return nil
+  end
+  local shown = "= " .. (type(v) == "string" and ("'" .. v .. "'") or util.text(v))
+  if limit.enum then
+    local text = util.text(v)
+    for _, allowed in ipairs(limit.enum) do
+      if util.text(allowed) == text then return nil end
+    end
+    local names = {}
+    for i, allowed in ipairs(limit.enum) do names[i] = util.text(allowed) end
+    return shown .. " is not one of " .. concat(names, ", ")
+  end
+  if limit.min or limit.max then
+    local n = tonumber(type(v) == "table" and util.text(v) or v)
+    if not n then return shown .. " is not a number" end
+    if limit.min and n < limit.min then return shown .. " is below the minimum " .. util.text(limit.min) end
+    if limit.max and n > limit.max then return shown .. " is above the maximum " .. util.text(limit.max) end
+  end
+  if (limit.max_len or limit.max_bytes) and type(v) == "string" then
+    if limit.max_bytes and #v > limit.max_bytes then
+      return "is " .. #v .. " bytes, more than " .. limit.max_bytes
+    end
+    local n = limit.max_len and char_count(v)
+    if n and n > limit.max_len then
+      return "is " .. n .. " characters, more than " .. limit.max_len
+    end
+  end
+  return nil
+end
+
+local function check_limits(self, opname, op, params)
+  if type(params) ~= "table" then return true end
+  for _, limit in ipairs(op.limits or {}) do
+    local bad = each_place(params, limit[1], "", function(container, key, shown)
+      local why = limit_problem(limit, container, key)
+      if why then return "parameter '" .. shown .. "' " .. why end
+      return nil
+    end)
+    if bad then
+      return nil, self.vendor .. " " .. opname .. ": " .. bad
+        .. (limit.doc and (" (" .. limit.doc .. ")") or ""), "INVALID"
+    end
+  end
+  return true
+end
+---------------------------------------------------------------------------------------------
 -- Construction.
 
 function M.new(vendor, cfg)
@@ -288,7 +371,7 @@ function Client:operations()
     local required = {}
     for i, r in ipairs(op.required or {}) do required[i] = r end
     list[#list + 1] = { name = name, method = op.method, path = op.path, required = required,
-                        paged = op.paging ~= nil, note = op.note }
+                        limits = op.limits, paged = op.paging ~= nil, note = op.note }
   end
   sort(list, function(a, b) return a.name < b.name end)
   return list
@@ -376,6 +459,10 @@ function Client:prepare(opname, params, opts)
   local op, real = find_operation(self, opname, params, "prepare")
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
+  end
+  if opts.data_json == nil then
+    local ok, lerr, lcode = check_limits(self, real, op, params)
+    if not ok then return nil, lerr, lcode end
   end
   local req
   if self.profile.build then

@@ -106,7 +106,7 @@ local shipped = {
   "babycare.exchange", "babycare.order", "babycare.reissue", "babycare.return", "babycare.shipment",
   "guanmai.aftersale", "guanmai.customer", "guanmai.order", "guanmai.sku", "guanmai.spu",
   "hd.order",
-  "shoplus.customer", "shoplus.fulfillment", "shoplus.order", "shoplus.product",
+  "shoplus.customer", "shoplus.fulfillment", "shoplus.order", "shoplus.product", "shoplus.store",
   "sobot.category", "sobot.logistics", "sobot.order", "sobot.product", "sobot.refund", "sobot.store",
 }
 

@@ -25,6 +25,19 @@ M.conv = setmetatable({}, {
 -- M.convert("money_to_minor", "16.05") --> 1605; nil, msg on bad input.
 M.convert = map.convert
 
+-- The `fn` of a time field that is epoch ms but may come as "yyyy-MM-dd HH:mm:ss" text at
+-- `offset` (default +08:00), where a vendor's documents disagree (Shoplus `date`):
+-- { "createTime", "ms", fn = mapper.ms_or_datetime() }. Anything else goes on to "ms".
+function M.ms_or_datetime(offset)
+  local conv = { "datetime_to_ms", offset = offset or "+08:00" }
+  return function(v)
+    if type(v) ~= "string" or not v:find("-", 2, true) then return v end
+    local ms, err = map.convert(conv, v)
+    if ms == nil then error(err, 0) end
+    return ms
+  end
+end
+
 --- Compile spec; a mistake in it raises "mapper: field 'x': ...".
 function M.new(spec)
   if type(spec) ~= "table" then

@@ -27,7 +27,7 @@ M.enums = {
   fulfillment_status = { "unfulfilled", "partial", "fulfilled", "partially_delivered", "delivered", "other" },
   payment_status = { "unpaid", "partially_paid", "paid", "refunding", "refunded", "failed", "cancelled", "other" },
   shipment_status = { "pending", "shipped", "in_transit", "delivering", "delivered", "rejected", "cancelled", "other" },
-  refund_status = { "pending", "partially_refunded", "refunded", "failed", "cancelled", "other" },
+  refund_status = { "none", "pending", "partially_refunded", "refunded", "failed", "cancelled", "other" },
   refund_type = { "refund_only", "return_refund", "exchange", "reissue", "other" },
   product_status = { "active", "inactive", "sold_out", "deleted", "other" },
   store_status = { "open", "closed", "other" },
@@ -124,8 +124,9 @@ M.status = {
                            [3] = "partially_delivered", [4] = "delivered" },
     line_financial_status = { Fail = "failed", Pending = "unpaid", Paid = "paid",
                               Refunding = "refunding", Refunded = "refunded", Cancel = "cancelled" },
-    line_refund_status = { [-1] = "failed", [0] = "pending", [1] = "partially_refunded", [2] = "refunded" },
+    line_refund_status = { [-1] = "failed", [0] = "none", [1] = "partially_refunded", [2] = "refunded" },
     product_publish_status = { [1] = "active", [0] = "inactive" },
+    product_is_deleted = { [2] = "deleted" },   -- isDeleted 2 = deleted, whatever publishStatus
   },
   sobot = {
     order_status = { [0] = "other", [1] = "pending_payment", [2] = "paid", [3] = "shipped",
@@ -157,7 +158,8 @@ M.status = {
                               TRADE_FINISHED = "completed", TRADE_CLOSED = "cancelled" },
     delivery_status = { [10] = "unfulfilled", [20] = "partial", [30] = "fulfilled",
                         [50] = "other", [60] = "other" },
-    line_refund_status = { [0] = "other", [10] = "pending", [20] = "refunded" },
+    line_refund_status = { [0] = "none", [10] = "pending", [20] = "refunded" },
+    order_refund_status = { [0] = "none", [10] = "partially_refunded", [20] = "refunded" },
     refund_type = { [0] = "return_refund", [1] = "refund_only", [2] = "exchange" },
   },
 }

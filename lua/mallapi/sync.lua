@@ -360,6 +360,20 @@ function Job:take_lock()
   return true
 end
 
+-- The lease starts again while the job lives (a store without renew: unlock, lock again).
+function Job:renew_lock()
+  if type(self.state.renew) ~= "function" then return self:take_lock() end
+  local renewed, err, code = self.state:renew(checkpoint_key(self.name) .. ":run", self.lock_id, self.lease)
+  if renewed == nil then
+    return nil, "sync.run: cannot renew the lock of job " .. self.name .. ": " .. tostring(err), code
+  end
+  if not renewed then
+    return nil, "sync.run: job " .. self.name .. " lost its lock (its lease ran out)", "BUSY"
+  end
+  self.lock_taken = self.clock()
+  return true
+end
+
 function Job:release_lock()
   if self.lock_id then self.state:unlock(checkpoint_key(self.name) .. ":run", self.lock_id) end
   self.lock_id = nil
@@ -434,7 +448,7 @@ function Job:step()
   ok, err, code = self:save(ended)
   if not ok then return nil, err, code end
   if not ended and self.lock_id and self.clock() - self.lock_taken > self.lease / 2 then
-    ok, err, code = self:take_lock()
+    ok, err, code = self:renew_lock()
     if not ok then return nil, err, code end
   end
   self:show_progress(ended)

@@ -29,9 +29,13 @@ end
 
 -- The body's top-level members {name, raw, value} except `sign`, sorted by name (byte
 -- order); value is the decoded member. skip(raw) drops members.
+-- A repeated name gives nil: the rules skip null and "" values and the decoder keeps the
+-- last member, so a repeated name could change the data of a signed body.
 local function members_except_sign(raw_body, decoded, skip)
-  local list = {}
+  local list, names = {}, {}
   for _, m in ipairs(mallapi.json.raw_members(raw_body)) do
+    if names[m.name] then return nil end
+    names[m.name] = true
     if m.name ~= "sign" and not skip(m.raw) then
       list[#list + 1] = { name = m.name, raw = m.raw, value = decoded[m.name] }
     end
@@ -70,10 +74,15 @@ function M.rules.shoplus(members, secret, opts)
 end
 
 -- Guanmai (ASSUMPTION): name=value of the top-level members except sign, nulls skipped,
--- sorted by name, joined by "&"; lower hex HMAC-SHA256(secret, that string).
+-- sorted by name, joined by "&"; "%", "&" and "=" in names and values written %25, %26,
+-- %3D so that the join is unambiguous; lower hex HMAC-SHA256(secret, that string).
+local GUANMAI_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
+local function guanmai_escape(text) return (text:gsub("[%%&=]", GUANMAI_ESCAPES)) end
+M.guanmai_escape = guanmai_escape
+
 function M.rules.guanmai(members, secret)
   local parts = {}
-  for i, m in ipairs(members) do parts[i] = m.name .. "=" .. member_text(m) end
+  for i, m in ipairs(members) do parts[i] = guanmai_escape(m.name) .. "=" .. guanmai_escape(member_text(m)) end
   return mallapi.crypto.hmac("sha256", secret, concat(parts, "&"), "hex")
 end
 
@@ -93,7 +102,10 @@ local function shoplus_check(body, event_type, secret, nested_skip, ...)
   if type(body) ~= "string" then return reject("shoplus", "no body", "BAD_BODY") end
   local verdict, a, b, c, d, e = c_shoplus(body, secret, nested_skip, ...)
   if not verdict then
-    if b == "BAD_BODY" then return reject("shoplus", "body is not a JSON object", "BAD_BODY") end
+    if b == "BAD_BODY" then
+      return reject("shoplus", a == "webhook.shoplus: repeated member name" and "repeated member name"
+                    or "body is not a JSON object", "BAD_BODY")
+    end
     return nil, "webhook.verify: shoplus: " .. tostring(a):gsub("^webhook%.shoplus: ", ""), b
   end
   if verdict == "UNSIGNED" then return reject("shoplus", "missing signature", "SIGNATURE") end
@@ -106,8 +118,23 @@ local function shoplus_check(body, event_type, secret, nested_skip, ...)
 end
 M.shoplus_check = shoplus_check
 
+-- A verified Guanmai message with its documented fields (the profile's `messages`):
+-- event.fields = {name = value} of the type's fields, or event.unknown = true for a type the
+-- document does not list (still delivered; fields then holds nothing).
+local function guanmai_message(event)
+  local known = require("mallapi.vendors.guanmai").messages[event.type]
+  event.fields = {}
+  if not known then
+    event.unknown = true
+    return event
+  end
+  for _, name in ipairs(known.fields) do event.fields[name] = event.data[name] end
+  return event
+end
+
 -- verify(vendor, {body=, headers=, secret=, now= (unix s), tolerance= (s), rule=, nested=})
--- -> event {vendor=, type=, data= (decoded body)} | nil, err, code.
+-- -> event {vendor=, type=, data= (decoded body)} | nil, err, code. Guanmai events also
+-- carry fields (documented members of the type) and unknown (a type not documented).
 function M.verify(vendor, opts)
   if vendor ~= "shoplus" and vendor ~= "guanmai" then
     error("webhook.verify: bad argument #1 (vendor 'shoplus' or 'guanmai' expected)", 2)
@@ -132,6 +159,7 @@ function M.verify(vendor, opts)
   end
   local ok2, members = pcall(members_except_sign, body, decoded, SKIP[vendor])
   if not ok2 then return reject(vendor, "body is not a JSON object", "BAD_BODY") end
+  if not members then return reject(vendor, "repeated member name", "BAD_BODY") end
 
   local given = decoded.sign
   if type(given) ~= "string" or given == "" then
@@ -163,7 +191,9 @@ function M.verify(vendor, opts)
   if not mallapi.crypto.equals(expected:lower(), given:lower()) then
     return reject(vendor, "signature does not match", "SIGNATURE")
   end
-  return { vendor = vendor, type = event_type, data = decoded }
+  local event = { vendor = vendor, type = event_type, data = decoded }
+  if vendor == "guanmai" then return guanmai_message(event) end
+  return event
 end
 
 return M

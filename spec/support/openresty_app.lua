@@ -346,6 +346,19 @@ function M.store_steps(conf)
   ngx.sleep(0.3)
   show("lock after lease", store:lock("k", 60000))
   show("unlock expired", store:unlock("k", id))
+  id = store:lock("r", 60000)
+  show("renew", store:renew("r", id, 60000))
+  show("renew other", store:renew("r", "someone-else", 60000))
+  store:unlock("r", id)
+  -- a holder that died (pid 2147483000 cannot exist): taken over at once
+  if store.kind == "shdict" then
+    ngx.shared[store.name]:set("l:d", "2147483000:1:1.000", 60)
+  else
+    local host = require("mallapi.store.redis").host_name
+    store:command("SET", store.prefix .. "d:lock", host .. ":2147483000:1:1", "PX", "60000")
+  end
+  show("lock from a dead holder", store:lock("d", 60000))
+  store:delete("d")
   show("delete", store:delete("k"))
   show("get deleted", store:get("k"))
   show("set ttl", store:set("t", "x", 100))

@@ -72,7 +72,7 @@ S.hd = {
 S.shoplus = {
   seed = {
     orders = { { id = 1001, orderNo = "5202012027521001", status = 1, currency = "USD",
-                 createdAt = "2021-03-23 16:38:59", updatedAt = "2021-03-23 16:38:59" } },
+                 createTime = 1616488739000, updateTime = 1616488739000 } },   -- 002:L2186
     customers = { { id = 101, email = "czj1@cc.com", firstName = "a", lastName = "b" } },
   },
   { "products.add", check = function(data, ctx, t)

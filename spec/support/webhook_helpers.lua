@@ -28,4 +28,17 @@ function M.sobot_orders(sb)
   return by_id
 end
 
+-- A Shoplus order webhook body (raw JSON text: 64-bit ids stay as written), unsigned.
+local ORDER = '{"createTime":1616488739000,"currency":"USD","email":"a@b.c","id":ORDER_ID,"itemsAmount":16.05,'
+  .. '"orderItems":[{"id":531464955276181500,"payAmount":16.05,"productId":PRODUCT_ID,"quantity":1,'
+  .. '"saleAmount":16.05,"skuCode":"100003875459","title":"bag","variantId":37,"variantPrice":16.05}],'
+  .. '"orderNo":"ORDER_NO","payTime":1606877591000,"payTotalAmount":16.05,"phone":"22222","shopId":0,'
+  .. '"shippingAddress":{"address1":"Guangzhou","city":"guangzhou","country":"China","countryCode":"CN",'
+  .. '"firstName":"chen","lastName":"dandan","phone":"22222","province":"Guangdong","zip":"00000"},'
+  .. '"status":1,"test":false,"updateTime":1622098157000,"sign":""}'
+
+function M.order(id, order_no, product_id)
+  return (ORDER:gsub("ORDER_ID", id):gsub("ORDER_NO", order_no):gsub("PRODUCT_ID", product_id))
+end
+
 return M

@@ -2,6 +2,9 @@
 -- record or a customer_* webhook body (002: L1612-1720, L2486-2526); writes the
 -- customer.update body (002: L1723-1774: id, firstName, lastName, phone,
 -- acceptsMarketing as 0/1). totalOrderAmount is bigdecimal in the shop currency.
+-- Times are `date` (002:L112-113): epoch ms in every example (002:L2186, L2269), while the
+-- query bounds of the same type are yyyy-MM-dd HH:mm:ss text (002:L862): both are read.
+local T = require("mallapi.mapper").ms_or_datetime("+08:00")
 local address_in = {
   id = { "id", "id_string" },
   first_name = "firstName", last_name = "lastName",
@@ -23,8 +26,8 @@ return {
     accepts_marketing = { "acceptsMarketing", "bool" },
     orders_count = { "totalOrderCount", "int" },
     total_spent = { "totalOrderAmount", "money_to_minor" },
-    created_at = { "createTime", "ms" },
-    updated_at = { "updateTime", "ms" },
+    created_at = { "createTime", "ms", fn = T },
+    updated_at = { "updateTime", "ms", fn = T },
     addresses = { each = "addresses", fields = address_in },
   },
   from_canonical = {

@@ -4,6 +4,9 @@
 -- from_canonical writes the same shape (Shoplus itself only accepts the shipping
 -- address through Order.update; see shoplus_order_address in the sync layer).
 -- Copy this file and edit it to change the mapping.
+-- Times are `date` (002:L112-113): epoch ms in every example (002:L2186, L2269), while the
+-- query bounds of the same type are yyyy-MM-dd HH:mm:ss text (002:L862): both are read.
+local T = require("mallapi.mapper").ms_or_datetime("+08:00")
 local status = { [-1] = "payment_failed", [0] = "pending_payment", [1] = "paid", [2] = "shipped",
                  [3] = "cancelled", [4] = "completed" }
 local status_out = { payment_failed = -1, pending_payment = 0, paid = 1, processing = 1,
@@ -11,8 +14,9 @@ local status_out = { payment_failed = -1, pending_payment = 0, paid = 1, process
 local fulfillment = { [0] = "unfulfilled", [1] = "partial", [2] = "fulfilled",
                       [3] = "partially_delivered", [4] = "delivered" }
 local fulfillment_out = { unfulfilled = 0, partial = 1, fulfilled = 2, partially_delivered = 3, delivered = 4 }
-local refund = { [-1] = "failed", [0] = "pending", [1] = "partially_refunded", [2] = "refunded" }
-local refund_out = { failed = -1, pending = 0, partially_refunded = 1, refunded = 2 }
+-- line refundStatus: -1 退款失败, 0 未退款 (no refund), 1 部分退款, 2 退款成功 (002:L991)
+local refund = { [-1] = "failed", [0] = "none", [1] = "partially_refunded", [2] = "refunded" }
+local refund_out = { failed = -1, none = 0, pending = 0, partially_refunded = 1, refunded = 2 }
 
 local address_in = {
   first_name = "firstName", last_name = "lastName",
@@ -41,10 +45,10 @@ return {
     discount_total = { "discountsAmount", "money_to_minor" },
     tax_total = { "taxAmount", "money_to_minor" },
     total = { "payTotalAmount", "money_to_minor", required = true },
-    created_at = { "createTime", "ms", required = true },
-    updated_at = { "updateTime", "ms" },
-    paid_at = { "payTime", "ms" },
-    cancelled_at = { "cancelledTime", "ms" },
+    created_at = { "createTime", "ms", fn = T, required = true },
+    updated_at = { "updateTime", "ms", fn = T },
+    paid_at = { "payTime", "ms", fn = T },
+    cancelled_at = { "cancelledTime", "ms", fn = T },
     buyer_id = { { "email", "customer.email", "phone" } },
     -- escape hatch: the id type follows whichever of email / phone is present
     -- (`uses` tells mapper:decode which members the function reads)
@@ -64,7 +68,7 @@ return {
       method = "payment.creditCardCompany",
       transaction_id = "payment.paymentId",
       amount = { "payTotalAmount", "money_to_minor" },
-      paid_at = { "payTime", "ms" },
+      paid_at = { "payTime", "ms", fn = T },
     } },
     lines = { each = "orderItems", fields = {
       id = { "id", "id_string", required = true },

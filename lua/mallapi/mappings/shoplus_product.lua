@@ -3,7 +3,16 @@
 -- writes the products.add / products.updateAll body (002: L15-95). Money is bigdecimal
 -- in currency units; `currency` is not in the product record (shop currency), so the
 -- canonical currency comes from currencyCode when present. Copy and edit freely.
-local publish = { [1] = "active", [0] = "inactive" }
+-- Times are `date` (002:L112-113): epoch ms in every example (002:L2186, L2269), while the
+-- query bounds of the same type are yyyy-MM-dd HH:mm:ss text (002:L862): both are read.
+local T = require("mallapi.mapper").ms_or_datetime("+08:00")
+-- publishStatus 1 发布 / 0 未发布; isDeleted 1 否 / 2 是 (002:L109-110): a deleted product
+-- is "deleted" whatever its publishStatus.
+local publish = { [1] = "active", [0] = "inactive", deleted = "deleted" }
+local function publish_code(p)
+  if p.isDeleted ~= nil and tostring(p.isDeleted) == "2" then return "deleted" end
+  return p.publishStatus
+end
 local publish_out = { active = 1, inactive = 0, sold_out = 1, deleted = 0, other = 0 }
 
 return {
@@ -16,11 +25,12 @@ return {
     vendor = "vendor",
     product_type = "productType",
     tags = { "tags", split = ",", skip_empty = true },
-    status = { "publishStatus", enum = publish, enum_default = "other" },
+    status = { uses = { "isDeleted", "publishStatus" }, fn = publish_code, enum = publish,
+               enum_default = "other" },
     currency = "currencyCode",
-    created_at = { "createTime", "ms" },
-    updated_at = { "updateTime", "ms" },
-    published_at = { "publishTime", "ms" },
+    created_at = { "createTime", "ms", fn = T },
+    updated_at = { "updateTime", "ms", fn = T },
+    published_at = { "publishTime", "ms", fn = T },
     images = { each = "productImgDTOs", fields = {
       id = { "id", "id_string" },
       url = "imgUrl",
@@ -37,8 +47,8 @@ return {
       barcode = "skuBarcode",
       stock = "productVariantInventoryDTO.availableStockQuantity",
       weight_grams = "grams",
-      created_at = { "createTime", "ms" },
-      updated_at = { "updateTime", "ms" },
+      created_at = { "createTime", "ms", fn = T },
+      updated_at = { "updateTime", "ms", fn = T },
     } },
   },
   from_canonical = {

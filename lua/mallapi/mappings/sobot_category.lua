@@ -1,8 +1,14 @@
 -- Sobot product category <-> canonical category. Reads an item_categories/get record
 -- (000: L338-418) or the item_category/add object (000: L274-337). Note the document
 -- inverts has_child_node between the two: add says 0 no / 1 yes, get says 0 yes / 1 no
--- (000: L292 vs L364); to_canonical follows the add meaning, so map get records with
--- a copy of this file whose enum is swapped. Ids above 2^53 stay strings.
+-- (000: L292 vs L364); a get record is told by its sobot_category_id (000:L360) and read
+-- with the get meaning. Ids above 2^53 stay strings.
+local function has_children(c)
+  local v = c.has_child_node
+  if v == nil then return nil end
+  local yes = tostring(v) == (c.sobot_category_id ~= nil and "0" or "1")
+  return yes
+end
 return {
   entity = "category",
   to_canonical = {
@@ -10,7 +16,7 @@ return {
     name = { "category_name", required = true },
     parent_id = { "parent_node_id", "id_string" },
     level = { "category_hierarchy", "string" },
-    has_children = { "has_child_node", enum = { [0] = false, [1] = true } },
+    has_children = { uses = { "has_child_node", "sobot_category_id" }, fn = has_children },
     created_at = { "create_time", "auto_ms" },
   },
   from_canonical = {

@@ -57,14 +57,14 @@ return {
     buyerid_type = { "buyer_id_type", enum = buyer_type_out, required = true },
     outer_order_no = "external_no",
     payment_serial_no = "payment_serial_no",
-    receiver = { "shipping_address", fields = {
+    receiver = { "shipping_address", required = true, fields = {
       name = { "name", required = true },
       phone_number = { "phone", required = true },
       country = { "country", required = true },
       province = { "province", required = true },
       city = { "city", required = true },
       district = { { "district", "city" }, required = true },
-      detail_address = { join = { "street", "street2" }, sep = " " },
+      detail_address = { join = { "street", "street2" }, sep = " ", required = true },   -- 000:L701
     } },
     item_list = { each = "lines", fields = {
       itemid = { { "product_id", "sku_id" }, "id_string", required = true },

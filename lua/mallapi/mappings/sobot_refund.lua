@@ -1,7 +1,14 @@
 -- Sobot refund (after-sale) <-> canonical refund. Reads a refunds/get record (000:
 -- L1204-1343; times in seconds) or a refunds/add item (000: L1092-1203; ms). The
--- document inverts return_goods between add (1 yes, 2 no) and get (1 no, 2 yes);
--- this file follows the add meaning. fee is integer fen as text.
+-- document inverts return_goods between add (1 yes, 2 no, 000:L1116) and get (1 no, 2 yes,
+-- 000:L1243); a get record is told by its sobot_refund_id and its code is read with the
+-- get meaning (turned into the add code first). fee is integer fen as text.
+local function goods_code(r)
+  local v = r.return_goods
+  if v == nil or r.sobot_refund_id == nil then return v end
+  local t = tostring(v)
+  return t == "1" and 2 or t == "2" and 1 or v
+end
 local status = { [0] = "other", [1] = "pending", [2] = "partially_refunded", [3] = "refunded" }
 local status_out = { other = 0, pending = 1, partially_refunded = 2, refunded = 3,
                      failed = 0, cancelled = 0 }
@@ -12,8 +19,10 @@ return {
     id = { { "refund_no", "sobot_refund_id" }, "id_string", required = true },
     refund_no = "refund_no",
     order_no = { "order_no", required = true },
-    type = { "return_goods", enum = { [1] = "return_refund", [2] = "refund_only" }, enum_default = "other" },
-    return_goods = { "return_goods", enum = { [1] = true, [2] = false } },
+    type = { uses = { "return_goods", "sobot_refund_id" }, fn = goods_code,
+             enum = { [1] = "return_refund", [2] = "refund_only" }, enum_default = "other" },
+    return_goods = { uses = { "return_goods", "sobot_refund_id" }, fn = goods_code,
+                     enum = { [1] = true, [2] = false } },
     status = { "status", enum = status, enum_default = "other" },
     amount = { "fee", "int", required = true },
     currency = { const = "CNY" },

@@ -35,15 +35,24 @@ local function default_log(level, msg)
   ngx.log(level == "error" and ngx.ERR or (level == "warn" and ngx.WARN or ngx.INFO), msg)
 end
 
--- The id that makes a delivery "the same event": event type, the object's id and its
--- update time when the body has them, else the signature (a hash of the whole body).
+-- A member the signature covers: "" and null are skipped by the Shoplus rule, so anyone could
+-- add them; they count as absent.
+local function signed_text(v)
+  if v == nil or v == "" or type(v) == "table" or type(v) == "userdata" then return nil end
+  return tostring(v)
+end
+
+-- The id that makes a delivery "the same event", from signed content only (the WebHook-Event
+-- header is not signed: a replay with another header is the same event): the object's id and
+-- its update time when the body has them, else the signature (a hash of the whole body).
 function M.default_event_id(event)
   local data = event.data
-  local id, updated = data.id, data.updateTime or data.updatedAt or data.update_time
-  if id ~= nil and type(id) ~= "table" then
-    return event.type .. ":" .. tostring(id) .. ":" .. tostring(updated or "")
+  local id = signed_text(data.id)
+  if id then
+    return id .. ":" .. (signed_text(data.updateTime) or signed_text(data.updatedAt)
+                         or signed_text(data.update_time) or "")
   end
-  return event.type .. ":" .. tostring(data.sign)
+  return tostring(data.sign)
 end
 
 local function check_type(opts, name, want, default)
@@ -211,10 +220,13 @@ end
 -- On failure id, update_time are the error message and code.
 local function fast_accept(self, body, event_type, ok, id, update_time, updated_at, update_time2, sign)
   if not ok then return refused(id, update_time) end
-  if id then
-    id = event_type .. ":" .. id .. ":" .. (update_time or updated_at or update_time2 or "")
+  if id and id ~= "" then
+    if update_time == "" or update_time == false then update_time = nil end
+    if updated_at == "" or updated_at == false then updated_at = nil end
+    if update_time2 == "" or update_time2 == false then update_time2 = nil end
+    id = id .. ":" .. (update_time or updated_at or update_time2 or "")
   else
-    id = event_type .. ":" .. tostring(sign)
+    id = tostring(sign)
   end
   return self:enqueue(id, event_type, body)
 end
@@ -236,7 +248,9 @@ function Receiver:accept(body, headers)
   return self:enqueue(id, event.type, body)
 end
 
--- Marks the event seen and queues its raw body: status, code, message.
+-- Queues the raw body, then marks the event seen (seen only once safely queued: a worker
+-- killed in between leaves an event queued but not seen, which a redelivery may queue
+-- again; never one seen but not queued): status, code, message.
 function Receiver:enqueue(id, event_type, body)
   local seen, queue = self.seen, self.queue
   if not seen then                                   -- Redis keeps both: one step
@@ -245,22 +259,23 @@ function Receiver:enqueue(id, event_type, body)
     if verdict == "DUPLICATE" then return 200, "DUPLICATE", "already received" end
     return 503, "QUEUE", "queue unavailable: " .. tostring(err)
   end
+  local set = self.seen_is_set
+  local key = set and id or "seen:" .. id
+  if (set and seen:has(id)) or (not set and seen:get(key)) then return 200, "DUPLICATE", "already received" end
+  local queued, qerr = queue:push(new_item(id, event_type, body))   -- built only once it is not a duplicate
+  if not queued then return 503, "QUEUE", tostring(qerr) end
   local added, aerr
-  if self.seen_is_set then
+  if set then
     added, aerr = seen:add(id, self.dedup_ttl)
     if added == false then aerr = "exists" end
   else
-    -- safe_add: a full dict refuses instead of evicting
-    added, aerr = seen:safe_add("seen:" .. id, true, self.dedup_ttl)
+    added, aerr = seen:safe_add(key, true, self.dedup_ttl)   -- a full dict refuses instead of evicting
   end
   if not added then
-    if aerr == "exists" then return 200, "DUPLICATE", "already received" end
-    return 503, "QUEUE", "queue full: " .. tostring(aerr)
-  end
-  local queued, qerr = queue:push(new_item(id, event_type, body))   -- built only once it is not a duplicate
-  if not queued then
-    seen:delete(self.seen_is_set and id or "seen:" .. id)   -- let the vendor deliver it again
-    return 503, "QUEUE", tostring(qerr)
+    -- queued all the same: a concurrent delivery of the same event ("exists") is handled
+    -- twice, a full seen set lets a redelivery in again; neither loses the event
+    self.log(aerr == "exists" and "warn" or "error", "webhook event " .. id .. " queued but not marked seen: "
+             .. tostring(aerr))
   end
   return 200, "OK", "queued"
 end
@@ -351,14 +366,16 @@ end
 -- once: each item is taken by one.
 function Receiver:drain(limit)
   local queue = self.queue
-  local handled, done = 0, 0
+  local handled = 0
   local t = now()                                    -- then nginx's cached time: no syscall per event
   local began, berr = queue:begin_drain(t)
   if not began then
     self.log("error", "webhook queue: " .. tostring(berr))
     return 0
   end
+  local exiting = ngx.worker and ngx.worker.exiting
   while handled < (limit or self.batch) do
+    if exiting and exiting() then break end          -- quit or HUP: what is left stays queued
     local rec, err = queue:take(t, math_ceil(t + self.claim))
     if not rec then
       if err then self.log("error", "webhook queue: " .. tostring(err)) end
@@ -369,25 +386,42 @@ function Receiver:drain(limit)
       queue:done(rec)
     else
       handled = handled + 1
-      if self:process(rec.id, rec) then done = done + 1 end
+      self:process(rec.id, rec)                      -- done() counts each event as it ends
       t = ngx.now()
     end
   end
-  if done > 0 then queue:count_done(done) end        -- one counter update per drain
   return handled
 end
 
--- Events whose claim ran out (the worker died while handling them) go back on the queue.
+-- Events whose claim ran out go back on the queue.
 function Receiver:sweep()
   return self.queue:sweep(now(), self.claim)
 end
 
+-- Events claimed by a worker that died (SIGKILL, crash, an old worker gone after a HUP) go
+-- back on the queue at once.
+function Receiver:sweep_dead()
+  return self.queue:sweep_dead()
+end
+
 -- init_worker_by_lua: receiver:start() drains the queue every `poll` seconds in this
--- worker with `concurrency` light threads (and sweeps every `claim` seconds).
+-- worker with `concurrency` light threads, puts back the claims of dead workers every
+-- second and sweeps lapsed claims every `claim` seconds.
 function Receiver:start()
-  local last_sweep = 0
-  local running = false
+  local last_sweep, last_dead_sweep = 0, 0
+  local running, registered = false, false
   local function drain_all()
+    if not registered then                           -- before this worker's first claim
+      local ok, err = self.queue:register()
+      if ok then registered = true
+      else self.log("error", "webhook queue: cannot register the worker (its claims lapse only): "
+                    .. tostring(err)) end
+    end
+    if now() - last_dead_sweep >= 1 then
+      last_dead_sweep = now()
+      local _, err = self:sweep_dead()
+      if err then self.log("error", "webhook queue: " .. tostring(err)) end
+    end
     local threads = {}
     for i = 1, self.concurrency do
       threads[i] = ngx.thread.spawn(function() return self:drain(self.batch) end)

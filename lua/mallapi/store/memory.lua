@@ -48,6 +48,13 @@ function Store:lock(key, lease_ms)
   return id
 end
 
+function Store:renew(key, lock_id, lease_ms)
+  local held = self.locks[key]
+  if not held or held.id ~= lock_id or self.clock() >= held.expires then return false end
+  held.expires = self.clock() + lease_ms
+  return true
+end
+
 function Store:unlock(key, lock_id)
   local held = self.locks[key]
   if not held or held.id ~= lock_id then return false end

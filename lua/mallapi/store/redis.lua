@@ -1,7 +1,9 @@
 -- mallapi.store.redis: a store shared by many machines through a redis-server.
 -- Values are plain keys with a TTL (SET PX); the refresh lock is a second key taken
 -- with SET NX PX <lease> and released only by its holder (an EVAL script compares
--- the lock id first). The RESP client below talks to any socket object with the
+-- the lock id first). The lock id names its holder (host, pid): a lock whose holder is
+-- known dead (same host, no such pid) is taken over at once; renew() extends a live
+-- holder's lease, so a short lease is safe. The RESP client below talks to any socket object with the
 -- LuaSocket/cosocket shape (connect, settimeout, send, receive, close), so the same
 -- file serves LuaSocket in Lua 5.4 and LuaJIT and, later, ngx.socket.tcp.
 local setmetatable, type, error, tostring, tonumber, select = setmetatable, type, error, tostring, tonumber, select
@@ -11,6 +13,12 @@ local M = {}
 
 local UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then "
   .. "return redis.call('del', KEYS[1]) else return 0 end"
+-- KEYS lock; ARGV id, lease ms: the holder's lease starts again
+local RENEW_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then "
+  .. "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+-- KEYS lock; ARGV dead holder's id, new id, lease ms: taken over only from that holder
+local TAKEOVER_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then "
+  .. "redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end"
 
 local Store = { kind = "redis" }
 Store.__index = Store
@@ -26,6 +34,7 @@ local host_name do
   host_name = f and f:read("*l") or "host"
   if f then f:close() end
 end
+M.host_name = host_name                             -- also names the webhook queue's claims
 local serial = 0
 
 function M.new(opts)
@@ -168,13 +177,35 @@ function Store:delete(key)
   return true
 end
 
+-- The holder of a lock id "<host>:<pid>:<ms>:<serial>" is known dead when it ran on this
+-- host and its pid is gone.
+local function holder_dead(id)
+  local host, pid = tostring(id):match("^(.*):(%d+):%d+:%d+$")
+  return host == host_name and not core.lock.alive(tonumber(pid))
+end
+
 function Store:lock(key, lease_ms)
   serial = serial + 1
   local id = string_format("%s:%d:%d:%d", host_name, core.lock.pid(), core.lock.now(), serial)
-  local reply, err, code = self:command("SET", self.prefix .. key .. ":lock", id, "NX", "PX", ms(lease_ms))
+  local lock_key = self.prefix .. key .. ":lock"
+  local reply, err, code = self:command("SET", lock_key, id, "NX", "PX", ms(lease_ms))
   if err then return nil, err, code end
-  if reply ~= "OK" then return false end
-  return id
+  if reply == "OK" then return id end
+  local holder
+  holder, err, code = self:command("GET", lock_key)
+  if err then return nil, err, code end
+  if type(holder) ~= "string" or not holder_dead(holder) then return false end
+  reply, err, code = self:command("EVAL", TAKEOVER_SCRIPT, 1, lock_key, holder, id, ms(lease_ms))
+  if err then return nil, err, code end
+  return reply == 1 and id or false
+end
+
+-- renew(key, lock_id, lease_ms) -> true (the lease starts again) | false (not the holder
+-- any more) | nil, err, code.
+function Store:renew(key, lock_id, lease_ms)
+  local reply, err, code = self:command("EVAL", RENEW_SCRIPT, 1, self.prefix .. key .. ":lock", lock_id, ms(lease_ms))
+  if err then return nil, err, code end
+  return reply == 1
 end
 
 function Store:unlock(key, lock_id)

@@ -1,12 +1,17 @@
 -- mallapi.store.shdict: a store shared by all workers of one nginx, on a
 -- lua_shared_dict. Values are "v:<key>" entries with a TTL; the refresh lock is an
 -- "l:<key>" entry taken with dict:add (fails while present) and the lease as its
--- expiry, so a worker that dies holding it frees it when the lease ends. unlock
+-- expiry, so a worker that dies holding it frees it when the lease ends, or at once once
+-- its pid is known gone (the id starts with the holder's pid; one taker wins the takeover
+-- through an "l:<key>:takeover:<id>" entry); renew restarts a live holder's lease. unlock
 -- deletes the entry only while it still holds our id (get and delete run without
 -- yielding, so no other coroutine of this worker runs in between). safe_set/safe_add:
 -- a full dict gives an error instead of evicting another key's token or lock.
 local ngx = ngx
-local setmetatable, type, error, tostring, string_format = setmetatable, type, error, tostring, string.format
+local setmetatable, type, error, tostring, tonumber, string_format =
+  setmetatable, type, error, tostring, tonumber, string.format
+
+local alive = require("mallapi.core").lock.alive
 
 local M = {}
 
@@ -55,10 +60,25 @@ end
 function Store:lock(key, lease_ms)
   serial = serial + 1
   local id = string_format("%d:%d:%.3f", ngx.worker.pid(), serial, ngx.now())
-  local ok, err = self.dict:safe_add("l:" .. key, id, lease_ms / 1000)
+  local dict, lock_key = self.dict, "l:" .. key
+  local ok, err = dict:safe_add(lock_key, id, lease_ms / 1000)
   if ok then return id end
-  if err == "exists" then return false end
-  return failed("lock", err)
+  if err ~= "exists" then return failed("lock", err) end
+  local holder = dict:get(lock_key)
+  local pid = type(holder) == "string" and tonumber(holder:match("^(%d+):"))
+  if not pid or alive(pid) then return false end
+  -- the holder is gone: the one taker that adds the takeover mark replaces its entry
+  if not dict:safe_add(lock_key .. ":takeover:" .. holder, true, lease_ms / 1000) then return false end
+  if dict:get(lock_key) ~= holder then return false end
+  ok, err = dict:safe_set(lock_key, id, lease_ms / 1000)
+  if not ok then return failed("lock", err) end
+  return id
+end
+
+-- renew(key, lock_id, lease_ms) -> true | false (not the holder any more)
+function Store:renew(key, lock_id, lease_ms)
+  if self.dict:get("l:" .. key) ~= lock_id then return false end
+  return self.dict:expire("l:" .. key, lease_ms / 1000) == true
 end
 
 function Store:unlock(key, lock_id)

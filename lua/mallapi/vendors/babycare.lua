@@ -24,13 +24,16 @@ local M = {
 -- Columns are shifted in the nested rows (004:L55-59, L217-251, L695-722, L876-891): the
 -- "true" in the required place was read as the flag.
 M.operations = {
-  -- phone is required but the example sends "" (004:L64, L69): the required check accepts
-  -- an empty string as present (only nil and JSON null are missing).
+  -- phone is required (004:L69) but the example sends "" (004:L23): the required check
+  -- accepts an empty string as present (only nil and JSON null are missing).
   ["order/sales/createV2"] = { required = { "platformOrderNo", "storeCode", "orderType",
-    "memberName", "platformCreateTime", "platformPayTime", "receiverName", "mobile",
+    "memberName", "platformCreateTime", "platformPayTime", "receiverName", "mobile", "phone",
     "country", "province", "city", "district", "address", "detailList",
     "detailList[].platformNo", "detailList[].qty", "detailList[].skuCode",
-    "detailList[].settlementFee", "detailList[].settlementPrice" } },
+    "detailList[].settlementFee", "detailList[].settlementPrice" }, limits = {
+      { "orderType", enum = { 0, 3 }, doc = "004:L63" },            -- 0:销售订单、3:补发订单
+      { "detailList[].qty", min = 1, doc = "004:L82" },             -- 数量不能小于1
+    } },
   ["order/sales/cancel"] = { required = { "platformOrderNo", "salesOrderCode" } },
   -- BanNiu operations carry their own appId/projectId/taskId/userId in the body. The example
   -- sends returnInDetailList[].id as a string while it is typed integer (004:L204 vs L247),
@@ -43,9 +46,11 @@ M.operations = {
     "returnInDetailList[].qty" } },
   ["order/salesDetail/list"] = { required = { "platformOrderNo" } },
   -- The reissue example sends null address fields, consistent with isAutoFillAddress true.
+  -- supplyOrderDetailList itself is marked false (004:L709), like its sibling lists: only
+  -- its elements' qty and skuCode are required (L711, L714).
   ["order/supply/create"] = { required = { "appId", "projectId", "taskId", "userId",
     "isAutoFillAddress", "platformOrderNo", "storeCode", "supplyOrderExt",
-    "supplyOrderExt.platformPayTime", "supplyOrderDetailList",
+    "supplyOrderExt.platformPayTime",
     "supplyOrderDetailList[].qty", "supplyOrderDetailList[].skuCode" } },
   ["order/package/list"] = { required = { "platformOrderNo" } },
   -- The body parameter is named banNiuReturn2RefundAndNoticeCreateAO (004:L875) instead of

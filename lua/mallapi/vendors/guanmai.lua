@@ -7,7 +7,7 @@ local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
 
-local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local ipairs, pairs, tonumber, tostring, type = ipairs, pairs, tonumber, tostring, type
 local concat, sort, floor = table.concat, table.sort, math.floor
 
 local M = {
@@ -123,6 +123,55 @@ M.operations = {
 }
 for name, op in pairs(M.operations) do op.path = op.path or name end
 
+-- Documented limits (checked before sending, client.lua): every list's "limit ... 默认20,
+-- 最大100" line, and the order/list enums (003:L312, L316).
+local LIMIT_LINE = {
+  ["order/list"] = 319, ["product/category1/list"] = 505, ["product/category2/list"] = 531,
+  ["product/pinlei/list"] = 558, ["product/spu/list"] = 606, ["product/sku/list"] = 749,
+  ["delivery/task/list"] = 846, ["delivery/driver/list"] = 939, ["delivery/car_model/list"] = 972,
+  ["delivery/carrier/list"] = 994, ["delivery/route/list"] = 1052, ["delivery/route/get"] = 1076,
+  ["customer/list"] = 1151, ["finance/strike_flow/list"] = 1249, ["finance/cash_flow/list"] = 1304,
+}
+for name, line in pairs(LIMIT_LINE) do
+  M.operations[name].limits = { { "limit", min = 1, max = 100, doc = "003:L" .. line } }
+end
+local order_list = M.operations["order/list"].limits
+order_list[#order_list + 1] = { "query_type", enum = { 1, 2 }, doc = "003:L312" }
+order_list[#order_list + 1] = { "pay_status", enum = { 1, 5, 10 }, doc = "003:L316" }
+
+---------------------------------------------------------------------------------------------
+-- Pushed messages (003:L1324-1462): {version, appid, ts, sign, type, <the type's fields>}.
+-- The 25 documented types and their fields; webhook.verify returns them as event.fields and
+-- flags a type not listed here as event.unknown (it is still delivered). The example
+-- message (003:L1331-1334) sends sku_updated with a `stocks` member the list does not name.
+M.messages = {
+  order_sorting = { fields = { "order_ids" }, doc = "003:L1338" },
+  order_delivering = { fields = { "order_ids" }, doc = "003:L1343" },
+  category1_create = { fields = { "category1_id" }, doc = "003:L1348" },
+  category2_create = { fields = { "category2_id" }, doc = "003:L1353" },
+  pinlei_create = { fields = { "pinlei_id" }, doc = "003:L1358" },
+  spu_create = { fields = { "spu_id" }, doc = "003:L1363" },
+  sku_create = { fields = { "sku_id" }, doc = "003:L1368" },
+  category1_updated = { fields = { "category1_id" }, doc = "003:L1373" },
+  category2_updated = { fields = { "category2_id" }, doc = "003:L1378" },
+  pinlei_updated = { fields = { "pinlei_id" }, doc = "003:L1383" },
+  spu_updated = { fields = { "spu_id" }, doc = "003:L1388" },
+  sku_updated = { fields = { "sku_id" }, doc = "003:L1393" },
+  customer_create = { fields = { "customer_id" }, doc = "003:L1398" },
+  customer_update = { fields = { "customer_id" }, doc = "003:L1403" },
+  customer_delete = { fields = { "customer_id" }, doc = "003:L1408" },
+  in_stock_sheet_create = { fields = { "sheet_id" }, doc = "003:L1413" },
+  in_stock_sheet_update = { fields = { "sheet_id" }, doc = "003:L1418" },
+  in_stock_sheet_delete = { fields = { "sheet_id" }, doc = "003:L1423" },
+  in_stock_sheet_submit = { fields = { "sheet_id" }, doc = "003:L1428" },
+  in_stock_sheet_reject = { fields = { "sheet_id" }, doc = "003:L1433" },
+  out_stock_sheet_create = { fields = { "sheet_id" }, doc = "003:L1438" },
+  out_stock_sheet_update = { fields = { "sheet_id" }, doc = "003:L1443" },
+  out_stock_sheet_delete = { fields = { "sheet_id" }, doc = "003:L1448" },
+  out_stock_sheet_submit = { fields = { "sheet_id" }, doc = "003:L1453" },
+  stock_edit = { fields = { "spu_id", "stock" }, doc = "003:L1458" },
+}
+
 M.aliases = { ["customer/update"] = "customer/upadte" }
 M.variants = {
   ["order/after_sales/update"] = { abnormal = "order/after_sales/update#abnormal",
@@ -198,16 +247,12 @@ function M.envelope(answer, _, _, status)
 end
 
 ---------------------------------------------------------------------------------------------
--- Paging: limit default 20, at most 100. The answer's pagenation.page is the next page_obj;
+-- Paging: limit default 20, at most 100 (op.limits). The answer's pagenation.page is the next page_obj;
 -- pagenation.more says whether there is one. How offset combines with page is SILENT: the
 -- next request sends the page_obj and no offset; without a page_obj it advances offset.
 
-local function first(params, op)
-  params.limit = params.limit or 20
-  local limit = tonumber(params.limit)
-  if not limit or limit < 1 or limit > 100 then
-    error("client:each: guanmai " .. op.path .. ": limit must be in [1,100]", 3)
-  end
+local function first(params)
+  params.limit = params.limit or 20          -- its range is checked by op.limits
   return params
 end
 

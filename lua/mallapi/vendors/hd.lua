@@ -6,7 +6,7 @@ local mallapi = require "mallapi"
 local client = require "mallapi.client"
 local util = client.util
 
-local error, pairs, tonumber, tostring, type = error, pairs, tonumber, tostring, type
+local pairs, tonumber, tostring, type = pairs, tonumber, tostring, type
 
 local M = {
   name = "hd",
@@ -29,7 +29,9 @@ M.operations = {
   ["saleorder/{id}"] = { method = "GET", required = { "id" }, query = { "parts" } },
   -- 1.1.4: the body is SaleOrderDeliverRequest {operator, waybillId, delivery_state,
   -- front_modified}; the query `operator` comes from cfg.operator.
-  ["saleorder/{id}/action/deliver"] = { method = "POST", required = { "id" } },
+  ["saleorder/{id}/action/deliver"] = { method = "POST", required = { "id" }, limits = {
+    { "delivery_state", enum = { "none", "shipped", "signed", "refused", "redeliver" },
+      doc = "001:L3389" } } },
   -- 1.1.5 batch get (titled like 1.1.3 at 001:L1549): sale_order_id is array(multi), sent
   -- as a repeated query name.
   ["saleorders"] = { method = "GET", required = {}, query = { "parts", "sale_order_id" } },
@@ -38,7 +40,10 @@ M.operations = {
   -- (shop_id_in, lock_state_in, front_order_ids, order_store_code_in) are shown as scalars
   -- in the example (001:L2098-2121): send arrays.
   ["saleorders/query"] = { method = "POST", required = {},
-    query = { "desc", "page", "page_size", "sort_key" }, paging = "page" },
+    query = { "desc", "page", "page_size", "sort_key" }, paging = "page", limits = {
+      { "page", min = 0, doc = "001:L2069" },                  -- 页码,从0开始,必须>=0
+      { "page_size", min = 1, max = 100, doc = "001:L2073" },  -- 分页大小,范围是[1,100]
+    } },
 }
 for name, op in pairs(M.operations) do op.path = name end
 
@@ -66,16 +71,12 @@ function M.envelope(answer, _, _, status)
   return answer
 end
 
--- Paging: page from 0, page_size in [1,100]; stop at page_count (or total, or a short page).
+-- Paging: page from 0, page_size in [1,100] (op.limits refuse others); stop at page_count (or total, or a short page).
 M.paging = {
   page = {
     first = function(params)
       params.page = params.page or 0
-      params.page_size = params.page_size or 100
-      local size = tonumber(params.page_size)
-      if not size or size < 1 or size > 100 then
-        error("client:each: hd saleorders/query: page_size must be in [1,100]", 3)
-      end
+      params.page_size = params.page_size or 100   -- its range is checked by op.limits
       return params
     end,
     records = function(data)

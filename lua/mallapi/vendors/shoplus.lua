@@ -22,43 +22,62 @@ local M = {
 }
 
 -- The document's "是否必须" (required) column lost every flag in extraction (002, every
--- table). `required` therefore lists only the parameters that identify the object an
--- operation works on; everything else is passed through as given.
+-- table). `required` therefore lists the parameters that identify the object an operation
+-- works on, and the few without which the documented operation means nothing (a product's
+-- title, 商品名称 002:L22; the order a shipping address belongs to, orderNo 002:L1209; the
+-- order lines a fulfillment ships, lineItems 002:L1346). The sandbox's own list
+-- (sandbox/lua/sandbox/ops.lua) is the same; spec/fidelity_spec.lua compares them.
+-- `limits`: the documented ranges and enums, checked before sending (client.lua).
 -- paging: "pageNum" (pageNum from 1, pageSize <= max_page_size) or "page" (page from 1 with
 -- limit); `records` names the list in the answer's data.
 M.operations = {
-  ["products.add"] = { required = {} },
-  ["products.updateAll"] = { required = { "id" } },
+  ["products.add"] = { required = { "title" }, limits = {
+    { "publishStatus", enum = { 0, 1 }, doc = "002:L39" },
+    { "productVariants[].inventoryPolicy", enum = { "deny", "continue" }, doc = "002:L80" } } },
+  -- 全量更新: the whole product is replaced, so it needs its title as products.add does.
+  ["products.updateAll"] = { required = { "id", "title" }, limits = {
+    { "publishStatus", enum = { 0, 1 }, doc = "002:L220" },
+    { "productVariants[].inventoryPolicy", enum = { "deny", "continue" }, doc = "002:L262" } } },
   ["products.updateSpuSelective"] = { required = { "id" } },
   ["products.updateSpuSelectiveBatch"] = { required = { "products", "products[].id" } },
-  ["products"] = { required = {}, paging = "pageNum", records = "productVOs", max_page_size = 200 },
+  ["products"] = { required = {}, paging = "pageNum", records = "productVOs", limits = {
+    { "pageNum", min = 1, doc = "002:L458" },
+    { "pageSize", min = 1, max = 200, doc = "002:L459" } } },             -- 最大可设置200
   ["products.detail"] = { required = { "id" } },
   ["products.delete"] = { required = { "ids" } },
   ["products.skus.addOrUpdate"] = { required = { "productId", "updateProductVariants" } },
   -- totalCount is glossed "总页数" (total pages) here only (002:L875): paging stops on a
   -- short or empty page instead of trusting it.
-  ["Order.list"] = { required = {}, paging = "page", records = "orders" },
+  ["Order.list"] = { required = {}, paging = "page", records = "orders", limits = {
+    { "orderStatus", enum = { -2, -1, 0, 1, 2, 3 }, doc = "002:L868" } } },
   ["Order.detail"] = { required = { "id" } },
   -- Order.update changes the shipping address only. firstName/lastName glosses swap between
   -- Order.detail and Order.update (002:L934 vs L1212): passed through as given.
-  ["Order.update"] = { required = { "orderShippingAddress" } },
+  ["Order.update"] = { required = { "orderShippingAddress", "orderShippingAddress.orderNo" } },
   ["UTM.list"] = { required = { "orderNos" } },
   ["UTM.listV2"] = { required = { "orderNos" } },      -- text identical to UTM.list (002:L1271)
   ["Fulfillment.list"] = { required = { "orderNo" } },
-  ["Fulfillment.add"] = { required = { "orderNo", "trackingNumber", "trackingCompany" } },
+  ["Fulfillment.add"] = { required = { "orderNo", "trackingNumber", "trackingCompany", "lineItems",
+    "lineItems[].id" } },
   ["Fulfillment.update"] = { required = { "id", "orderNo" } },
-  ["collections"] = { required = {}, paging = "pageNum", records = "collections",
-    max_page_size = 200 },
+  ["collections"] = { required = {}, paging = "pageNum", records = "collections", limits = {
+    { "pageNum", min = 1, doc = "002:L1391" },
+    { "pageSize", min = 1, max = 200, doc = "002:L1392" } } },
   ["collections.add"] = { required = { "title" } },
   ["collections.update"] = { required = { "id" } },
   -- pages over the collection's products, pageSize up to 1000 (002:L1519)
   ["collections.detail"] = { required = { "id" }, paging = "pageNum", records = "products",
-    max_page_size = 1000, total = "productCount" },
+    total = "productCount", limits = {
+      { "pageNum", min = 1, doc = "002:L1516" },
+      { "pageSize", min = 1, max = 1000, doc = "002:L1517" } } },
   ["collections.delete"] = { required = { "id" } },
   ["merchant"] = { required = {} },
   -- ids is a comma-separated string here, an array everywhere else (002:L1618).
-  ["customer.list"] = { required = {}, paging = "pageNum", records = "customers",
-    max_page_size = 200 },
+  -- The document gives customer.list no maximum pageSize (002:L1625): 200, the cap of the
+  -- other pageNum lists, is an ASSUMPTION (doc/assumptions.md), shared with the sandbox.
+  ["customer.list"] = { required = {}, paging = "pageNum", records = "customers", limits = {
+    { "pageNum", min = 1, doc = "002:L1624" },
+    { "pageSize", min = 1, max = 200, doc = "ASSUMPTION, 002:L1625 gives no maximum" } } },
   ["customer.detail"] = { required = { "id" } },
   -- acceptsMarketing is an int 0/1 here, a boolean elsewhere (002:L1733).
   ["customer.update"] = { required = { "id" } },
@@ -143,13 +162,9 @@ end
 
 M.paging = {
   pageNum = {
-    first = function(params, op)
+    first = function(params)
       params.pageNum = params.pageNum or 1
-      params.pageSize = params.pageSize or 50
-      if tonumber(params.pageSize) > op.max_page_size then
-        error("client:each: shoplus " .. op.path .. ": pageSize must be at most "
-          .. op.max_page_size, 3)
-      end
+      params.pageSize = params.pageSize or 50     -- its range is checked by op.limits
       return params
     end,
     records = records_of,

@@ -75,6 +75,41 @@ M.operations = {
 }
 for name, op in pairs(M.operations) do op.path = name end
 
+-- Documented limits and enums (checked before sending, client.lua): "No more than N bytes /
+-- chars" notes and the code lists of the push tables. The same notes on page_no/page_size
+-- (000:L141-142) are a copy-paste and are not applied.
+local function flag(path, line) return { path, enum = { 0, 1 }, doc = "000:L" .. line } end
+local STORE = "store_list[]."
+M.operations["stores/add"].limits = {
+  { STORE .. "storeid", max_bytes = 128, doc = "000:L28" },
+  { STORE .. "store_name", max_len = 30, doc = "000:L29" },
+  { STORE .. "store_type", enum = { 0, 1, 2 }, doc = "000:L30, L159" },
+  { STORE .. "detail_address", max_len = 256, doc = "000:L35" },
+  { STORE .. "status", enum = { 1, 2 }, doc = "000:L40" },
+  flag(STORE .. "delete_flag", 44),
+  { STORE .. "employee_list[].employees_type", enum = { 0, 1, 2 }, required_with = "employeeid",
+    doc = "000:L49" },
+}
+M.operations["item_category/add"].limits = { flag("item_category.has_child_node", 292) }
+M.operations["items/add"].limits = {
+  { "item_list[].storeid", max_bytes = 128, doc = "000:L435" },
+  flag("item_list[].delete_flag", 445),
+  { "item_list[].status", enum = { 0, 1, 2, 3 }, doc = "000:L449" },
+}
+M.operations["orders/add"].limits = {
+  { "order_list[].storeid", max_bytes = 128, doc = "000:L665" },
+  { "order_list[].status", enum = { 0, 1, 2, 3, 4, 5, 6 }, doc = "000:L671" },
+  { "order_list[].buyerid_type", enum = { 1, 2, 4, 5 }, doc = "000:L676" },
+  { "order_list[].dispatch_type", enum = { 0, 1, 2, 3, 4 }, doc = "000:L677" },
+}
+M.operations["logistics/add"].limits = {
+  { "logistics_list[].status", enum = { 0, 1, 2, 3, 4, 5, 6 }, doc = "000:L1036" },
+}
+M.operations["refunds/add"].limits = {
+  { "refund_list[].status", enum = { 0, 1, 2, 3 }, doc = "000:L1111" },
+  { "refund_list[].return_goods", enum = { 1, 2 }, doc = "000:L1116" },
+}
+
 function M.api_path(_, path) return M.api_prefix .. path end
 
 ---------------------------------------------------------------------------------------------

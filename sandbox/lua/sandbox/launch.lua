@@ -144,11 +144,15 @@ end
 
 -- Guanmai pushed-message signature (doc/assumptions.md): top-level members except sign,
 -- nulls skipped, sorted by name, `name=value` (strings decoded, other values as written)
--- joined by "&"; lower-hex HMAC-SHA256 with the secret.
+-- joined by "&", with "%", "&" and "=" in names and values written %25, %26, %3D;
+-- lower-hex HMAC-SHA256 with the secret.
+local GUANMAI_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
+local function guanmai_escape(text) return (text:gsub("[%%&=]", GUANMAI_ESCAPES)) end
+
 function M.guanmai_message_sign(raw_body, secret)
   local hmac = require "openssl.hmac"
   local parts = signed_pieces(raw_body, function(m, text)
-    if m.value ~= json.null then return m.name .. "=" .. text end
+    if m.value ~= json.null then return guanmai_escape(m.name) .. "=" .. guanmai_escape(text) end
   end)
   return lower_hex(hmac.new(secret, "sha256"):final(table.concat(parts, "&")))
 end

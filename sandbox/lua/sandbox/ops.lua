@@ -60,7 +60,9 @@ hd("saleorders", "GET", {}, { query = { "operator", "sale_order_id" } })
 hd("saleorders/query", "POST", {}, { query = { "operator" } })
 
 -- Shoplus (002): the required flags were lost from the document; the keys an operation
--- cannot work without are required here.
+-- cannot work without are required here (title 002:L22, orderShippingAddress.orderNo L1209,
+-- lineItems L1346). This list is the sandbox's own; the client's profile carries the same
+-- one and spec/fidelity_spec.lua checks that every entry here is required there too.
 shoplus("products.add", { "title" })
 shoplus("products.updateAll", { "id", "title" })
 shoplus("products.updateSpuSelective", { "id" })
@@ -75,7 +77,7 @@ shoplus("Order.update", { "orderShippingAddress{}", "orderShippingAddress.orderN
 shoplus("UTM.list", { "orderNos[]" })
 shoplus("UTM.listV2", { "orderNos[]" })
 shoplus("Fulfillment.list", { "orderNo" })
-shoplus("Fulfillment.add", { "orderNo", "trackingNumber", "trackingCompany", "lineItems[]" })
+shoplus("Fulfillment.add", { "orderNo", "trackingNumber", "trackingCompany", "lineItems[]", "lineItems[].id" })
 shoplus("Fulfillment.update", { "id", "orderNo" })
 shoplus("collections", {})
 shoplus("collections.add", { "title" })
@@ -172,7 +174,7 @@ babycare("order/exchange/create", { "appId", "projectId", "taskId", "userId", "i
 babycare("order/salesDetail/list", { "platformOrderNo" })
 babycare("order/supply/create", { "appId", "projectId", "taskId", "userId", "isAutoFillAddress",
   "platformOrderNo", "storeCode", "supplyOrderExt{}", "supplyOrderExt.platformPayTime",
-  "supplyOrderDetailList[]", "supplyOrderDetailList[].qty", "supplyOrderDetailList[].skuCode" })
+  "supplyOrderDetailList[].qty", "supplyOrderDetailList[].skuCode" })   -- the list itself: false (004:L709)
 babycare("order/package/list", { "platformOrderNo" })
 babycare("order/return/create", { "appId", "projectId", "taskId", "userId", "storeCode", "platformOrderNo",
   "salesOrderId", "platformRefundNo", "backExpressNo", "backExpressCode", "returnInDetailList[]",

@@ -55,9 +55,20 @@ local function in_ids(ids, id)
   return false
 end
 
+-- Times: the document types createTime/updateTime/payTime as `date` (002:L111-113, L989-990,
+-- L1321-1322) and its only values are epoch ms (002:L2186, L2229, L2269), so records carry
+-- epoch ms; the query bounds are `date` too, glossed yyyy-MM-dd HH:mm:ss (002:L862-867).
+-- A time in either shape (ms number or text at +08:00) is read as epoch seconds.
+local function seconds(v)
+  if v == nil or v == json.null then return nil end
+  if type(v) == "string" and v:find("-", 1, true) then return util.parse_datetime(v) end
+  local n = util.num(v)
+  return n and n / 1000 or nil
+end
+
 local function time_between(value, min, max)
-  local t = util.parse_datetime(value)
-  local lo, hi = util.parse_datetime(min), util.parse_datetime(max)
+  local t = seconds(value)
+  local lo, hi = seconds(min), seconds(max)
   if lo and (not t or t < lo) then return false end
   if hi and (not t or t > hi) then return false end
   return true
@@ -144,7 +155,7 @@ local function product_record(p, id, now, old)
 end
 
 h["products.add"] = function(p)
-  local product = product_record(p, new_id("product"), util.datetime())
+  local product = product_record(p, new_id("product"), util.epoch_ms())
   store.put(V, "products", key(product.id), product)
   return ok(product)
 end
@@ -157,7 +168,7 @@ h["products.updateAll"] = function(p)
     for _, ov in ipairs(old.productVariantDTOs or {}) do if key(ov.id) == key(v.id) then known = true end end
     if present(v.id) and not known then return fail(M.NOT_FOUND, "variant not found: " .. key(v.id)) end
   end
-  local product = product_record(p, old.id, util.datetime(), old)
+  local product = product_record(p, old.id, util.epoch_ms(), old)
   store.put(V, "products", key(product.id), product)
   return ok(product)
 end
@@ -166,7 +177,7 @@ local function selective(p)
   local old, err = find("products", p.id, "product")
   if not old then return nil, err end
   util.assign_given(old, p, SPU_FIELDS)
-  old.updateTime = util.datetime()
+  old.updateTime = util.epoch_ms()
   store.put(V, "products", key(old.id), old)
   return old
 end
@@ -208,7 +219,7 @@ h["products.skus.addOrUpdate"] = function(p)
   local product, err = find("products", p.productId, "product")
   if not product then return 200, err end
   local variants = json.is_array(product.productVariantDTOs) and product.productVariantDTOs or json.array()
-  local now = util.datetime()
+  local now = util.epoch_ms()
   for _, v in ipairs(p.updateProductVariants) do
     if present(v.id) then
       local found
@@ -238,9 +249,9 @@ h["Order.list"] = function(p)
     return in_ids(p.ids, r.id)
       and (p.sinceId == nil or p.sinceId == json.null or util.id_less(p.sinceId, r.id))
       and (status == nil or status == -2 or util.num(r.status) == status)
-      and time_between(r.createdAt, p.createdAtMin, p.createdAtMax)
-      and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
-      and time_between(r.payAt, p.payAtMin, p.payAtMax)
+      and time_between(r.createTime, p.createdAtMin, p.createdAtMax)
+      and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
+      and time_between(r.payTime, p.payAtMin, p.payAtMax)
   end)
   return ok({ totalCount = #records, orders = util.public_page(records, page, limit) })
 end
@@ -253,7 +264,7 @@ h["Order.update"] = function(p)
   for _, o in ipairs(store.list(V, "orders")) do
     if key(o.orderNo) == order_no then
       o.shippingAddress = util.merge(type(o.shippingAddress) == "table" and o.shippingAddress or {}, addr)
-      o.updatedAt = util.datetime()
+      o.updateTime = util.epoch_ms()
       store.put(V, "orders", key(o.id), o)
       return ok({ success = true, errorMsg = "" })
     end
@@ -284,7 +295,7 @@ h["Fulfillment.add"] = function(p)
     items[#items + 1] = { id = new_id("fulfillment_item"), fulfillmentId = id, orderItemId = line.id,
                           quantity = line.quantity or 1 }
   end
-  local now = util.datetime()
+  local now = util.epoch_ms()
   store.put(V, "fulfillments", key(id), { id = id, orderNo = p.orderNo, status = "success",
     trackingNumber = p.trackingNumber, trackingCompany = p.trackingCompany, fulfillmentItems = items,
     createTime = now, updateTime = now })
@@ -297,7 +308,7 @@ h["Fulfillment.update"] = function(p)
   if key(rec.orderNo) ~= key(p.orderNo) then return fail(M.PARAM_ERROR, "orderNo does not match the fulfillment") end
   rec.trackingNumber = p.trackingNumber or rec.trackingNumber
   rec.trackingCompany = p.trackingCompany or rec.trackingCompany
-  rec.updateTime = util.datetime()
+  rec.updateTime = util.epoch_ms()
   store.put(V, "fulfillments", key(rec.id), rec)
   return ok({ id = rec.id, orderNo = rec.orderNo })
 end
@@ -307,7 +318,7 @@ h["collections"] = function(p)
   local num, size = page_num(p, 200)
   if not num then return fail(M.PARAM_ERROR, size) end
   local records = util.filter(store.list(V, "collections"), function(r)
-    return in_ids(p.ids, r.id) and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
+    return in_ids(p.ids, r.id) and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
   end)
   return ok({ totalCount = #records, collections = util.public_page(records, num, size) })
 end
@@ -315,7 +326,8 @@ end
 h["collections.add"] = function(p)
   local rec = json.copy(p)
   rec.id = new_id("collection")
-  rec.createdAt, rec.updatedAt = util.datetime(), util.datetime()
+  local now = util.epoch_ms()
+  rec.createTime, rec.updateTime = now, now
   store.put(V, "collections", key(rec.id), rec)
   return ok({ result = rec.id })
 end
@@ -324,7 +336,7 @@ h["collections.update"] = function(p)
   local rec, err = find("collections", p.id, "collection")
   if not rec then return 200, err end
   util.merge(rec, p, { id = true })
-  rec.updatedAt = util.datetime()
+  rec.updateTime = util.epoch_ms()
   store.put(V, "collections", key(rec.id), rec)
   return ok({ result = rec.id })
 end
@@ -365,8 +377,8 @@ h["customer.list"] = function(p)
   end
   local records = util.filter(store.list(V, "customers"), function(r)
     return in_ids(ids, r.id) and (p.email == nil or p.email == json.null or r.email == p.email)
-      and time_between(r.createdAt, p.createdAtMin, p.createdAtMax)
-      and time_between(r.updatedAt, p.updatedAtMin, p.updatedAtMax)
+      and time_between(r.createTime, p.createdAtMin, p.createdAtMax)
+      and time_between(r.updateTime, p.updatedAtMin, p.updatedAtMax)
   end)
   return ok({ totalCount = #records, customers = util.public_page(records, num, size) })
 end
@@ -377,7 +389,7 @@ h["customer.update"] = function(p)
   local rec, err = find("customers", p.id, "customer")
   if not rec then return 200, err end
   util.assign_given(rec, p, { "firstName", "lastName", "phone", "acceptsMarketing" })
-  rec.updatedAt = util.datetime()
+  rec.updateTime = util.epoch_ms()
   store.put(V, "customers", key(rec.id), rec)
   return ok(util.public(rec))
 end
@@ -393,7 +405,7 @@ h["webhook.event"] = function() return ok({ events = json.array(EVENTS) }) end
 
 h["webhook.create"] = function(p)
   if not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " .. tostring(p.event)) end
-  local now = util.datetime()
+  local now = util.epoch_ms()
   local rec = { id = tostring(store.next(V, "webhook")), shopId = 0, url = p.url, event = p.event,
     platform = p.platform or "Shoplus_BI", apiSecret = p.apiSecret or "", createTime = now, updateTime = now }
   store.put(V, "webhooks", rec.id, rec)
@@ -406,7 +418,7 @@ h["webhook.update"] = function(p)
   if p.event ~= nil and not ACCEPTED[p.event] then return fail(M.PARAM_ERROR, "unknown event: " ..
     tostring(p.event)) end
   util.assign_given(rec, p, { "url", "event", "platform", "apiSecret" })
-  rec.updateTime = util.datetime()
+  rec.updateTime = util.epoch_ms()
   store.put(V, "webhooks", rec.id, rec)
   return ok(rec)
 end

@@ -15,6 +15,11 @@ function M.datetime(t)
   return os.date("!%Y-%m-%d %H:%M:%S", math.floor((t or ngx.now()) + UTC_OFFSET))
 end
 
+-- Epoch milliseconds (an integer) for epoch seconds t (default now).
+function M.epoch_ms(t)
+  return math.floor((t or ngx.now()) * 1000 + 0.5)
+end
+
 function M.date(t)
   return os.date("!%Y-%m-%d", math.floor((t or ngx.now()) + UTC_OFFSET))
 end
