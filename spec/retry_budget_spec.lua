@@ -10,12 +10,6 @@ local mallapi = require "mallapi"
 local sync = require "mallapi.sync"
 local procs = require "support.procs"
 
-local function runtime_binary()
-  local rt = os.getenv("MALLAPI_RUNTIME")
-  if rt == "luajit" or (rt == nil and rawget(_G, "jit")) then return "luajit", "build/luajit/?.so;;" end
-  return "lua5.4", "build/5.4/?.so;;"
-end
-
 describe("one retry budget per logical call", function()
   local tmp, pid, port, log
 
@@ -23,7 +17,7 @@ describe("one retry budget per logical call", function()
     tmp = procs.temp_dir("budget")
     log = tmp .. "/server.log"
     port = procs.free_port()
-    local bin, cpath = runtime_binary()
+    local bin, cpath = procs.runtime_binary()
     pid = procs.start_background("env LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='" .. cpath .. "' "
       .. bin .. " spec/support/count_server.lua " .. port .. " " .. log, tmp .. "/stdout.log")
     local ready = false
