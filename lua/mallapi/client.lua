@@ -472,6 +472,13 @@ function Client:prepare(opname, params, opts)
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
   end
+  return self:build(real, op, params, opts)
+end
+
+-- The signed request of a resolved operation (real name and definition, required
+-- parameters checked): what prepare returns; call builds through it too, resolving once.
+function Client:build(real, op, params, opts)
+  params, opts = params or {}, opts or {}
   if opts.data_json == nil then
     local ok, lerr, lcode = check_limits(self, real, op, params)
     if not ok then return nil, lerr, lcode end
@@ -514,14 +521,19 @@ function Client:interpret(opname, op, resp)
     local ok, value = pcall(mallapi.json.decode, resp.body)
     if ok then decoded = value end
   end
-  local retry_after = util.header(resp.headers, "retry-after")
-  if retry_after then detail.retry_after = tonumber(retry_after) end
+  -- Retry-After as the transport parsed it (mallapi.http: res.retry_after); a transport
+  -- of the caller's that does not parse it: its header as delta-seconds
+  local retry_after = resp.retry_after
+  if retry_after == nil then retry_after = tonumber(util.header(resp.headers, "retry-after")) end
+  detail.retry_after = retry_after
+  detail.attempts, detail.retries_exhausted = resp.attempts, resp.retries_exhausted
+  local auth_refused = status == 401 or status == 403
   if type(decoded) == "table" then
     local data, vcode, vmsg, kind = self.profile.envelope(decoded, op, self, status)
     if kind == nil and (status or 200) < 300 then return data, decoded end
     detail.vendor_code, detail.vendor_message = vcode, vmsg
     if kind == nil then kind = "HTTP" end
-    if status == 401 or status == 403 then kind = "AUTH" end
+    if auth_refused then kind = "AUTH" end
     if status == 429 or (status or 0) >= 500 then kind = "HTTP"; detail.retryable = true end
     local what = kind == "HTTP" and ("HTTP " .. tostring(status)) or
       (kind == "AUTH" and "authentication refused" or "vendor error")
@@ -529,7 +541,7 @@ function Client:interpret(opname, op, resp)
     if vmsg ~= nil and vmsg ~= "" then vtext = vtext .. " " .. util.text(vmsg) end
     return failure(self, opname, kind, what .. (vtext ~= "" and ":" .. vtext or ""), detail)
   end
-  if status == 401 or status == 403 then
+  if auth_refused then
     return failure(self, opname, "AUTH", "authentication refused: HTTP " .. status, detail)
   end
   if status == 429 or (status or 0) >= 500 then detail.retryable = true end
@@ -545,12 +557,13 @@ end
 local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS = true, PROTOCOL = true,
                     TRANSPORT = true }
 
--- One request/answer exchange; returns data, decoded | nil, err, code, detail.
-function Client:exchange(opname, params, opts)
-  local req, perr, pcode = self:prepare(opname, params, opts)
+-- One request/answer exchange of a resolved operation; returns data, decoded | nil, err,
+-- code, detail. opts.idempotent = true lets the transport retry a POST (an upsert).
+function Client:exchange(real, op, params, opts)
+  local req, perr, pcode = self:build(real, op, params, opts)
   if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
-  local op = self.profile.operations[req.op]
   req.timeout = opts and opts.timeout or self.cfg.timeout
+  if opts and opts.idempotent ~= nil then req.idempotent = opts.idempotent end
   local transport, terr, tcode = self:transport()
   if not transport then
     return failure(self, req.op, tcode or "TRANSPORT", tostring(terr), { retryable = false })
@@ -561,11 +574,12 @@ function Client:exchange(opname, params, opts)
     if not waited then return failure(self, req.op, lcode, tostring(lerr), { retryable = true }) end
     if req.timeout then req.timeout = math.max(0.001, req.timeout - waited / 1000) end
   end
-  local resp, err, code = transport:request(req)
+  local resp, err, code, info = transport:request(req)
   if limiter then limiter:after(resp and resp.status, not resp and (code or "TRANSPORT") or nil) end
   if not resp then
+    info = type(info) == "table" and info or {}
     return failure(self, req.op, code or "TRANSPORT", tostring(err),
-      { retryable = true })
+      { retryable = true, attempts = info.attempts, retries_exhausted = info.retries_exhausted })
   end
   local data, d2, kind, detail = self:interpret(req.op, op, resp)
   if limiter and kind then limiter.stats.errors[kind] = (limiter.stats.errors[kind] or 0) + 1 end
@@ -583,11 +597,11 @@ function Client:call(opname, params, opts)
   if type(params) == "table" and not (opts and opts.data_json ~= nil) then
     check_required(self, real, op, params, "call")
   end
-  local data, answer, code, detail = self:exchange(opname, params, opts)
+  local data, answer, code, detail = self:exchange(real, op, params, opts)
   if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
     -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
     if self.profile.on_auth_failure(self, detail) then
-      data, answer, code, detail = self:exchange(opname, params, opts)
+      data, answer, code, detail = self:exchange(real, op, params, opts)
     end
   end
   if data == nil and detail then detail.request = nil end

@@ -99,17 +99,29 @@ local function retry_after_seconds(res)
 end
 M.retry_after_seconds = retry_after_seconds
 
+-- The Retry-After of a 429/503 answer in seconds, parsed once and kept as res.retry_after.
+local function retry_after_of(res)
+  local wait = res.retry_after
+  if wait == nil and RETRY_AFTER_STATUS[res.status] then
+    wait = retry_after_seconds(res)
+    res.retry_after = wait
+  end
+  return wait
+end
+
+-- Whether the policy retries this outcome (an answer res, or a failure code).
+local function retryable(policy, res, code)
+  if res then return (policy.statuses and policy.statuses[res.status]) == true end
+  return code ~= "BAD_REQUEST" and (policy.codes and policy.codes[code]) == true
+end
+
 -- How long to wait before attempt `attempt + 1`, or nil when the outcome is final.
 local function retry_delay(self, policy, attempt, res, code)
   if attempt >= (policy.max_attempts or 1) then return nil end
+  if not retryable(policy, res, code) then return nil end
   if res then
-    if not (policy.statuses and policy.statuses[res.status]) then return nil end
-    if RETRY_AFTER_STATUS[res.status] then
-      local wait = retry_after_seconds(res)
-      if wait then return wait end
-    end
-  elseif not (policy.codes and policy.codes[code]) then
-    return nil
+    local wait = retry_after_of(res)
+    if wait then return wait end
   end
   local cap = math_min(policy.max_delay or 0, (policy.base_delay or 0) * 2 ^ (attempt - 1))
   return self.random() * cap
@@ -267,13 +279,17 @@ function Session:request(req)
     t_attempt = clock()
     res, err, code = c:request(req, deadline - clock())
   end
+  -- a retryable outcome here spent this call's budget (attempts or deadline): callers
+  -- above (client, sync runner, webhook worker) must not send it again on their own
+  local exhausted = policy and retryable(policy, res, code) or nil
   if res then
-    res.attempts = attempt
+    res.attempts, res.retries_exhausted = attempt, exhausted
     if attempt > 1 then res.time = clock() - start end
+    retry_after_of(res)
     return res
   end
   if attempt > 1 then err = err .. " [" .. attempt .. " attempts]" end
-  return nil, err, code
+  return nil, err, code, { attempts = attempt, retries_exhausted = exhausted }
 end
 
 -- session:batch(reqs [, opts]) -> results, in request order: results[i] is {res = res}

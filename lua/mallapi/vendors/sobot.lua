@@ -237,4 +237,45 @@ M.paging = {
   },
 }
 
+
+---------------------------------------------------------------------------------------------
+-- Bulk answers (orders/add, items/add, ... with a *_list): retCode "000000" and the refused
+-- items in data[] (000:L807), each with its own retCode/retMsg and the id member it shares
+-- with the document sent (orderid, itemid, order_no...). Called by mallapi.sync's client
+-- sink with the call's data and the list sent: { {index=, code=, msg=}, ... } or nil.
+local function unique_index(sent, key)
+  local index = {}
+  for i, doc in ipairs(sent) do
+    local v = type(doc) == "table" and doc[key]
+    if v ~= nil then
+      v = tostring(v)
+      if index[v] then index[v] = false else index[v] = i end
+    end
+  end
+  return index
+end
+
+function M.bulk_refused(answer, sent)
+  if type(answer) ~= "table" or type(sent) ~= "table" then return nil end
+  local list, indexes = {}, {}
+  for _, item in ipairs(answer) do
+    if type(item) == "table" and item.retCode ~= nil then
+      local keys = {}
+      for key in pairs(item) do
+        if type(key) == "string" and key ~= "retCode" and key ~= "retMsg" then keys[#keys + 1] = key end
+      end
+      table.sort(keys)
+      for _, key in ipairs(keys) do
+        indexes[key] = indexes[key] or unique_index(sent, key)
+        local i = indexes[key][tostring(item[key])]
+        if i then
+          list[#list + 1] = { index = i, code = tostring(item.retCode), msg = item.retMsg }
+          break
+        end
+      end
+    end
+  end
+  return list
+end
+
 return M
