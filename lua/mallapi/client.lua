@@ -315,8 +315,6 @@ function Client.finish_request(_, req)
   return { method = req.method, url = url, headers = req.headers, body = req.body }
 end
 
-local signed_request
-
 -- Build the exact request `call` would send, signatures included. Raises on caller mistakes.
 function Client:prepare(opname, params, opts)
   if params ~= nil and type(params) ~= "table" and type(params) ~= "string" then
@@ -331,11 +329,6 @@ function Client:prepare(opname, params, opts)
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
   end
-  return signed_request(self, real, op, params, opts)   -- a tail call: errors point at the caller
-end
-
--- The signed request of a resolved operation whose required parameters were checked.
-function signed_request(self, real, op, params, opts)
   if opts.data_json == nil then
     local ok, lerr, lcode = check_limits(self, real, op, params)
     if not ok then return nil, lerr, lcode end
@@ -409,11 +402,11 @@ end
 local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS = true, PROTOCOL = true,
                     TRANSPORT = true }
 
--- One request/answer exchange of a resolved operation; returns data, decoded | nil, err,
--- code, detail.
-local function send(self, real, op, params, opts)
-  local req, perr, pcode = signed_request(self, real, op, params or {}, opts or {})
+-- One request/answer exchange; returns data, decoded | nil, err, code, detail.
+function Client:exchange(opname, params, opts)
+  local req, perr, pcode = self:prepare(opname, params, opts)
   if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
+  local op = self.profile.operations[req.op]
   req.timeout = opts and opts.timeout or self.cfg.timeout
   local transport, terr, tcode = self:transport()
   if not transport then
@@ -437,15 +430,6 @@ local function send(self, real, op, params, opts)
   return data, d2, kind, detail
 end
 
--- One exchange by operation name (checks as prepare does).
-function Client:exchange(opname, params, opts)
-  local op, real = find_operation(self, opname, params, "exchange")
-  if type(params) == "table" and not (opts and opts.data_json ~= nil) then
-    check_required(self, real, op, params, "exchange")
-  end
-  return send(self, real, op, params, opts)
-end
-
 -- Call an operation: the business data (and the whole decoded answer) or nil, err, code, detail.
 function Client:call(opname, params, opts)
   if params ~= nil and type(params) ~= "table"
@@ -456,12 +440,11 @@ function Client:call(opname, params, opts)
   if type(params) == "table" and not (opts and opts.data_json ~= nil) then
     check_required(self, real, op, params, "call")
   end
-  -- the name is resolved once; an AUTH failure the profile can repair is retried once
-  local data, answer, code, detail = send(self, real, op, params, opts)
+  local data, answer, code, detail = self:exchange(opname, params, opts)
   if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
     -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
     if self.profile.on_auth_failure(self, detail) then
-      data, answer, code, detail = send(self, real, op, params, opts)
+      data, answer, code, detail = self:exchange(opname, params, opts)
     end
   end
   if data == nil and detail then detail.request = nil end

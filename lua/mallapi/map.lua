@@ -9,8 +9,7 @@ local error, ipairs, pairs, require, tostring, type = error, ipairs, pairs, requ
 local package = package
 
 local M = {}
--- "<vendor>.<entity>>to_canonical" (or "<from>><to>" for direct files) -> mapper | false
-local compiled = {}
+local compiled = {}      -- "shoplus.order>canonical" -> mapper | false
 
 local function split_name(name)
   local vendor, entity = name:match("^([%w_]+)%.([%w_]+)$")
