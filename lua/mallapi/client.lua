@@ -7,7 +7,6 @@ local error, ipairs, pairs, type, tostring, tonumber = error, ipairs, pairs, typ
 local setmetatable, require, pcall = setmetatable, require, pcall
 local package = package
 local concat, sort = table.concat, table.sort
-local os_time = os.time
 
 local util = require "mallapi.util"
 local ops = require "mallapi.ops"
@@ -185,9 +184,7 @@ setmetatable(M, { __call = function(_, vendor, cfg) return M.new(vendor, cfg) en
 -- Time and randomness, both injectable.
 function Client:now_ms()
   if self.cfg.clock then return self.cfg.clock() end
-  local clock = mallapi.clock
-  if clock and clock.now_ms then return clock.now_ms() end
-  return os_time() * 1000
+  return mallapi.clock.now_ms()
 end
 
 function Client:nonce()
@@ -277,7 +274,7 @@ end
 local function add_query(list, name, value)
   if type(value) == "table" and value[1] ~= nil then
     for _, item in ipairs(value) do list[#list + 1] = { name, item } end
-  elseif value ~= nil and not (mallapi.json and value == mallapi.json.null) then
+  elseif value ~= nil and value ~= mallapi.json.null then
     list[#list + 1] = { name, value }
   end
 end

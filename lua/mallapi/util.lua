@@ -7,7 +7,6 @@ local error, ipairs, pairs, type, tostring, tonumber, next, getmetatable =
   error, ipairs, pairs, type, tostring, tonumber, next, getmetatable
 local concat = table.concat
 local floor = math.floor
-local os_date = os.date
 local package, pcall, io = package, pcall, io
 
 local util = {}
@@ -27,9 +26,7 @@ end
 
 -- Percent-encoding per RFC 3986 (unreserved kept, other bytes %XX upper case).
 function util.rfc3986(s)
-  local codec = mallapi.codec
-  if codec and codec.urlencode then return codec.urlencode(s, "rfc3986") end
-  return (s:gsub("[^A-Za-z0-9%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+  return mallapi.codec.urlencode(s, "rfc3986")
 end
 
 -- Query string from a list of {name, value} pairs, in the given order.
@@ -53,10 +50,7 @@ end
 
 -- "yyyy-MM-dd HH:mm:ss" of a unix time in ms at a UTC offset in minutes.
 function util.format_time(ms, offset_minutes)
-  local clock = mallapi.clock
-  if clock and clock.format then return clock.format(ms, offset_minutes) end
-  local seconds = floor(ms / 1000) + offset_minutes * 60
-  return os_date("!%Y-%m-%d %H:%M:%S", seconds)
+  return mallapi.clock.format(ms, offset_minutes)
 end
 
 -- Encode a JSON value; an empty Lua table is the empty object.
@@ -80,9 +74,7 @@ end
 -- Business data of a successful answer: never nil (an absent member is json.null).
 function util.data(v)
   if v ~= nil then return v end
-  local json = mallapi.json
-  if json and json.null ~= nil then return json.null end
-  return {}
+  return mallapi.json.null
 end
 
 -- Copy of a table, one level deep.
@@ -106,7 +98,7 @@ end
 
 -- A required parameter is missing when nil or JSON null (an empty string is a value).
 function util.absent(v)
-  return v == nil or (mallapi.json ~= nil and v == mallapi.json.null)
+  return v == nil or v == mallapi.json.null
 end
 
 -- Whether a vendor failure code means "authentication refused": the code is one of
