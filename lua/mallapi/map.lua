@@ -3,6 +3,7 @@
 -- "sobot.order", doc) goes vendor -> canonical -> vendor unless a direct mapping file
 -- <from>_to_<to> exists. Mappers are compiled once and cached.
 local mapper = require "mallapi.mapper"
+local util = require "mallapi.util"
 
 local error, ipairs, pairs, require, tostring, type = error, ipairs, pairs, require, tostring, type
 local package = package
@@ -101,15 +102,6 @@ function M.map(from, to, doc, extra)
   return out
 end
 
--- The shipped mappings (a spec checks this list against lua/mallapi/mappings/).
-local shipped = {
-  "babycare.exchange", "babycare.order", "babycare.reissue", "babycare.return", "babycare.shipment",
-  "guanmai.aftersale", "guanmai.customer", "guanmai.order", "guanmai.sku", "guanmai.spu",
-  "hd.order",
-  "shoplus.customer", "shoplus.fulfillment", "shoplus.order", "shoplus.product", "shoplus.store",
-  "sobot.category", "sobot.logistics", "sobot.order", "sobot.product", "sobot.refund", "sobot.store",
-}
-
 -- Source field names of one spec entry: "a", {"a", "b"} (alternatives) or {{"a", "b"}, conv}.
 local function sources(entry)
   if type(entry) == "string" then return entry end
@@ -146,10 +138,16 @@ function M.required(name)
   return unique
 end
 
---- The shipped mapping names, sorted ("babycare.exchange", ...).
+--- The installed mapping names, sorted ("babycare.exchange", ...): every
+-- mallapi/mappings/<vendor>_<entity>.lua on package.path, the shipped ones and the user's
+-- own (the vendor is the text before the first "_"; direct <a>_to_<b> files are left out).
 function M.names()
   local names = {}
-  for i, n in ipairs(shipped) do names[i] = n end
+  for _, module in ipairs(util.modules("mallapi/mappings")) do
+    local vendor, entity = module:match("^([%w]+)_([%w_]+)$")
+    if vendor and not module:find("_to_", 1, true) then names[#names + 1] = vendor .. "." .. entity end
+  end
+  table.sort(names)
   return names
 end
 

@@ -3,10 +3,10 @@
 -- the Java-URL-encoded compact JSON of the business parameters; sign = upper hex
 -- MD5(secret .. sorted name..value .. secret) over the five other members.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
+local paging = require "mallapi.paging"
 
-local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local error, ipairs, pairs, tostring, type = error, ipairs, pairs, tostring, type
 local concat = table.concat
 
 local M = {
@@ -150,9 +150,7 @@ function M.envelope(answer, _, c, status)
   local msg = answer.msg
   local kind = "VENDOR"
   if status == 401 or status == 403 then kind = "AUTH" end
-  for _, v in ipairs(c.cfg.auth_codes or M.auth_codes) do
-    if tostring(code) == v then kind = "AUTH" end
-  end
+  if util.is_auth_code(c, code) then kind = "AUTH" end
   if type(msg) == "string" then
     local lmsg = msg:lower()
     if lmsg:find("%f[%a]sign%f[%A]") or lmsg:find("app_key", 1, true) then kind = "AUTH" end
@@ -160,43 +158,19 @@ function M.envelope(answer, _, c, status)
   return nil, code, msg, kind
 end
 
--- Paging.
+-- Paging: op.records names the list in the answer's data; op.total the record count
+-- (totalCount unless set).
 local function records_of(data, op)
   local list = type(data) == "table" and data[op.records]
   return type(list) == "table" and list or {}
 end
 
+local function total_of(data, op) return data[op.total or "totalCount"] end
+
 M.paging = {
-  pageNum = {
-    first = function(params)
-      params.pageNum = params.pageNum or 1
-      params.pageSize = params.pageSize or 50     -- its range is checked by op.limits
-      return params
-    end,
-    records = records_of,
-    next = function(params, data, _, got, state, op)
-      if got < tonumber(params.pageSize) then return nil end
-      local total = type(data) == "table" and tonumber(data[op.total or "totalCount"])
-      if total and state.seen >= total then return nil end
-      local nxt = util.copy(params)
-      nxt.pageNum = params.pageNum + 1
-      return nxt
-    end,
-  },
-  page = {
-    first = function(params)
-      params.page = params.page or 1
-      params.limit = params.limit or 50
-      return params
-    end,
-    records = records_of,
-    next = function(params, _, _, got)
-      if got < tonumber(params.limit) then return nil end
-      local nxt = util.copy(params)
-      nxt.page = params.page + 1
-      return nxt
-    end,
-  },
+  pageNum = paging.pages { page = "pageNum", size = "pageSize", default_size = 50,
+    records = records_of, total = total_of },
+  page = paging.pages { page = "page", size = "limit", default_size = 50, records = records_of },
 }
 
 return M
