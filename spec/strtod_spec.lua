@@ -10,7 +10,8 @@
 local json = require("mallapi").json
 
 local HAS_INT64 = math.type ~= nil          -- Lua 5.4; LuaJIT has doubles only
-local ldexp = math.ldexp or function(m, e) return m * 2.0 ^ e end -- luacheck: ignore
+local doubles = require "support.doubles"
+local random_double = doubles.random_double
 
 -- Bits of a double as text, telling -0.0 from 0.0 and any two doubles apart.
 local function bits(x)
@@ -62,14 +63,6 @@ local function random_text()
     return sign() .. d:sub(1, point) .. "." .. (frac == "" and "0" or frac) .. "E" .. e
   end
   return sign() .. "0." .. string.rep("0", math.random(0, 5)) .. d .. "e" .. (e > 0 and "+" or "") .. e
-end
-
--- A random double with uniformly random mantissa bits and exponent (or subnormal).
-local function random_double()
-  local m = math.random(0, 2 ^ 26 - 1) * 2 ^ 26 + math.random(0, 2 ^ 26 - 1)
-  local e = math.random(-1023, 1023)
-  local x = e == -1023 and ldexp(m, -1074) or ldexp(1 + m / 2 ^ 52, e)
-  return math.random(2) == 1 and -x or x
 end
 
 -- The decimal digit string s plus the small nonnegative integer n.
