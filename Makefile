@@ -87,14 +87,14 @@ bench: all
 # ---- sanitizers and fuzzing (json area)
 SAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_ENV    := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/dtoa.c src/bind_json.c src/bind_util.c
+FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/dtoa.c src/strtod.c src/bind_json.c src/bind_util.c
 FUZZ_BIN   := build/fuzz/json_fuzz
 FUZZ_DATA  := bench/data/orders_small.json
 FUZZ_CORPUS := ../shared/json-test-suite/test_parsing bench/data
 FUZZ_ITER  ?= 200000
 FUZZ_SEED  ?= 1
 
-$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/bind.h src/compat.h src/mallapi.h
+$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/strtod.h src/strtod_table.h src/bind.h src/compat.h src/mallapi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS) -Isrc \
 	  $(shell pkg-config --cflags lua5.4) -o $@ $(FUZZ_SRC) $(shell pkg-config --libs lua5.4) -lm

@@ -36,7 +36,7 @@ build = {
       sources = {
         "src/bind_crypto.c", "src/bind_codec.c", "src/bind_sign.c", "src/bind_clock.c", "src/bind_http.c", "src/bind_json.c", "src/bind_lock.c", "src/bind_map.c",
         "src/bind_util.c", "src/core.c", "src/lock.c", "src/token.c",
-        "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c", "src/dtoa.c",
+        "src/clock.c", "src/codec.c", "src/crypto.c", "src/sign.c", "src/json.c", "src/dtoa.c", "src/strtod.c",
         "src/map.c", "src/http.c", "src/webhook.c", "src/bind_webhook.c",
         "src/seen.c", "src/bind_seen.c", "src/signal.c", "src/bind_signal.c",
       },
