@@ -46,7 +46,7 @@ function M.profile(vendor)
   if type(vendor) ~= "string" or not vendor:match("^[%w_]+$")
     or not package.searchpath("mallapi.vendors." .. vendor, package.path) then
     return nil, "unknown vendor '" .. tostring(vendor) .. "' (known: " ..
-      table.concat(require("mallapi.client").vendors, ", ") .. ")"
+      table.concat(require("mallapi.client").vendors(), ", ") .. ")"
   end
   return require("mallapi.vendors." .. vendor)
 end
