@@ -83,7 +83,8 @@ function M.start(opts)
   end
   local root = assert(io.popen("pwd")):read("*l")
   local cpath = root .. "/build/luajit/?.so;;"
-  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;;"
+  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;"
+    .. root .. "/examples/openresty/?.lua;" .. (opts.lua_path and opts.lua_path .. ";" or "") .. ";"
   local conf = table.concat({
     "load_module " .. MODULES .. "/ndk_http_module.so;",
     "load_module " .. MODULES .. "/ngx_http_lua_module.so;",
