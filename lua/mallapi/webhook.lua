@@ -30,21 +30,21 @@ local function header(headers, name)
 end
 M.header = header
 
--- The profile's webhook rule, looked up once per vendor name: rule | nil, why.
-local rules_of = {}
+-- The profile's webhook rule: rule | nil, why. The profile is required on each call (a
+-- table lookup once loaded), so a profile reloaded from another package.path is seen.
+local checked = setmetatable({}, { __mode = "k" })
 local function rule_of(vendor)
-  local rule = rules_of[vendor]
-  if rule then return rule end
   local ok, profile = pcall(require, "mallapi.vendors." .. vendor)
   if not ok then return nil, "no profile mallapi.vendors." .. vendor .. " on package.path" end
-  if type(profile) ~= "table" or type(profile.webhook) ~= "table" then
+  local rule = type(profile) == "table" and profile.webhook
+  if checked[rule] then return rule end
+  if type(rule) ~= "table" then
     return nil, "profile mallapi.vendors." .. vendor .. " has no webhook rule"
   end
-  rule = profile.webhook
   if type(rule.sign) ~= "function" then
     return nil, "profile mallapi.vendors." .. vendor .. ": webhook.sign is not a function"
   end
-  rules_of[vendor] = rule
+  checked[rule] = true
   return rule
 end
 M.rule_of = rule_of

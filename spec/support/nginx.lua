@@ -68,7 +68,8 @@ end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
 -- opts.ports: how many ports to choose (default 1); opts.workers (default 1);
--- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
+-- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks); opts.lua_path: more
+-- lua_package_path entries (e.g. a user's own vendor profiles).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
