@@ -139,7 +139,8 @@ end)
 
 describe("webhook.verify arguments", function()
   local CASES = {
-    { { "sobot", { secret = "s" } }, "bad argument #1 to 'webhook.verify' (profile mallapi.vendors.sobot has no webhook rule)" },
+    { { "sobot", { secret = "s" } },
+      "bad argument #1 to 'webhook.verify' (profile mallapi.vendors.sobot has no webhook rule)" },
     { { "shoplus", "x" }, "bad argument #2 to 'webhook.verify' (table expected, got string)" },
     { { "shoplus", { body = "{}" } }, "bad argument #2 to 'webhook.verify' (secret string expected)" },
   }

@@ -174,7 +174,9 @@ function M.verify(vendor, a, b, c)
     error("bad argument #1 to 'webhook.verify' (vendor name expected, got " .. type(vendor) .. ")", 2)
   end
   if c ~= nil or type(b) == "string" then
-    if type(c) ~= "table" then error("bad argument #4 to 'webhook.verify' (table expected, got " .. type(c) .. ")", 2) end
+    if type(c) ~= "table" then
+      error("bad argument #4 to 'webhook.verify' (table expected, got " .. type(c) .. ")", 2)
+    end
     return verify(vendor, a, b, c)
   end
   if type(a) ~= "table" then error("bad argument #2 to 'webhook.verify' (table expected, got " .. type(a) .. ")", 2) end
