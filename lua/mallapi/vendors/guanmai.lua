@@ -289,6 +289,7 @@ M.paging = {
 -- HMAC-SHA256(secret, that string). ts (unix s) must lie within cfg.tolerance (default
 -- mallapi.webhook.tolerance_s) of cfg.now (default: the clock); cfg.appid, when given,
 -- must match. The event type is the `type` member; the event id the signature.
+local webhook_crypto = require("mallapi").crypto   -- this block's own locals: it stands alone
 local WEBHOOK_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
 local function webhook_escape(text) return (text:gsub("[%%&=]", WEBHOOK_ESCAPES)) end
 
@@ -301,7 +302,7 @@ M.webhook = {
     local member_text = require("mallapi.webhook").member_text
     local parts = {}
     for i, m in ipairs(members) do parts[i] = webhook_escape(m.name) .. "=" .. webhook_escape(member_text(m)) end
-    return mallapi.crypto.hmac("sha256", secret, concat(parts, "&"), "hex")
+    return webhook_crypto.hmac("sha256", secret, table.concat(parts, "&"), "hex")
   end,
   check = function(data, cfg)
     local ts = data.ts ~= nil and tonumber(tostring(data.ts)) or nil

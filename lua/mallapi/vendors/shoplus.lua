@@ -207,6 +207,7 @@ M.paging = {
 -- objects and arrays are not canonicalised by the document: they enter as their raw JSON
 -- text (cfg.nested = "skip" leaves them out). The default rule runs in C
 -- (core.webhook.shoplus, src/webhook.c: one scan of the raw body, no decoded table).
+local webhook_crypto = require("mallapi").crypto   -- this block's own locals: it stands alone
 local webhook_core = require("mallapi.core").webhook
 local select = select
 
@@ -258,7 +259,7 @@ M.webhook = {
       if not (nested and cfg.nested == "skip") then parts[#parts + 1] = member_text(m) end
     end
     parts[#parts + 1] = secret
-    return mallapi.crypto.digest("sha256", concat(parts), "hex")
+    return webhook_crypto.digest("sha256", table.concat(parts), "hex")
   end,
   event_id = function(event)
     local data, text = event.data, require("mallapi.webhook").signed_text
