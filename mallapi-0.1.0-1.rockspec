@@ -3,14 +3,30 @@
 rockspec_format = "3.0"
 package = "mallapi"
 version = "0.1.0-1"
-source = { url = "git+file:///mallapi" }
+-- PLACEHOLDER: the project has no public repository or homepage yet; source.url and
+-- homepage below are placeholders (example.invalid) to replace when it is published.
+-- `luarocks make` (the way this rock is built today) does not read source.url.
+source = { url = "git+https://example.invalid/mallapi.git", tag = "v0.1.0" }
 description = {
   summary = "Mall, e-commerce and order-management vendor APIs from Lua, with a C core",
+  detailed = [[
+Calls every documented endpoint of five vendors (Sobot Mall Center, Hd SOMS, Shoplus, Guanmai,
+Babycare) correctly signed, keeps their tokens alive, verifies their webhooks and syncs records
+between them. Installs the `mallapi` command (ops, call, sync, sandbox).]],
+  homepage = "https://example.invalid/mallapi",
   license = "MIT",
 }
-dependencies = { "lua >= 5.1" }
+-- Lua 5.4 (5.3 untested) or LuaJIT 2.1 (it reports 5.1: build it with
+-- LUA_INCDIR=/usr/include/luajit-2.1); PUC Lua 5.1 headers are refused at build time (compat.h).
+-- Runtime needs outside LuaRocks, from Debian: libcurl, libcrypto (below); the `mallapi`
+-- command needs lua-argparse; `mallapi sandbox` needs nginx-core, libnginx-mod-http-lua,
+-- lua-socket and lua-luaossl. They are not declared as rocks so that an offline Debian
+-- install (luarocks --deps-mode=none or with the Debian packages) works.
+dependencies = { "lua >= 5.1, < 5.5" }
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  -- no header check for curl: Debian keeps curl/curl.h under the multiarch include
+  -- directory, which the compiler searches anyway
+  CURL = { library = "curl" },
   OPENSSL = { header = "openssl/evp.h", library = "crypto" },
 }
 build = {
@@ -25,7 +41,7 @@ build = {
         "src/seen.c", "src/bind_seen.c", "src/signal.c", "src/bind_signal.c",
       },
       libraries = { "curl", "crypto" },
-      incdirs = { "src", "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
+      incdirs = { "src", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
       defines = { "_GNU_SOURCE" },
     },
@@ -94,5 +110,29 @@ build = {
     ["mallapi.metrics"] = "lua/mallapi/metrics.lua",
     ["mallapi.cli.jobs"] = "lua/mallapi/cli/jobs.lua",
     ["mallapi.cli.worker"] = "lua/mallapi/cli/worker.lua",
+    ["mallapi.cli.common"] = "lua/mallapi/cli/common.lua",
+    ["mallapi.cli.ops"] = "lua/mallapi/cli/ops.lua",
+    ["mallapi.cli.call"] = "lua/mallapi/cli/call.lua",
+    ["mallapi.cli.sync"] = "lua/mallapi/cli/sync.lua",
+    ["mallapi.cli.sandbox"] = "lua/mallapi/cli/sandbox.lua",
+    -- the vendor sandbox (mallapi sandbox), with the nginx helper it starts nginx through
+    ["mallapi.sandbox.babycare"] = "sandbox/lua/sandbox/babycare.lua",
+    ["mallapi.sandbox.config"] = "sandbox/lua/sandbox/config.lua",
+    ["mallapi.sandbox.crypto"] = "sandbox/lua/sandbox/crypto.lua",
+    ["mallapi.sandbox.guanmai"] = "sandbox/lua/sandbox/guanmai.lua",
+    ["mallapi.sandbox.hd"] = "sandbox/lua/sandbox/hd.lua",
+    ["mallapi.sandbox.json"] = "sandbox/lua/sandbox/json.lua",
+    ["mallapi.sandbox.launch"] = "sandbox/lua/sandbox/launch.lua",
+    ["mallapi.sandbox.ops"] = "sandbox/lua/sandbox/ops.lua",
+    ["mallapi.sandbox.records"] = "sandbox/lua/sandbox/records.lua",
+    ["mallapi.sandbox.server"] = "sandbox/lua/sandbox/server.lua",
+    ["mallapi.sandbox.shoplus"] = "sandbox/lua/sandbox/shoplus.lua",
+    ["mallapi.sandbox.sobot"] = "sandbox/lua/sandbox/sobot.lua",
+    ["mallapi.sandbox.store"] = "sandbox/lua/sandbox/store.lua",
+    ["mallapi.sandbox.util"] = "sandbox/lua/sandbox/util.lua",
+    ["mallapi.sandbox.support.nginx"] = "spec/support/nginx.lua",
+    ["mallapi.sandbox.support.procs"] = "spec/support/procs.lua",
   },
+  install = { bin = { mallapi = "bin/mallapi" } },
+  copy_directories = { "doc" },
 }

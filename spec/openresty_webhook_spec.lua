@@ -73,7 +73,7 @@ describe("openresty webhook receiver", function()
     secret = "shoplus-webhook-secret-7f3a"
     local conf = read_file("examples/openresty/nginx.conf")
     local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
-    block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT1;")
+    block = block:gsub("listen 127%.0%.0%.1:8080;", "listen 127.0.0.1:$PORT1;")
     local cred = sb.credentials.sobot
     srv = nginx.start{ ports = 3, main = table.concat({
       "env SHOPLUS_WEBHOOK_SECRET=" .. secret .. ";", "env SOBOT_APPID=" .. cred.appid .. ";",

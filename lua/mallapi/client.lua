@@ -493,7 +493,7 @@ function Client:prepare(opname, params, opts)
   local ok, err, code = auth(req, self.cfg, self, opts)
   if ok == nil and err then return nil, self.vendor .. " " .. real .. ": " .. err, code or "AUTH" end
   local out = self:finish_request(req)
-  out.op = real
+  out.op, out.vendor = real, self.vendor
   return out
 end
 

@@ -175,8 +175,26 @@ local function mask_pairs(self, t)
   return out
 end
 
+-- M.log_hook(line): when set, called once per HTTP exchange (each attempt) of every
+-- session with { vendor, op, method, url (secrets masked), attempt, status, ms, bytes, code }
+-- (`mallapi call --debug` prints these). vendor and op come from a client's request.
+M.log_hook = nil
+
+local function call_log_hook(self, req, attempt, res, code, ms)
+  local url = req.url
+  M.log_hook {
+    vendor = req.vendor, op = req.op, attempt = attempt,
+    method = type(req.method) == "string" and req.method:upper() or "GET",
+    url = type(url) == "string" and mask_url(self, url) or url,
+    status = res and res.status, ms = ms or (res and res.time and floor(res.time * 1000 + 0.5)),
+    bytes = res and #res.body or 0, code = code,
+  }
+end
+
 -- One call per attempt: what was sent and what came back, secrets masked.
-local function call_hook(self, req, attempt, res, err, code, retry_in)
+local function call_hook(self, req, attempt, res, err, code, retry_in, ms)
+  if M.log_hook then call_log_hook(self, req, attempt, res, code, ms) end
+  if not self.hook then return end
   local url = req.url
   local body = req.body
   self.hook {
@@ -219,13 +237,14 @@ function Session:request(req)
     policy, perr, pcode = policy_for(self, req)
     if perr then return nil, perr, pcode end
   end
-  local hook = self.hook
+  local hook = self.hook or M.log_hook
   if not policy and not hook then                  -- no retries, no hook: one attempt
     return c:request(req, timeout)
   end
   local clock = self.clock
   local start = clock()
   local deadline = start + timeout
+  local t_attempt = start
   local res, err, code = c:request(req, timeout)
   if not hook then                                 -- the usual outcome, decided at once
     if res then
@@ -239,10 +258,13 @@ function Session:request(req)
   while true do
     local delay = policy and code ~= "BAD_REQUEST" and retry_delay(self, policy, attempt, res, code)
     if delay and clock() + delay >= deadline then delay = nil end
-    if hook then call_hook(self, req, attempt, res, err, code, delay or nil) end
+    if hook then
+      call_hook(self, req, attempt, res, err, code, delay or nil, floor((clock() - t_attempt) * 1000 + 0.5))
+    end
     if not delay then break end
     self.sleep(delay)
     attempt = attempt + 1
+    t_attempt = clock()
     res, err, code = c:request(req, deadline - clock())
   end
   if res then
@@ -274,7 +296,7 @@ local function batch_outcome(self, st, i, r)
     delay = retry_delay(self, policy, attempt, res, code)
     if delay and self.clock() + delay >= st.deadlines[i] then delay = nil end
   end
-  if self.hook then call_hook(self, req, attempt, res, err, code, delay) end
+  if self.hook or M.log_hook then call_hook(self, req, attempt, res, err, code, delay) end
   if delay then
     st.again[#st.again + 1] = i
     st.last[i] = r
@@ -317,7 +339,7 @@ function Session:batch(reqs, opts)
       refused[i] = true
     end
   end
-  local clock, hook = self.clock, self.hook
+  local clock, hook = self.clock, self.hook or M.log_hook
   local st = { reqs = reqs, results = {}, policies = {}, deadlines = {}, attempts = {}, last = {},
                again = {}, start = clock() }
   local results, deadlines, attempts = st.results, st.deadlines, st.attempts

@@ -110,6 +110,42 @@ local shipped = {
   "sobot.category", "sobot.logistics", "sobot.order", "sobot.product", "sobot.refund", "sobot.store",
 }
 
+-- Source field names of one spec entry: "a", {"a", "b"} (alternatives) or {{"a", "b"}, conv}.
+local function sources(entry)
+  if type(entry) == "string" then return entry end
+  if type(entry) ~= "table" then return nil end
+  local first = entry[1]
+  if type(first) == "table" then return table.concat(first, "|") end
+  return first
+end
+
+local function collect_required(spec, prefix, out)
+  for _, entry in pairs(spec) do
+    if type(entry) == "table" and entry.fields then
+      local each = type(entry.each) == "table" and table.concat(entry.each, "|") or entry.each
+      local inner = each and (each .. "[].") or (type(entry[1]) == "string" and entry[1] .. ".") or ""
+      collect_required(entry.fields, prefix .. inner, out)
+    elseif type(entry) == "table" and entry.required then
+      local src = sources(entry)
+      if type(src) == "string" then out[#out + 1] = prefix .. src end
+    end
+  end
+end
+
+--- required("shoplus.order") -> sorted list of the source fields a record must have for the
+--- mapping to canonical ("a|b": one of the alternatives), or nil when no such mapping.
+function M.required(name)
+  check_name(name, 1)
+  local mapping = load_mapping(split_name(name))
+  if not mapping or type(mapping.to_canonical) ~= "table" then return nil end
+  local out = {}
+  collect_required(mapping.to_canonical, "", out)
+  table.sort(out)
+  local unique = {}
+  for _, field in ipairs(out) do if unique[#unique] ~= field then unique[#unique + 1] = field end end
+  return unique
+end
+
 --- The shipped mapping names, sorted ("babycare.exchange", ...).
 function M.names()
   local names = {}

@@ -122,7 +122,7 @@ function M.token_request(c)
   local sign = mallapi.crypto.digest("md5", cfg.appid .. create_time .. cfg.app_key, "hex")
   local query = { { "appid", cfg.appid }, { "create_time", create_time }, { "sign", sign } }
   return { method = "GET", url = cfg.base_url .. M.token_path .. "?" .. util.query_string(query),
-           headers = {} }
+           headers = {}, vendor = "sobot", op = "get_token" }
 end
 
 -- Fetch a token: token, lifetime in seconds | nil, err, code. The answer names the lifetime
