@@ -77,7 +77,8 @@ end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
 -- opts.ports: how many ports to choose (default 1); opts.port_list: fixed ports instead; opts.workers (default 1);
--- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
+-- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks); opts.lua_path: more
+-- lua_package_path entries (e.g. a user's own vendor profiles).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
@@ -93,7 +94,8 @@ function M.start(opts)
   for i, port in ipairs(opts.port_list or {}) do ports[i] = port end
   local root = assert(io.popen("pwd")):read("*l")
   local cpath = root .. "/build/luajit/?.so;;"
-  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;;"
+  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;"
+    .. root .. "/examples/openresty/?.lua;" .. (opts.lua_path and opts.lua_path .. ";" or "") .. ";"
   local conf = table.concat({
     "load_module " .. MODULES .. "/ndk_http_module.so;",
     "load_module " .. MODULES .. "/ngx_http_lua_module.so;",

@@ -276,4 +276,55 @@ M.paging = {
     records = true, more = more },
 }
 
+
+---------------------------------------------------------------------------------------------
+-- Webhook rule for pushed messages (the contract: doc/webhook-profile.md). ASSUMPTION
+-- (doc/assumptions.md, the document gives no rule): name=value of the top-level members
+-- except sign, nulls skipped, sorted by name, joined by "&"; "%", "&" and "=" in names and
+-- values written %25, %26, %3D so that the join is unambiguous; lower hex
+-- HMAC-SHA256(secret, that string). ts (unix s) must lie within cfg.tolerance (default
+-- mallapi.webhook.tolerance_s) of cfg.now (default: the clock); cfg.appid, when given,
+-- must match. The event type is the `type` member; the event id the signature.
+local webhook_crypto = require("mallapi").crypto   -- this block's own locals: it stands alone
+local WEBHOOK_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
+local function webhook_escape(text) return (text:gsub("[%%&=]", WEBHOOK_ESCAPES)) end
+
+M.webhook = {
+  signature = "sign",
+  type_member = "type",
+  escape = webhook_escape,
+  skip = function(raw) return raw == "null" end,
+  sign = function(members, secret)
+    local member_text = require("mallapi.webhook").member_text
+    local parts = {}
+    for i, m in ipairs(members) do parts[i] = webhook_escape(m.name) .. "=" .. webhook_escape(member_text(m)) end
+    return webhook_crypto.hmac("sha256", secret, table.concat(parts, "&"), "hex")
+  end,
+  check = function(data, cfg)
+    local ts = data.ts ~= nil and tonumber(tostring(data.ts)) or nil
+    if not ts then return nil, "missing ts", "STALE" end
+    local now = cfg.now or os.time()
+    local tolerance = cfg.tolerance or require("mallapi.webhook").tolerance_s
+    if ts > now + tolerance or ts < now - tolerance then
+      return nil, "ts outside the " .. tostring(tolerance) .. " s window", "STALE"
+    end
+    if cfg.appid ~= nil and tostring(data.appid) ~= tostring(cfg.appid) then
+      return nil, "appid does not match", "SIGNATURE"
+    end
+    return true
+  end,
+  -- event.fields = {name = value} of the type's documented fields (M.messages), or
+  -- event.unknown = true for a type the document does not list (still delivered)
+  message = function(event)
+    local known = M.messages[event.type]
+    event.fields = {}
+    if not known then
+      event.unknown = true
+      return event
+    end
+    for _, name in ipairs(known.fields) do event.fields[name] = event.data[name] end
+    return event
+  end,
+}
+
 return M
