@@ -67,21 +67,15 @@ local function merge_policy(base, p)
   return out
 end
 
--- Parse an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to epoch seconds.
+-- Parse an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") to epoch seconds (core.clock's calendar).
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9,
                  Oct = 10, Nov = 11, Dec = 12 }
 local function http_date(s)
-  local d, mon, y, h, mi, sec = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+  local d, mon, y, hms = s:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d:%d%d:%d%d) GMT$")
   local m = MONTHS[mon]
   if not m then return nil end
-  y, m, d = tonumber(y), m, tonumber(d)
-  if m <= 2 then y = y - 1 end                    -- days from civil (H. Hinnant)
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local doy = floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  local ms = core.clock.parse(string.format("%s-%02d-%s %s", y, m, d, hms), "+00:00")
+  return ms and floor(ms / 1000)
 end
 
 -- Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), or nil.

@@ -69,46 +69,21 @@ function Iterate:position() return number_text(self.count) end
 -- Times: "YYYY-MM-DD HH:MM:SS" (or ISO 8601 with T, fraction, Z) <-> seconds since
 -- 1970 counted as if the text were UTC. Only differences and order matter to the
 -- cursor, so the vendor's zone never enters.
+-- The calendar is core.clock's (one home for time).
+local clock = require("mallapi.core").clock
 local floor = math.floor
-local function idiv(a, b) return floor(a / b) end
-
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = idiv(y, 400)
-  local yoe = y - era * 400
-  local doy = idiv(153 * (m + (m > 2 and -3 or 9)) + 2, 5) + d - 1
-  local doe = yoe * 365 + idiv(yoe, 4) - idiv(yoe, 100) + doy
-  return era * 146097 + doe - 719468
-end
-
-local function civil_from_days(z)
-  z = z + 719468
-  local era = idiv(z, 146097)
-  local doe = z - era * 146097
-  local yoe = idiv(doe - idiv(doe, 1460) + idiv(doe, 36524) - idiv(doe, 146096), 365)
-  local doy = doe - (365 * yoe + idiv(yoe, 4) - idiv(yoe, 100))
-  local mp = idiv(5 * doy + 2, 153)
-  local d = doy - idiv(153 * mp + 2, 5) + 1
-  local m = mp < 10 and mp + 3 or mp - 9
-  local y = yoe + era * 400
-  return m <= 2 and y + 1 or y, m, d
-end
 
 function M.parse_time(value)
   if type(value) == "number" then return value end
   if type(value) ~= "string" then return nil end
   local y, mo, d, h, mi, s = value:match("^(%d%d%d%d)-(%d%d)-(%d%d)[T ](%d%d):(%d%d):(%d%d)")
   if not y then return tonumber(value) end
-  return days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
-    + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+  local ms = clock.parse(string_format("%s-%s-%s %s:%s:%s", y, mo, d, h, mi, s), "+00:00")
+  return ms and floor(ms / 1000)
 end
 
 function M.format_time(seconds)
-  seconds = floor(seconds)
-  local days = idiv(seconds, 86400)
-  local rest = seconds - days * 86400
-  local y, m, d = civil_from_days(days)
-  return string_format("%04d-%02d-%02d %02d:%02d:%02d", y, m, d, idiv(rest, 3600), idiv(rest % 3600, 60), rest % 60)
+  return clock.format(floor(seconds) * 1000, "+00:00")
 end
 
 --------------------------------------------------------------------------------------
