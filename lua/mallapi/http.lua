@@ -431,8 +431,7 @@ function M.new(opts)
     if type(name) ~= "string" then error("http.new: opts.secrets must be a list of names", 2) end
     secrets[name:lower()] = true
   end
-  -- inside nginx: the cosocket transport (lua/mallapi/ngx/http.lua), never libcurl
-  local transport = ngx and require("mallapi.ngx").active() and require("mallapi.ngx.http") or chttp
+  local transport = M.transport
   local c, err, code = transport.new(copts)
   if not c then return nil, err, code end
   return setmetatable({
@@ -445,6 +444,19 @@ function M.new(opts)
     random = opts.random or math_random,
     clock = opts.clock or transport.now,
   }, Session)
+end
+
+-- The transport sessions are made on: libcurl (core.http) unless an adapter installed
+-- another with http.set_transport (mallapi.ngx installs the cosocket transport,
+-- lua/mallapi/ngx/http.lua). A transport has new(opts), now() and sleep(seconds).
+M.transport = chttp
+function M.set_transport(t)
+  if t ~= nil and (type(t) ~= "table" or type(t.new) ~= "function") then
+    error("bad argument #1 to 'set_transport' (transport table with new() or nil expected, got " .. type(t) .. ")", 2)
+  end
+  local before = M.transport
+  M.transport = t or chttp
+  return before
 end
 
 M.Session = Session

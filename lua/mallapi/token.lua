@@ -69,11 +69,10 @@ local function scrub(msg, ...)
   return msg
 end
 
--- Inside nginx a waiter must yield to the worker, not block it.
-local function default_sleep(ms)
-  if ngx then return require("mallapi.ngx").sleep_ms(ms) end
-  return core.clock.sleep_ms(ms)
-end
+-- The engine's sleep (mallapi.clock): blocking, or what an adapter installed (inside
+-- nginx a waiter must yield to the worker, not block it; mallapi.ngx installs that).
+local engine_clock = require "mallapi.clock"
+local function default_sleep(ms) return engine_clock.sleep_ms(ms) end
 
 local function default_log(level, message)
   if level == "warn" or level == "error" then io.stderr:write("mallapi ", level, ": ", message, "\n") end
