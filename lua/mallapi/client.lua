@@ -2,6 +2,7 @@
 -- `mallapi.client(vendor, cfg)` checks the config; `client:prepare` builds the exact signed
 -- request, `client:call` sends it and checks the vendor envelope, `client:each` walks pages.
 local mallapi = require "mallapi"
+local units = require "mallapi.units"
 
 local error, ipairs, pairs, type, tostring, tonumber, next =
   error, ipairs, pairs, type, tostring, tonumber, next
@@ -322,7 +323,7 @@ function M.new(vendor, cfg)
   if cfg ~= nil and type(cfg) ~= "table" then
     error("mallapi.client: bad argument #2 (cfg table expected)", 2)
   end
-  cfg = util.copy(cfg)
+  cfg = units.apply(util.copy(cfg), "mallapi.client")              -- timeout_ms (alias timeout, s)
   for _, key in ipairs(profile.credentials or {}) do
     if absent(cfg[key]) or cfg[key] == "" then
       error("mallapi.client: " .. vendor .. " needs cfg." .. key, 2)
@@ -550,6 +551,7 @@ function Client:exchange(opname, params, opts)
   local req, perr, pcode = self:prepare(opname, params, opts)
   if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
   local op = self.profile.operations[req.op]
+  opts = units.apply(opts, "mallapi.client")
   req.timeout = opts and opts.timeout or self.cfg.timeout
   local transport, terr, tcode = self:transport()
   if not transport then

@@ -7,6 +7,7 @@
 local core = require "mallapi.core"
 
 local chttp = core.http
+local units = require "mallapi.units"            -- duration names: timeout_ms, base_ms ...
 local type, error, pairs, ipairs, tostring, tonumber, setmetatable =
   type, error, pairs, ipairs, tostring, tonumber, setmetatable
 local math_random, math_min, math_max, floor = math.random, math.min, math.max, math.floor
@@ -136,7 +137,7 @@ local function policy_for(self, req)
     local m = req.method or "GET"
     idem = type(m) == "string" and IDEMPOTENT[m:upper()]
   end
-  return idem and merge_policy(self.retry or M.default_retry, r) or nil
+  return idem and merge_policy(self.retry or M.default_retry, units.apply(r, "http retry")) or nil
 end
 
 -- ---- masking, for the hook ----
@@ -204,6 +205,7 @@ Session.__index = Session
 -- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
 function Session:request(req)
   if type(req) ~= "table" then error("http.request: req must be a table", 2) end
+  req = units.apply(req, "http.request")
   local c = self.c
   local timeout = req.timeout
   if timeout == nil then
@@ -307,10 +309,15 @@ function Session:batch(reqs, opts)
   end
   local n = #reqs
   if n == 0 then return self.c:batch(reqs) end    -- {} (or raises when closed)
-  local refused
+  local refused, given = nil, reqs
   for i = 1, n do
     local req = reqs[i]
     if type(req) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
+    req = units.apply(req, "http.request")
+    if req ~= given[i] then                        -- timeout_ms: a copy, the caller's list stays
+      if reqs == given then reqs = {} for k = 1, n do reqs[k] = given[k] end end
+      reqs[i] = req
+    end
     local retry = req.retry
     if retry ~= nil and retry ~= false and type(retry) ~= "table" then
       refused = refused or {}
@@ -410,9 +417,10 @@ local C_OPTIONS = { "timeout", "connect_timeout", "max_body", "proxy", "verify",
 function M.new(opts)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("http.new: opts must be a table", 2) end
+  opts = units.apply(opts, "http.new")
   local copts = {}
   for _, name in ipairs(C_OPTIONS) do copts[name] = opts[name] end
-  local retry = opts.retry
+  local retry = units.apply(opts.retry, "http retry")
   if retry == nil then
     retry = M.default_retry
   elseif retry ~= false then

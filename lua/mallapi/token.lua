@@ -72,6 +72,7 @@ end
 -- The engine's sleep (mallapi.clock): blocking, or what an adapter installed (inside
 -- nginx a waiter must yield to the worker, not block it; mallapi.ngx installs that).
 local engine_clock = require "mallapi.clock"
+local units = require "mallapi.units"
 local function default_sleep(ms) return engine_clock.sleep_ms(ms) end
 
 local function default_log(level, message)
@@ -112,6 +113,7 @@ function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.token.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = units.apply(opts, "mallapi.token.new")   -- lease_ms, wait_ms ... (old names: aliases)
   if type(opts.key) ~= "string" or opts.key == "" then
     error("mallapi.token.new: bad option 'key' (non-empty string expected, got " .. type(opts.key) .. ")", 2)
   end

@@ -77,6 +77,7 @@ function M.redis_store(opts)
   if type(opts) ~= "table" then
     error("mallapi.ngx.redis_store: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = require("mallapi.units").apply(opts, "mallapi.ngx.redis_store")   -- timeout_ms, keepalive_ms
   local host, port, db = opts.host or "127.0.0.1", opts.port or 6379, opts.db
   -- connections authenticated for another db or password must not be mixed
   local password = opts.password

@@ -41,6 +41,7 @@ function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.store.redis: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = require("mallapi.units").apply(opts, "store.redis.new")     -- timeout_ms (alias timeout)
   local port = opts.port or 6379
   if type(port) ~= "number" then
     error("mallapi.store.redis: bad argument #1 (port must be a number)", 2)
