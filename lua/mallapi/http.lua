@@ -48,15 +48,15 @@ end
 -- ---- retry policy ----
 
 local function check_policy(p, where)
-  if type(p) ~= "table" then error(where .. " must be a table or false", 3) end
+  if type(p) ~= "table" then error(where .. "retry': table or false expected, got " .. type(p) .. ")", 3) end
   for _, name in ipairs { "max_attempts", "base_delay", "max_delay" } do
     local v = p[name]
     if v ~= nil and (type(v) ~= "number" or v < 0) then
-      error(where .. "." .. name .. " must be a non-negative number", 3)
+      error(where .. "retry." .. name .. "': non-negative number expected)", 3)
     end
   end
   for _, name in ipairs { "statuses", "codes" } do
-    if p[name] ~= nil and type(p[name]) ~= "table" then error(where .. "." .. name .. " must be a table", 3) end
+    if p[name] ~= nil and type(p[name]) ~= "table" then error(where .. "retry." .. name .. "': table expected)", 3) end
   end
 end
 
@@ -204,7 +204,7 @@ Session.__index = Session
 
 -- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
 function Session:request(req)
-  if type(req) ~= "table" then error("http.request: req must be a table", 2) end
+  if type(req) ~= "table" then error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2) end
   req = units.apply(req, "http.request")
   local c = self.c
   local timeout = req.timeout
@@ -298,13 +298,13 @@ end
 -- Retries go in rounds: the requests to retry wait for the longest delay among
 -- them, then run again together.
 function Session:batch(reqs, opts)
-  if type(reqs) ~= "table" then error("http.batch: reqs must be a table", 2) end
+  if type(reqs) ~= "table" then error("bad argument #1 to 'http.batch' (table expected, got " .. type(reqs) .. ")", 2) end
   local concurrency = 8
   if opts ~= nil then
-    if type(opts) ~= "table" then error("http.batch: opts must be a table", 2) end
+    if type(opts) ~= "table" then error("bad argument #2 to 'http.batch' (table expected, got " .. type(opts) .. ")", 2) end
     concurrency = opts.concurrency or concurrency
     if type(concurrency) ~= "number" or concurrency < 1 or concurrency % 1 ~= 0 then
-      error("http.batch: opts.concurrency must be a positive integer", 2)
+      error("bad argument #2 to 'http.batch' (option 'concurrency': positive integer expected)", 2)
     end
   end
   local n = #reqs
@@ -312,7 +312,7 @@ function Session:batch(reqs, opts)
   local refused, given = nil, reqs
   for i = 1, n do
     local req = reqs[i]
-    if type(req) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
+    if type(req) ~= "table" then error("bad argument #1 to 'http.batch' (reqs[" .. i .. "]: table expected, got " .. type(req) .. ")", 2) end
     req = units.apply(req, "http.request")
     if req ~= given[i] then                        -- timeout_ms: a copy, the caller's list stays
       if reqs == given then reqs = {} for k = 1, n do reqs[k] = given[k] end end
@@ -416,7 +416,7 @@ local C_OPTIONS = { "timeout", "connect_timeout", "max_body", "proxy", "verify",
 -- retry, hook, secrets, sleep, random and clock stay here.
 function M.new(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error("http.new: opts must be a table", 2) end
+  if type(opts) ~= "table" then error("bad argument #1 to 'http.new' (table expected, got " .. type(opts) .. ")", 2) end
   opts = units.apply(opts, "http.new")
   local copts = {}
   for _, name in ipairs(C_OPTIONS) do copts[name] = opts[name] end
@@ -424,19 +424,19 @@ function M.new(opts)
   if retry == nil then
     retry = M.default_retry
   elseif retry ~= false then
-    check_policy(retry, "http.new: opts.retry")
+    check_policy(retry, "bad argument #1 to 'http.new' (option '")
     retry = merge_policy(M.default_retry, retry)
   end
   for _, name in ipairs { "hook", "sleep", "random", "clock" } do
     if opts[name] ~= nil and type(opts[name]) ~= "function" then
-      error("http.new: opts." .. name .. " must be a function", 2)
+      error("bad argument #1 to 'http.new' (option '" .. name .. "': function expected, got " .. type(opts[name]) .. ")", 2)
     end
   end
   local secret_list = opts.secrets or M.default_secrets
-  if type(secret_list) ~= "table" then error("http.new: opts.secrets must be a list of names", 2) end
+  if type(secret_list) ~= "table" then error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2) end
   local secrets = {}
   for _, name in ipairs(secret_list) do
-    if type(name) ~= "string" then error("http.new: opts.secrets must be a list of names", 2) end
+    if type(name) ~= "string" then error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2) end
     secrets[name:lower()] = true
   end
   local transport = M.transport

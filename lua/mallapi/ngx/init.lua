@@ -75,7 +75,7 @@ function Socket:reused() return (self.sock:getreusedtimes() or 0) > 0 end
 -- default 60000). Several nginx machines on one Redis share one token.
 function M.redis_store(opts)
   if type(opts) ~= "table" then
-    error("mallapi.ngx.redis_store: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.redis_store' (table expected, got " .. type(opts) .. ")", 2)
   end
   opts = require("mallapi.units").apply(opts, "mallapi.ngx.redis_store")   -- timeout_ms, keepalive_ms
   local host, port, db = opts.host or "127.0.0.1", opts.port or 6379, opts.db
