@@ -288,7 +288,8 @@ describe("token", function()
         "bad argument #1 to 'mallapi.token.new' (option 'wait': milliseconds >= 0 expected, got -1)" },
       { { key = "k", fetch = print, clock = 5 },
         "bad argument #1 to 'mallapi.token.new' (option 'clock': function expected, got number)" },
-      { { key = "k", fetch = print, lease = 0 }, "bad argument #1 to 'mallapi.token.new' (option 'lease': must be at least 1 ms)" },
+      { { key = "k", fetch = print, lease = 0 }, "bad argument #1 to 'mallapi.token.new' (option 'lease': must be " ..
+          "at least 1 ms)" },
     }
     for i, case in ipairs(bad_new) do
       it("new raises on caller mistakes (" .. i .. ")", function()

@@ -73,7 +73,9 @@ describe("units", function()
     local doc = f:read("a")
     f:close()
     local rows = {}
-    for name, alias in doc:gmatch("\n| [^|]+ | `([%w_]+)` | `([%w_]+)` %(") do rows[#rows + 1] = name .. "=" .. alias end
+    for name, alias in doc:gmatch("\n| [^|]+ | `([%w_]+)` | `([%w_]+)` %(") do
+      rows[#rows + 1] = name .. "=" .. alias
+    end
     local want = {}
     for _, list in pairs(units.aliases) do
       for _, a in ipairs(list) do want[#want + 1] = a[1] .. "=" .. a[2] end

@@ -204,7 +204,9 @@ Session.__index = Session
 
 -- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
 function Session:request(req)
-  if type(req) ~= "table" then error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2) end
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2)
+  end
   req = units.apply(req, "http.request")
   local c = self.c
   local timeout = req.timeout
@@ -298,10 +300,14 @@ end
 -- Retries go in rounds: the requests to retry wait for the longest delay among
 -- them, then run again together.
 function Session:batch(reqs, opts)
-  if type(reqs) ~= "table" then error("bad argument #1 to 'http.batch' (table expected, got " .. type(reqs) .. ")", 2) end
+  if type(reqs) ~= "table" then
+    error("bad argument #1 to 'http.batch' (table expected, got " .. type(reqs) .. ")", 2)
+  end
   local concurrency = 8
   if opts ~= nil then
-    if type(opts) ~= "table" then error("bad argument #2 to 'http.batch' (table expected, got " .. type(opts) .. ")", 2) end
+    if type(opts) ~= "table" then
+      error("bad argument #2 to 'http.batch' (table expected, got " .. type(opts) .. ")", 2)
+    end
     concurrency = opts.concurrency or concurrency
     if type(concurrency) ~= "number" or concurrency < 1 or concurrency % 1 ~= 0 then
       error("bad argument #2 to 'http.batch' (option 'concurrency': positive integer expected)", 2)
@@ -312,7 +318,9 @@ function Session:batch(reqs, opts)
   local refused, given = nil, reqs
   for i = 1, n do
     local req = reqs[i]
-    if type(req) ~= "table" then error("bad argument #1 to 'http.batch' (reqs[" .. i .. "]: table expected, got " .. type(req) .. ")", 2) end
+    if type(req) ~= "table" then
+      error("bad argument #1 to 'http.batch' (reqs[" .. i .. "]: table expected, got " .. type(req) .. ")", 2)
+    end
     req = units.apply(req, "http.request")
     if req ~= given[i] then                        -- timeout_ms: a copy, the caller's list stays
       if reqs == given then reqs = {} for k = 1, n do reqs[k] = given[k] end end
@@ -429,14 +437,19 @@ function M.new(opts)
   end
   for _, name in ipairs { "hook", "sleep", "random", "clock" } do
     if opts[name] ~= nil and type(opts[name]) ~= "function" then
-      error("bad argument #1 to 'http.new' (option '" .. name .. "': function expected, got " .. type(opts[name]) .. ")", 2)
+      error("bad argument #1 to 'http.new' (option '" .. name .. "': function expected, got "
+        .. type(opts[name]) .. ")", 2)
     end
   end
   local secret_list = opts.secrets or M.default_secrets
-  if type(secret_list) ~= "table" then error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2) end
+  if type(secret_list) ~= "table" then
+    error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2)
+  end
   local secrets = {}
   for _, name in ipairs(secret_list) do
-    if type(name) ~= "string" then error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2) end
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2)
+    end
     secrets[name:lower()] = true
   end
   local transport = M.transport

@@ -101,7 +101,8 @@ local function check_fn(opts, name, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= "function" then
-    error("bad argument #1 to 'mallapi.token.new' (option '" .. name .. "': function expected, got " .. type(v) .. ")", 3)
+    error("bad argument #1 to 'mallapi.token.new' (option '" .. name .. "': function expected, got "
+      .. type(v) .. ")", 3)
   end
   return v
 end
@@ -115,10 +116,12 @@ function M.new(opts)
   end
   opts = units.apply(opts, "mallapi.token.new")   -- lease_ms, wait_ms ... (old names: aliases)
   if type(opts.key) ~= "string" or opts.key == "" then
-    error("bad argument #1 to 'mallapi.token.new' (option 'key': non-empty string expected, got " .. type(opts.key) .. ")", 2)
+    error("bad argument #1 to 'mallapi.token.new' (option 'key': non-empty string expected, got "
+      .. type(opts.key) .. ")", 2)
   end
   if type(opts.fetch) ~= "function" then
-    error("bad argument #1 to 'mallapi.token.new' (option 'fetch': function expected, got " .. type(opts.fetch) .. ")", 2)
+    error("bad argument #1 to 'mallapi.token.new' (option 'fetch': function expected, got "
+      .. type(opts.fetch) .. ")", 2)
   end
   local store = opts.store
   if store == nil then

@@ -42,7 +42,9 @@ Fleet.__tostring = function(self) return "mallapi.fleet(" .. tostring(self.store
 -- fleet.new{ redis = "redis://127.0.0.1:6379" | { host=, port=, db= }, password =,
 --            prefix = "mallapi:fleet:", new_store = mallapi.store.redis.new (or mallapi.ngx.redis_store) }
 function M.new(opts)
-  if type(opts) ~= "table" then error("bad argument #1 to 'fleet.new' (table expected, got " .. type(opts) .. ")", 2) end
+  if type(opts) ~= "table" then
+    error("bad argument #1 to 'fleet.new' (table expected, got " .. type(opts) .. ")", 2)
+  end
   local prefix = opts.prefix or "mallapi:fleet:"
   if type(prefix) ~= "string" then error("bad argument #1 to 'fleet.new' (option 'prefix': string expected)", 2) end
   local cfg
@@ -81,7 +83,8 @@ local function check_secrets(secrets)
   for name, ref in pairs(secrets or {}) do
     local named = type(ref) == "table" and (type(ref.env) == "string" or type(ref.file) == "string")
     if type(name) ~= "string" or not named then
-      error("bad argument #2 to 'fleet.add' (option 'secrets': each secret must be { env = VAR } or { file = path }, never a value)", 3)
+      error("bad argument #2 to 'fleet.add' (option 'secrets': each secret must be { env = VAR } or { file = path " ..
+          "}, never a value)", 3)
     end
   end
 end

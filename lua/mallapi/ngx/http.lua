@@ -416,7 +416,9 @@ end
 -- c:request(req [, timeout_s]) -> res | nil, msg, code
 function Session:request(req, timeout_s)
   check_open(self, "http.request")
-  if type(req) ~= "table" then error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2) end
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2)
+  end
   local ok, why, code = M.check_phase("http.request")
   if not ok then return nil, why, code end
   local parsed_ok, p = pcall(parse_request, self, req, timeout_s)
@@ -482,11 +484,16 @@ end
 function M.new(opts)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then error("bad argument #1 to 'http.new' (table expected, got " .. type(opts) .. ")", 2) end
-  if opts.proxy ~= nil then error("bad argument #1 to 'http.new' (option 'proxy': not supported by the nginx transport)", 2) end
-  if opts.ca_file ~= nil then
-    error("bad argument #1 to 'http.new' (option 'ca_file': not supported by the nginx transport; use lua_ssl_trusted_certificate)", 2)
+  if opts.proxy ~= nil then
+    error("bad argument #1 to 'http.new' (option 'proxy': not supported by the nginx transport)", 2)
   end
-  if opts.verify ~= nil and type(opts.verify) ~= "boolean" then error("bad argument #1 to 'http.new' (option 'verify': boolean expected)", 2) end
+  if opts.ca_file ~= nil then
+    error("bad argument #1 to 'http.new' (option 'ca_file': not supported by the nginx transport; use " ..
+        "lua_ssl_trusted_certificate)", 2)
+  end
+  if opts.verify ~= nil and type(opts.verify) ~= "boolean" then
+    error("bad argument #1 to 'http.new' (option 'verify': boolean expected)", 2)
+  end
   if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
     error("bad argument #1 to 'http.new' (option 'user_agent': string expected)", 2)
   end
