@@ -11,6 +11,8 @@
 #   make asan          the C core under ASan/UBSan: the C-level specs, then the JSON fuzz corpus
 #   make fuzz-smoke    200k mutated JSON inputs through the codec under ASan/UBSan (not in test)
 #   make sandbox       the local vendor sandbox in the foreground (doc/sandbox.md)
+#   make rock          build and install the rock into build/rock/5.4/tree (ROCK_RT=luajit for LuaJIT,
+#                      ROCK_TREE=/usr/local for the system tree), from a copy: src/ stays clean
 #   make demo          the main job: sandbox, seed Shoplus orders, sync them to Sobot, check (doc/sync.md)
 
 LUA      ?= 5.4
@@ -36,7 +38,7 @@ SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 CORE     := $(BUILD)/mallapi/core.so
 
-.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock-check clean sandbox demo
+.PHONY: all deps test lint spec memcheck memcheck-http asan bench fuzz-smoke fuzz-long rock clean sandbox demo
 
 all: $(CORE)
 
@@ -64,7 +66,7 @@ spec:
 	sh spec/run.sh
 
 lint:
-	luacheck -q $(wildcard lua spec examples bench sandbox)
+	luacheck -q $(wildcard lua spec examples bench sandbox bin/mallapi)
 
 memcheck:
 	$(MAKE) LUA=5.4
@@ -85,14 +87,14 @@ bench: all
 # ---- sanitizers and fuzzing (json area)
 SAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_ENV    := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/dtoa.c src/bind_json.c src/bind_util.c
+FUZZ_SRC   := fuzz/json_fuzz.c src/json.c src/dtoa.c src/strtod.c src/bind_json.c src/bind_util.c
 FUZZ_BIN   := build/fuzz/json_fuzz
 FUZZ_DATA  := bench/data/orders_small.json
 FUZZ_CORPUS := ../shared/json-test-suite/test_parsing bench/data
 FUZZ_ITER  ?= 200000
 FUZZ_SEED  ?= 1
 
-$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/bind.h src/compat.h src/mallapi.h
+$(FUZZ_BIN): $(FUZZ_SRC) src/json.h src/dtoa.h src/dtoa_table.h src/strtod.h src/strtod_table.h src/bind.h src/compat.h src/mallapi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS) -Isrc \
 	  $(shell pkg-config --cflags lua5.4) -o $@ $(FUZZ_SRC) $(shell pkg-config --libs lua5.4) -lm
@@ -133,8 +135,11 @@ demo: deps
 	$(MAKE) LUA=5.4
 	LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/demo.lua
 
-rock-check:
-	sh spec/support/rock_check.sh
+ROCK_RT ?= 5.4
+ROCK_TREE ?=
+rock:
+	sh spec/support/rock_build.sh $(ROCK_RT) $(ROCK_TREE)
 
 clean:
 	rm -rf build
+	rm -f src/*.o

@@ -4,8 +4,8 @@
 set -e
 PKGS="build-essential pkg-config lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev
 libcurl4-openssl-dev libssl-dev openssl lua-cjson lua-busted lua-dkjson lua-socket
-luarocks lua-check lua-luaossl lua-curl nginx-core libnginx-mod-http-lua lua-nginx-redis
-redis-server libhiredis-dev valgrind wrk util-linux procps lua-argparse"
+luarocks lua-argparse lua-check lua-luaossl lua-curl nginx-core libnginx-mod-http-lua lua-nginx-redis
+redis-server libhiredis-dev valgrind wrk util-linux procps"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

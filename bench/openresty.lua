@@ -96,7 +96,7 @@ local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- 
 block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT;")
    :gsub("lua_shared_dict mallapi_webhooks 16m;", "lua_shared_dict mallapi_webhooks 384m;")
    -- a no-op handle: measure receiving, not a vendor
-   :gsub("handle = webhook%.shoplus_order_to_sobot%(sobot, [^\n]*\n", "handle = function() return true end,\n")
+   :gsub("handle = require%(\"shoplus_to_sobot\"%)%(sobot, [^\n]*\n", "handle = function() return true end,\n")
 if os.getenv("BENCH_READ_DATA") then   -- a handle that reads event.data: the timer decodes each body
   block = block:gsub("handle = function%(%) return true end", "handle = function(e) return e.data ~= nil end")
 end

@@ -5,6 +5,7 @@
 local json = require("mallapi").json
 
 local N = json.null
+local suite_counts = require "support.suite_counts"   -- one line per suite after the run
 
 -- decode cases: { name, input, expected value | nil (rejected), differs = reason }
 local decode_cases = {
@@ -80,9 +81,10 @@ local function cjson_stub()
 end
 
 describe("cjson compatibility #c", function()
+  local count = suite_counts.suite("lua-cjson tests")
   for _, c in ipairs(decode_cases) do
     local name, input, want = c[1], c[2], c[3]
-    it("decode: " .. name .. (c.differs and " (differs: " .. c.differs .. ")" or ""), function()
+    it("decode: " .. name .. (c.differs and " (differs: " .. c.differs .. ")" or ""), count(function()
       local v, err = json.decode(input)
       if c.exact_int then
         assert.is_nil(err)
@@ -94,13 +96,13 @@ describe("cjson compatibility #c", function()
         assert.is_nil(err)
         assert.same(want, v)
       end
-    end)
+    end))
   end
 
   for _, c in ipairs(encode_cases) do
     local name, value, want = c[1], c[2], c[3]
     if not c.runtime or c.runtime == os.getenv("MALLAPI_RUNTIME") then
-      it("encode: " .. name .. (c.differs and " (differs: " .. c.differs .. ")" or ""), function()
+      it("encode: " .. name .. (c.differs and " (differs: " .. c.differs .. ")" or ""), count(function()
         local text, err, code = json.encode(value, c.opts)
         if want == nil then
           assert.is_nil(text)
@@ -110,11 +112,11 @@ describe("cjson compatibility #c", function()
           assert.is_nil(err)
           assert.equal(want, text)
         end
-      end)
+      end))
     end
   end
 
-  it("decode: every escaped octet (octets-escaped.dat) and the RFC examples", function()
+  it("decode: every escaped octet (octets-escaped.dat) and the RFC examples", count(function()
     local read = require("support.files").read
     -- differs: the file holds bytes 0x80-0xFF raw; cjson passes them through, strict UTF-8
     -- input refuses them (replace_invalid_utf8 gives U+FFFD each), the escaped 0x00-0x7F match.
@@ -131,21 +133,21 @@ describe("cjson compatibility #c", function()
       assert.is_nil(derr, f)
       assert.same(doc, json.decode(json.encode(doc)), f)
     end
-  end)
+  end))
 
-  it("encode: all 8-bit clean text that is UTF-8; control bytes escaped", function()
+  it("encode: all 8-bit clean text that is UTF-8; control bytes escaped", count(function()
     local s = {}
     for i = 0, 127 do s[#s + 1] = string.char(i) end
     s = table.concat(s)
     assert.equal(s, json.decode(json.encode(s)))
     -- differs: cjson writes any byte; invalid UTF-8 (\255) is refused here so output is always JSON
     assert.is_nil(json.encode("\255"))
-  end)
+  end))
 
   -- agentzh.t
   describe("OpenResty markers (agentzh.t), from cjson and from cjson.safe", function()
     for _, modname in ipairs { "cjson", "cjson.safe" } do
-      it(modname .. ": empty_array_mt, array_mt, empty_array", function()
+      it(modname .. ": empty_array_mt, array_mt, empty_array", count(function()
         local saved = package.loaded[modname]
         local other = modname == "cjson" and "cjson.safe" or "cjson"
         local saved_other = package.loaded[other]
@@ -173,10 +175,10 @@ describe("cjson compatibility #c", function()
         end)
         package.loaded[modname], package.loaded[other] = saved, saved_other
         assert(ok, e)
-      end)
+      end))
     end
 
-    it("mixed: markers of both modules at once (distinct instances)", function()
+    it("mixed: markers of both modules at once (distinct instances)", count(function()
       local saved, saved_safe = package.loaded.cjson, package.loaded["cjson.safe"]
       local a, b = cjson_stub(), cjson_stub()
       package.loaded.cjson, package.loaded["cjson.safe"] = a, b
@@ -184,11 +186,11 @@ describe("cjson compatibility #c", function()
                                  z = b.empty_array, w = setmetatable({}, b.empty_array_mt) }, { sort_keys = true })
       package.loaded.cjson, package.loaded["cjson.safe"] = saved, saved_safe
       assert.equal('{"w":[],"x":[],"y":[],"z":[]}', text)
-    end)
+    end))
 
-    it("rejects a wrong array_mt option", function()
+    it("rejects a wrong array_mt option", count(function()
       assert.has_error(function() json.decode("[]", { array_mt = true }) end,
         "bad argument #2 to 'decode' (option 'array_mt' must be a table or false)")
-    end)
+    end))
   end)
 end)

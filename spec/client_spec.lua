@@ -20,9 +20,9 @@ describe("mallapi.client", function()
   end)
 
   local BAD = {
-    { { "nope", {} }, "mallapi.client: unknown vendor 'nope' (known: sobot, hd, shoplus, guanmai, babycare)" },
+    { { "nope", {} }, "mallapi.client: unknown vendor 'nope' (known: babycare, guanmai, hd, shoplus, sobot)" },
     { { "../sobot", {} },
-      "mallapi.client: unknown vendor '../sobot' (known: sobot, hd, shoplus, guanmai, babycare)" },
+      "mallapi.client: unknown vendor '../sobot' (known: babycare, guanmai, hd, shoplus, sobot)" },
     { { "sobot", { appid = "", app_key = "k" } }, "mallapi.client: sobot needs cfg.appid" },
     { { 42 }, "mallapi.client: bad argument #1 (vendor name expected)" },
     { { "sobot", "x" }, "mallapi.client: bad argument #2 (cfg table expected)" },

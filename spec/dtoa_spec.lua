@@ -6,7 +6,8 @@
 local json = require("mallapi").json
 
 local HAS_INT64 = math.type ~= nil          -- Lua 5.4; LuaJIT has doubles only
-local ldexp = math.ldexp or function(m, e) return m * 2.0 ^ e end -- luacheck: ignore
+local doubles = require "support.doubles"
+local ldexp, random_double = doubles.ldexp, doubles.random_double
 
 -- The reference text of x: the fewest %.Pg digits that read back, laid out like
 -- "%.{max(P,15)}g" (plain decimal for 1e-4 <= |x| < 1e15), ".0" when integral.
@@ -54,14 +55,6 @@ local function check(x)
   assert(sig_digits(text) < p and is_power_of_two(x),
     ("%.17g written as %s, reference %s"):format(x, text, ref))
   return "shorter"
-end
-
--- A random double with uniformly random mantissa bits and exponent (or subnormal).
-local function random_double()
-  local m = math.random(0, 2 ^ 26 - 1) * 2 ^ 26 + math.random(0, 2 ^ 26 - 1)
-  local e = math.random(-1023, 1023)
-  local x = e == -1023 and ldexp(m, -1074) or ldexp(1 + m / 2 ^ 52, e)
-  return math.random(2) == 1 and -x or x
 end
 
 describe("shortest float text #c", function()

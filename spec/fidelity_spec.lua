@@ -251,7 +251,7 @@ describe("fidelity: shipped mappings read the documents' codes", function()
 
   it("canonical refund_status has the value none", function()
     assert.is_true(mallapi.model.is_enum_value("refund_status", "none"))
-    assert.equal("none", mallapi.model.status.shoplus.line_refund_status[0])
+    assert.equal("none", require("mallapi.mappings.shoplus_order").status.line_refund_status[0])
   end)
 
   it("canonical -> sobot.order requires receiver.detail_address (000:L701)", function()

@@ -115,11 +115,13 @@ describe("fleet against the sandbox", function()
       assert.is_true(cp.finished)
       if (cp.resumes or 0) > 0 then resumed = resumed + 1 end
     end
-    assert.is_true(resumed >= 1, resumed .. " runs resumed")
     local j = open():get("acct01")
     assert.same(PER_JOB, j.sent)
-    local all_logs = procs.capture("cat " .. dir .. "/*.log")
-    assert.truthy(all_logs:find("handed back", 1, true), logs)   -- the SIGTERMed worker drained
-    assert.truthy(all_logs:find("stopped after %d+ runs"), logs)
+    -- the SIGTERMed worker left by itself; when the signal came during a run (the usual case,
+    -- though a loaded machine can deliver it between two runs) it drained: handed the run back
+    -- after its batch, and that run resumed elsewhere. spec/fleet_spec.lua drains deterministically.
+    local log2 = procs.capture("cat " .. dir .. "/worker2.log")
+    assert.truthy(log2:find("stopped after %d+ runs"), log2)
+    if log2:find("handed back", 1, true) then assert.is_true(resumed >= 1, resumed .. " runs resumed") end
   end)
 end)

@@ -11,6 +11,7 @@ local json = require("mallapi").json
 local DIR = "../shared/json-test-suite/test_parsing/"
 
 local read = require("support.files").read
+local suite_counts = require "support.suite_counts"   -- one line per suite after the run
 
 -- A rejected document: no value, a positioned error, a syntax or depth code.
 local function assert_rejected(v, err, code)
@@ -49,13 +50,14 @@ local function expected_outcome(name)
 end
 
 describe("json JSONTestSuite #c", function()
+  local count = suite_counts.suite("JSONTestSuite")
   it("finds the corpus", function()
     assert.is_true(#files > 300)
   end)
 
   for _, name in ipairs(files) do
     local want = expected_outcome(name)
-    it((want and "accepts " or "rejects ") .. name, function()
+    it((want and "accepts " or "rejects ") .. name, count(function()
       local s = read(DIR .. name)
       local v, err, code = json.decode(s)
       if want then
@@ -67,7 +69,7 @@ describe("json JSONTestSuite #c", function()
       else
         assert_rejected(v, err, code)
       end
-    end)
+    end))
   end
 
   it("replace_invalid_utf8 turns every i_string_ file with UTF-8 input into a string", function()
@@ -96,6 +98,8 @@ end
 describe("json nativejson jsonchecker and roundtrip #c", function()
   local checker = list(NATIVE .. "jsonchecker", "%.json$")
   local roundtrip = list(NATIVE .. "roundtrip", "%.json$")
+  local count_checker = suite_counts.suite("nativejson jsonchecker")
+  local count_roundtrip = suite_counts.suite("nativejson roundtrip")
 
   it("finds the corpora", function()
     assert.equal(36, #checker)
@@ -104,7 +108,7 @@ describe("json nativejson jsonchecker and roundtrip #c", function()
 
   for _, name in ipairs(checker) do
     local accepted = name:match("^pass") or name:match("_EXCLUDE")
-    it((accepted and "accepts " or "rejects ") .. "jsonchecker/" .. name, function()
+    it((accepted and "accepts " or "rejects ") .. "jsonchecker/" .. name, count_checker(function()
       local v, err, code = json.decode(read(NATIVE .. "jsonchecker/" .. name))
       if accepted then
         assert.is_nil(err)
@@ -112,16 +116,16 @@ describe("json nativejson jsonchecker and roundtrip #c", function()
       else
         assert_rejected(v, err, code)
       end
-    end)
+    end))
   end
 
   for _, name in ipairs(roundtrip) do
-    it("round-trips roundtrip/" .. name .. " byte for byte (ordered)", function()
+    it("round-trips roundtrip/" .. name .. " byte for byte (ordered)", count_roundtrip(function()
       local s = read(NATIVE .. "roundtrip/" .. name)
       local v, err = json.decode(s, { ordered = true })
       assert.is_nil(err)
       assert.equal(s, json.encode(v))
-    end)
+    end))
   end
 
   it("canonical encode of the roundtrip files reads back to the same values", function()

@@ -38,8 +38,8 @@ describe("openresty webhook receiver on Redis", function()
             redis = { host = "127.0.0.1", port = tonumber(os.getenv("REDIS_PORT")),
                       password = os.getenv("REDIS_PASSWORD"), prefix = "hook:" },
             base_delay = 0.1, max_delay = 0.5, claim = 2, poll = 0.05,
-            handle = webhook.shoplus_order_to_sobot(sobot, { store_id = "store-r" }) }:start())
-          webhook.new{ name = "dead_redis", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"),
+            handle = require("shoplus_to_sobot")(sobot, { store_id = "store-r" }) }:start())
+          webhook.new{ name = "dead_redis", vendor = "shoplus", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"),
             redis = { port = tonumber(os.getenv("DEAD_REDIS_PORT")), timeout = 500 },
             handle = function() return true end }
         }

@@ -23,7 +23,7 @@ describe("openresty webhook receiver: the documented shutdown after a kill and a
   local function start_nginx(queue)
     local conf = read_file("examples/openresty/nginx.conf")
     local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
-    block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT1;")
+    block = block:gsub("listen 127%.0%.0%.1:8080;", "listen 127.0.0.1:$PORT1;")
     if queue == "redis" then
       local n
       block, n = block:gsub('dict = "mallapi_webhooks", max_body = 1024 %* 1024,%s*seen_file = [^\n]*\n',

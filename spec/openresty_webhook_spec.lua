@@ -73,7 +73,7 @@ describe("openresty webhook receiver", function()
     secret = "shoplus-webhook-secret-7f3a"
     local conf = read_file("examples/openresty/nginx.conf")
     local block = assert(conf:match("# %-%-%- mallapi: begin %-%-%-\n(.-)  # %-%-%- mallapi: end %-%-%-"))
-    block = block:gsub("listen 8080;", "listen 127.0.0.1:$PORT1;")
+    block = block:gsub("listen 127%.0%.0%.1:8080;", "listen 127.0.0.1:$PORT1;")
     local cred = sb.credentials.sobot
     srv = nginx.start{ ports = 3, main = table.concat({
       "env SHOPLUS_WEBHOOK_SECRET=" .. secret .. ";", "env SOBOT_APPID=" .. cred.appid .. ";",
@@ -106,7 +106,8 @@ describe("openresty webhook receiver", function()
             content_by_lua_block {
               local webhook = require "mallapi.ngx.webhook"
               if not webhook.receivers.dict_dedup then
-                webhook.new{ name = "dict_dedup", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "gateway",
+                webhook.new{ name = "dict_dedup", vendor = "shoplus",
+                             secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "gateway",
                              seen_dict = "gateway", handle = function() return true end }
               end
               webhook.serve("dict_dedup")
@@ -116,7 +117,8 @@ describe("openresty webhook receiver", function()
             content_by_lua_block {
               local webhook = require "mallapi.ngx.webhook"
               if not webhook.receivers.small_seen then
-                webhook.new{ name = "small_seen", secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "small_seen_q",
+                webhook.new{ name = "small_seen", vendor = "shoplus",
+                             secret = os.getenv("SHOPLUS_WEBHOOK_SECRET"), dict = "small_seen_q",
                              seen_file = ngx.config.prefix() .. "rw/small.seen", seen_capacity = 64,
                              handle = function() return true end }
               end
@@ -129,15 +131,15 @@ describe("openresty webhook receiver", function()
           }
           location = /bad_seen_file {
             content_by_lua_block {
-              local ok, err = pcall(require("mallapi.ngx.webhook").new, { secret = "s", dict = "gateway",
-                seen_file = ngx.var.arg_path, handle = function() return true end })
+              local ok, err = pcall(require("mallapi.ngx.webhook").new, { vendor = "shoplus", secret = "s",
+                dict = "gateway", seen_file = ngx.var.arg_path, handle = function() return true end })
               ngx.print(ok and "accepted" or err)
             }
           }
           location = /bad_seen_dict {
             content_by_lua_block {
-              local ok, err = pcall(require("mallapi.ngx.webhook").new, { secret = "s", dict = "gateway",
-                seen_dict = ngx.var.arg_name, handle = function() return true end })
+              local ok, err = pcall(require("mallapi.ngx.webhook").new, { vendor = "shoplus", secret = "s",
+                dict = "gateway", seen_dict = ngx.var.arg_name, handle = function() return true end })
               ngx.print(ok and "accepted" or err)
             }
           }

@@ -16,7 +16,7 @@ for rt in $runtimes; do
   : > "$counts"
   prefix=""; filter=""
   if [ -n "$MALLAPI_MEMCHECK" ]; then
-    prefix="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+    prefix="valgrind -q --suppressions=spec/support/luajit.supp --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
     filter="--tags=c"
   fi
   LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" LUA_CPATH="build/$rt/?.so;;" \

@@ -125,16 +125,14 @@ describe("store", function()
       assert.truthy(capture(cmd):find("^%d+%-%d+%-%d+\n$"))
     end)
 
-    it("reports a missing directory as a STORE-area IO error", function()
-      -- a directory that surely does not exist: under a fresh temporary file's name
-      local base = os.tmpname()
-      local dir = base .. ".missing"
-      local store = mallapi.store.file(dir)
-      os.remove(base)
+    it("reports a directory removed after creation as a STORE-area IO error", function()
+      local dir = os.tmpname()
+      os.remove(dir)
+      local store = assert(mallapi.store.file(dir))        -- created here (front_door_spec)
+      os.execute("rmdir '" .. dir .. "'")
       local ok, err, code = store:set("k", "v")
       assert.is_nil(ok)
-      local quoted = dir:gsub("%p", "%%%0")
-      assert.truthy(err:find("^store%.file: open " .. quoted .. "/k%.token%.tmp%.%d+%.%d+: "
+      assert.truthy(err:find("^store%.file: open " .. dir:gsub("%p", "%%%0") .. "/k%.token%.tmp%.%d+%.%d+: "
                              .. "No such file or directory$"), err)
       assert.equal("IO", code)
       local lock_id, lerr, lcode = store:lock("k", 100)

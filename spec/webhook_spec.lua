@@ -139,9 +139,10 @@ end)
 
 describe("webhook.verify arguments", function()
   local CASES = {
-    { { "sobot", { secret = "s" } }, "webhook.verify: bad argument #1 (vendor 'shoplus' or 'guanmai' expected)" },
-    { { "shoplus", "x" }, "webhook.verify: bad argument #2 (table expected)" },
-    { { "shoplus", { body = "{}" } }, "webhook.verify: bad argument #2 (secret string expected)" },
+    { { "sobot", { secret = "s" } },
+      "bad argument #1 to 'webhook.verify' (profile mallapi.vendors.sobot has no webhook rule)" },
+    { { "shoplus", "x" }, "bad argument #2 to 'webhook.verify' (table expected, got string)" },
+    { { "shoplus", { body = "{}" } }, "bad argument #2 to 'webhook.verify' (secret string expected)" },
   }
   for _, case in ipairs(CASES) do
     it("raises " .. case[2], function()

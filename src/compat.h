@@ -6,6 +6,13 @@
 #include <lua.h>
 #include <lauxlib.h>
 
+#if LUA_VERSION_NUM < 502 && defined(__has_include)
+#if !__has_include(<luajit.h>)
+/* PUC Lua 5.1 headers: the core needs Lua 5.3/5.4 or LuaJIT 2.1 (which has luaL_newlib & co). */
+#error "mallapi needs Lua 5.4 (or 5.3) or LuaJIT 2.1; for LuaJIT build with LUA_INCDIR=/usr/include/luajit-2.1"
+#endif
+#endif
+
 #if LUA_VERSION_NUM < 502
 /* LuaJIT 2.1 already provides luaL_setfuncs, luaL_testudata, luaL_setmetatable, luaL_newlib. */
 #define lua_rawlen(L, i) lua_objlen((L), (i))

@@ -1,12 +1,13 @@
 /* json.c: the Lua-free half of the JSON codec (see json.h): whitespace and
  * character tables, string scanning (escapes, surrogate pairs, strict UTF-8),
- * number scanning (exact int64 path, Clinger fast path, strtod fallback),
+ * number scanning (exact int64 path, strtod.c's exact fast paths, strtod fallback),
  * validate-only skipping, error positions, the output buffer with string
  * escaping and integer printing; floats are written by dtoa.c.
  * bind_json.c builds and walks Lua values on top of these. */
 #include "json.h"
 
 #include "dtoa.h"
+#include "strtod.h"
 
 #include <locale.h>
 #include <math.h>
@@ -27,11 +28,6 @@ static const unsigned char json_plain[256] = {
 #define R16(c) R4(c), R4(c + 4), R4(c + 8), R4(c + 12)
 #define R64(c) R16(c), R16(c + 16), R16(c + 32), R16(c + 48)
     R64(0), R64(64), R64(128), R64(192)
-};
-
-static const double json_pow10[23] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
 /* Exponents are read up to this magnitude (then saturated): far beyond any
@@ -388,15 +384,9 @@ const char *mallapi_json_scan_number(mallapi_json_scanner *s, const char *p, mal
     }
     n->len = (size_t)(p - start);
     n->kind = MALLAPI_JSON_FLOAT;
-    /* Clinger's fast path: an exact mantissa below 2^53 and a power of ten
-     * that is exact in a double give a correctly rounded quotient/product. */
-    int64_t e10 = exp - frac;
-    if (!dropped && mant <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
-        double d = (double)mant;
-        d = e10 < 0 ? d / json_pow10[-e10] : d * json_pow10[e10];
-        n->d = neg ? -d : d;
-        return p;
-    }
+    /* Up to 19 digits, every one in mant: Clinger's fast path or Eisel-Lemire
+     * (strtod.c) decide nearly every value exactly without strtod. */
+    if (!dropped && mallapi_strtod_decimal(mant, exp - frac, neg, &n->d)) return p;
     n->d = mallapi_json_strtod(start, n->len);
     if (isinf(n->d)) n->kind = MALLAPI_JSON_BIGFLOAT;
     return p;

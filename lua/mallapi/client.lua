@@ -4,195 +4,27 @@
 local mallapi = require "mallapi"
 local units = require "mallapi.units"
 
-local error, ipairs, pairs, type, tostring, tonumber, next =
-  error, ipairs, pairs, type, tostring, tonumber, next
-local setmetatable, getmetatable, require, pcall = setmetatable, getmetatable, require, pcall
+local error, ipairs, pairs, type, tostring, tonumber = error, ipairs, pairs, type, tostring, tonumber
+local setmetatable, require, pcall = setmetatable, require, pcall
 local package = package
 local concat, sort = table.concat, table.sort
-local floor, min = math.floor, math.min
-local os_date, os_time = os.date, os.time
 
-local M = { vendors = { "sobot", "hd", "shoplus", "guanmai", "babycare" } }
+local util = require "mallapi.util"
+local ops = require "mallapi.ops"
+local find_operation = ops.find
+
+-- M.util stays for callers of older releases; profiles require mallapi.util.
+local M = { util = util }
 
 local Client = {}
 Client.__index = Client
 Client.__tostring = function(self) return "mallapi.client(" .. self.vendor .. ")" end
 
 ---------------------------------------------------------------------------------------------
--- Small helpers shared with the profiles (exported as M.util).
-
-local util = {}
-M.util = util
-
--- Text of a scalar parameter as it goes into a query string or a string to sign:
--- integers without ".0", booleans as true/false, 64-bit raw numbers by their tostring.
-function util.text(v)
-  local t = type(v)
-  if t == "string" then return v end
-  if t == "number" then
-    if v == floor(v) and v > -2^63 and v < 2^63 then return string.format("%d", v) end
-    return string.format("%.17g", v)
-  end
-  if t == "boolean" then return v and "true" or "false" end
-  return tostring(v)
-end
-
--- Percent-encoding per RFC 3986 (unreserved kept, other bytes %XX upper case).
-function util.rfc3986(s)
-  local codec = mallapi.codec
-  if codec and codec.urlencode then return codec.urlencode(s, "rfc3986") end
-  return (s:gsub("[^A-Za-z0-9%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
-
--- Query string from a list of {name, value} pairs, in the given order.
-function util.query_string(pairs_list)
-  local out = {}
-  for i, p in ipairs(pairs_list) do
-    out[i] = util.rfc3986(p[1]) .. "=" .. util.rfc3986(util.text(p[2]))
-  end
-  return concat(out, "&")
-end
-
--- Offset in minutes from "+08:00", "-05:30", "+0800" or a number of minutes.
-function util.parse_offset(offset)
-  if offset == nil then return 480 end
-  if type(offset) == "number" then return offset end
-  local sign, hh, mm = tostring(offset):match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then error("mallapi.client: cfg.utc_offset must look like +08:00", 3) end
-  local minutes = tonumber(hh) * 60 + tonumber(mm)
-  return sign == "-" and -minutes or minutes
-end
-
--- "yyyy-MM-dd HH:mm:ss" of a unix time in ms at a UTC offset in minutes.
-function util.format_time(ms, offset_minutes)
-  local clock = mallapi.clock
-  if clock and clock.format then return clock.format(ms, offset_minutes) end
-  local seconds = floor(ms / 1000) + offset_minutes * 60
-  return os_date("!%Y-%m-%d %H:%M:%S", seconds)
-end
-
--- Encode a JSON value; an empty Lua table is the empty object.
-function util.json_encode(v)
-  if type(v) == "table" and next(v) == nil and getmetatable(v) == nil then return "{}" end
-  return mallapi.json.encode(v)
-end
-
--- The JSON text of a request body, or nil, "<vendor> <op>: parameter 'name': why", "INVALID"
--- when a parameter cannot be encoded (NaN, a cycle, invalid UTF-8): then nothing is sent.
-function util.encode_body(c, opname, v)
-  local text, err = util.json_encode(v)
-  if text then return text end
-  local why, path = tostring(err):match("^json%.encode: (.-) at %$%.?(.*)$")
-  if path and path ~= "" then
-    return nil, c.vendor .. " " .. opname .. ": parameter '" .. path .. "': " .. why, "INVALID"
-  end
-  return nil, c.vendor .. " " .. opname .. ": parameters: " .. (why or tostring(err)), "INVALID"
-end
-
--- Business data of a successful answer: never nil (an absent member is json.null).
-function util.data(v)
-  if v ~= nil then return v end
-  local json = mallapi.json
-  if json and json.null ~= nil then return json.null end
-  return {}
-end
-
--- Copy of a table, one level deep.
-function util.copy(t)
-  local c = {}
-  for k, v in pairs(t or {}) do c[k] = v end
-  return c
-end
-
--- Look up a header in a table whose keys may have any case.
-function util.header(headers, name)
-  if not headers then return nil end
-  local v = headers[name] or headers[name:lower()]
-  if v ~= nil then return v end
-  local lname = name:lower()
-  for k, val in pairs(headers) do
-    if type(k) == "string" and k:lower() == lname then return val end
-  end
-  return nil
-end
-
----------------------------------------------------------------------------------------------
--- Operation names: lookup, close names for the error message.
-
-local function distance(a, b)
-  local la, lb = #a, #b
-  local prev = {}
-  for j = 0, lb do prev[j] = j end
-  for i = 1, la do
-    local cur = { [0] = i }
-    local ca = a:byte(i)
-    for j = 1, lb do
-      local cost = (ca == b:byte(j)) and 0 or 1
-      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[lb]
-end
-
-local function close_names(profile, name)
-  local lname, scored = name:lower(), {}
-  for opname in pairs(profile.operations) do
-    local lop = opname:lower()
-    local d = distance(lname, lop)
-    if lop:find(lname, 1, true) or lname:find(lop, 1, true) then d = min(d, 1) end
-    if d <= math.max(2, floor(#name / 3)) then scored[#scored + 1] = { opname, d } end
-  end
-  sort(scored, function(x, y) if x[2] ~= y[2] then return x[2] < y[2] end return x[1] < y[1] end)
-  local out = {}
-  for i = 1, min(5, #scored) do out[i] = scored[i][1] end
-  return out
-end
-
--- Resolve an operation name (aliases, body-key variants) to its definition.
-local function find_operation(self, name, params, fn)
-  if type(name) ~= "string" then
-    error("client:" .. fn .. ": operation name must be a string", 3)
-  end
-  local profile = self.profile
-  local real = profile.aliases and profile.aliases[name] or name
-  if profile.variants and profile.variants[real] then
-    local chosen
-    for key, opname in pairs(profile.variants[real]) do
-      if type(params) == "table" and params[key] ~= nil then
-        if chosen then
-          error("client:" .. fn .. ": " .. self.vendor .. " " .. name
-            .. ": pass exactly one of the variant keys", 3)
-        end
-        chosen = opname
-      end
-    end
-    if not chosen then
-      local names = {}
-      for _, opname in pairs(profile.variants[real]) do names[#names + 1] = opname end
-      sort(names)
-      error("client:" .. fn .. ": " .. self.vendor .. " " .. name .. " serves several operations; "
-        .. "use one of " .. concat(names, ", "), 3)
-    end
-    real = chosen
-  end
-  local op = profile.operations[real]
-  if not op then
-    local close = close_names(profile, name)
-    local hint = #close > 0 and " (close names: " .. concat(close, ", ") .. ")" or ""
-    error("client:" .. fn .. ": unknown " .. self.vendor .. " operation '" .. name .. "'" .. hint, 3)
-  end
-  return op, real
-end
-
----------------------------------------------------------------------------------------------
 -- Required parameters: "a" (top level), "a.b" (inside object a), "a[].b" (in each element of a).
 
--- A required parameter is missing when nil or JSON null (an empty string is a value: the
--- Babycare example sends phone "" for a required phone).
-local function absent(v)
-  return v == nil or (mallapi.json ~= nil and v == mallapi.json.null)
-end
+-- A required parameter is missing when nil or JSON null (an empty string is a value).
+local absent = util.absent
 
 local function check_path(value, path, shown)
   local head, rest = path:match("^([^%.%[]+)(.*)$")
@@ -317,7 +149,7 @@ function M.new(vendor, cfg)
   -- a profile is any module mallapi.vendors.<name> on the path (users may add their own)
   if not vendor:match("^[%w_]+$") or not package.searchpath("mallapi.vendors." .. vendor, package.path) then
     error("mallapi.client: unknown vendor '" .. vendor .. "' (known: "
-      .. concat(M.vendors, ", ") .. ")", 2)
+      .. concat(M.vendors(), ", ") .. ")", 2)
   end
   local profile = require("mallapi.vendors." .. vendor)
   if cfg ~= nil and type(cfg) ~= "table" then
@@ -344,14 +176,16 @@ function M.new(vendor, cfg)
   return self
 end
 
+--- The vendor names a client can be made for: every mallapi/vendors/<name>.lua on
+-- package.path (the shipped ones and the user's own), sorted.
+function M.vendors() return util.modules("mallapi/vendors") end
+
 setmetatable(M, { __call = function(_, vendor, cfg) return M.new(vendor, cfg) end })
 
 -- Time and randomness, both injectable.
 function Client:now_ms()
   if self.cfg.clock then return self.cfg.clock() end
-  local clock = mallapi.clock
-  if clock and clock.now_ms then return clock.now_ms() end
-  return os_time() * 1000
+  return mallapi.clock.now_ms()
 end
 
 function Client:nonce()
@@ -373,6 +207,26 @@ function Client:transport()
     self._transport = transport
   end
   return self._transport
+end
+
+-- The shared access token of a profile with a token recipe (profile.fetch_token(client) ->
+-- token, lifetime_s | nil, err, code): one mallapi.token manager per client, keyed by
+-- profile.token_key(client) or "<vendor>:<first credential>", stored in cfg.token_store.
+function Client:token_manager()
+  if not self.token then
+    local profile = self.profile
+    if not profile.fetch_token then
+      error("client:token_manager: " .. self.vendor .. " has no fetch_token recipe", 2)
+    end
+    local key = profile.token_key and profile.token_key(self)
+      or self.vendor .. ":" .. util.text(self.cfg[(profile.credentials or {})[1]] or "")
+    self.token = mallapi.token.new {
+      key = key,
+      fetch = function() return profile.fetch_token(self) end,
+      store = self.cfg.token_store,
+    }
+  end
+  return self.token
 end
 
 ---------------------------------------------------------------------------------------------
@@ -421,7 +275,7 @@ end
 local function add_query(list, name, value)
   if type(value) == "table" and value[1] ~= nil then
     for _, item in ipairs(value) do list[#list + 1] = { name, item } end
-  elseif value ~= nil and not (mallapi.json and value == mallapi.json.null) then
+  elseif value ~= nil and value ~= mallapi.json.null then
     list[#list + 1] = { name, value }
   end
 end
@@ -473,6 +327,13 @@ function Client:prepare(opname, params, opts)
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
   end
+  return self:build(real, op, params, opts)
+end
+
+-- The signed request of a resolved operation (real name and definition, required
+-- parameters checked): what prepare returns; call builds through it too, resolving once.
+function Client:build(real, op, params, opts)
+  params, opts = params or {}, opts or {}
   if opts.data_json == nil then
     local ok, lerr, lcode = check_limits(self, real, op, params)
     if not ok then return nil, lerr, lcode end
@@ -494,7 +355,7 @@ function Client:prepare(opname, params, opts)
   local ok, err, code = auth(req, self.cfg, self, opts)
   if ok == nil and err then return nil, self.vendor .. " " .. real .. ": " .. err, code or "AUTH" end
   local out = self:finish_request(req)
-  out.op = real
+  out.op, out.vendor = real, self.vendor
   return out
 end
 
@@ -515,14 +376,19 @@ function Client:interpret(opname, op, resp)
     local ok, value = pcall(mallapi.json.decode, resp.body)
     if ok then decoded = value end
   end
-  local retry_after = util.header(resp.headers, "retry-after")
-  if retry_after then detail.retry_after = tonumber(retry_after) end
+  -- Retry-After as the transport parsed it (mallapi.http: res.retry_after); a transport
+  -- of the caller's that does not parse it: its header as delta-seconds
+  local retry_after = resp.retry_after
+  if retry_after == nil then retry_after = tonumber(util.header(resp.headers, "retry-after")) end
+  detail.retry_after = retry_after
+  detail.attempts, detail.retries_exhausted = resp.attempts, resp.retries_exhausted
+  local auth_refused = status == 401 or status == 403
   if type(decoded) == "table" then
     local data, vcode, vmsg, kind = self.profile.envelope(decoded, op, self, status)
     if kind == nil and (status or 200) < 300 then return data, decoded end
     detail.vendor_code, detail.vendor_message = vcode, vmsg
     if kind == nil then kind = "HTTP" end
-    if status == 401 or status == 403 then kind = "AUTH" end
+    if auth_refused then kind = "AUTH" end
     if status == 429 or (status or 0) >= 500 then kind = "HTTP"; detail.retryable = true end
     local what = kind == "HTTP" and ("HTTP " .. tostring(status)) or
       (kind == "AUTH" and "authentication refused" or "vendor error")
@@ -530,7 +396,7 @@ function Client:interpret(opname, op, resp)
     if vmsg ~= nil and vmsg ~= "" then vtext = vtext .. " " .. util.text(vmsg) end
     return failure(self, opname, kind, what .. (vtext ~= "" and ":" .. vtext or ""), detail)
   end
-  if status == 401 or status == 403 then
+  if auth_refused then
     return failure(self, opname, "AUTH", "authentication refused: HTTP " .. status, detail)
   end
   if status == 429 or (status or 0) >= 500 then detail.retryable = true end
@@ -546,13 +412,14 @@ end
 local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS = true, PROTOCOL = true,
                     TRANSPORT = true }
 
--- One request/answer exchange; returns data, decoded | nil, err, code, detail.
-function Client:exchange(opname, params, opts)
-  local req, perr, pcode = self:prepare(opname, params, opts)
+-- One request/answer exchange of a resolved operation; returns data, decoded | nil, err,
+-- code, detail. opts.idempotent = true lets the transport retry a POST (an upsert).
+function Client:exchange(real, op, params, opts)
+  local req, perr, pcode = self:build(real, op, params, opts)
   if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
-  local op = self.profile.operations[req.op]
   opts = units.apply(opts, "mallapi.client")
   req.timeout = opts and opts.timeout or self.cfg.timeout
+  if opts and opts.idempotent ~= nil then req.idempotent = opts.idempotent end
   local transport, terr, tcode = self:transport()
   if not transport then
     return failure(self, req.op, tcode or "TRANSPORT", tostring(terr), { retryable = false })
@@ -563,11 +430,12 @@ function Client:exchange(opname, params, opts)
     if not waited then return failure(self, req.op, lcode, tostring(lerr), { retryable = true }) end
     if req.timeout then req.timeout = math.max(0.001, req.timeout - waited / 1000) end
   end
-  local resp, err, code = transport:request(req)
+  local resp, err, code, info = transport:request(req)
   if limiter then limiter:after(resp and resp.status, not resp and (code or "TRANSPORT") or nil) end
   if not resp then
+    info = type(info) == "table" and info or {}
     return failure(self, req.op, code or "TRANSPORT", tostring(err),
-      { retryable = true })
+      { retryable = true, attempts = info.attempts, retries_exhausted = info.retries_exhausted })
   end
   local data, d2, kind, detail = self:interpret(req.op, op, resp)
   if limiter and kind then limiter.stats.errors[kind] = (limiter.stats.errors[kind] or 0) + 1 end
@@ -585,11 +453,11 @@ function Client:call(opname, params, opts)
   if type(params) == "table" and not (opts and opts.data_json ~= nil) then
     check_required(self, real, op, params, "call")
   end
-  local data, answer, code, detail = self:exchange(opname, params, opts)
+  local data, answer, code, detail = self:exchange(real, op, params, opts)
   if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
     -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
     if self.profile.on_auth_failure(self, detail) then
-      data, answer, code, detail = self:exchange(opname, params, opts)
+      data, answer, code, detail = self:exchange(real, op, params, opts)
     end
   end
   if data == nil and detail then detail.request = nil end

@@ -100,17 +100,29 @@ local function retry_after_seconds(res)
 end
 M.retry_after_seconds = retry_after_seconds
 
+-- The Retry-After of a 429/503 answer in seconds, parsed once and kept as res.retry_after.
+local function retry_after_of(res)
+  local wait = res.retry_after
+  if wait == nil and RETRY_AFTER_STATUS[res.status] then
+    wait = retry_after_seconds(res)
+    res.retry_after = wait
+  end
+  return wait
+end
+
+-- Whether the policy retries this outcome (an answer res, or a failure code).
+local function retryable(policy, res, code)
+  if res then return (policy.statuses and policy.statuses[res.status]) == true end
+  return code ~= "BAD_REQUEST" and (policy.codes and policy.codes[code]) == true
+end
+
 -- How long to wait before attempt `attempt + 1`, or nil when the outcome is final.
 local function retry_delay(self, policy, attempt, res, code)
   if attempt >= (policy.max_attempts or 1) then return nil end
+  if not retryable(policy, res, code) then return nil end
   if res then
-    if not (policy.statuses and policy.statuses[res.status]) then return nil end
-    if RETRY_AFTER_STATUS[res.status] then
-      local wait = retry_after_seconds(res)
-      if wait then return wait end
-    end
-  elseif not (policy.codes and policy.codes[code]) then
-    return nil
+    local wait = retry_after_of(res)
+    if wait then return wait end
   end
   local cap = math_min(policy.max_delay or 0, (policy.base_delay or 0) * 2 ^ (attempt - 1))
   return self.random() * cap
@@ -176,8 +188,26 @@ local function mask_pairs(self, t)
   return out
 end
 
+-- M.log_hook(line): when set, called once per HTTP exchange (each attempt) of every
+-- session with { vendor, op, method, url (secrets masked), attempt, status, ms, bytes, code }
+-- (`mallapi call --debug` prints these). vendor and op come from a client's request.
+M.log_hook = nil
+
+local function call_log_hook(self, req, attempt, res, code, ms)
+  local url = req.url
+  M.log_hook {
+    vendor = req.vendor, op = req.op, attempt = attempt,
+    method = type(req.method) == "string" and req.method:upper() or "GET",
+    url = type(url) == "string" and mask_url(self, url) or url,
+    status = res and res.status, ms = ms or (res and res.time and floor(res.time * 1000 + 0.5)),
+    bytes = res and #res.body or 0, code = code,
+  }
+end
+
 -- One call per attempt: what was sent and what came back, secrets masked.
-local function call_hook(self, req, attempt, res, err, code, retry_in)
+local function call_hook(self, req, attempt, res, err, code, retry_in, ms)
+  if M.log_hook then call_log_hook(self, req, attempt, res, code, ms) end
+  if not self.hook then return end
   local url = req.url
   local body = req.body
   self.hook {
@@ -223,13 +253,14 @@ function Session:request(req)
     policy, perr, pcode = policy_for(self, req)
     if perr then return nil, perr, pcode end
   end
-  local hook = self.hook
+  local hook = self.hook or M.log_hook
   if not policy and not hook then                  -- no retries, no hook: one attempt
     return c:request(req, timeout)
   end
   local clock = self.clock
   local start = clock()
   local deadline = start + timeout
+  local t_attempt = start
   local res, err, code = c:request(req, timeout)
   if not hook then                                 -- the usual outcome, decided at once
     if res then
@@ -243,19 +274,26 @@ function Session:request(req)
   while true do
     local delay = policy and code ~= "BAD_REQUEST" and retry_delay(self, policy, attempt, res, code)
     if delay and clock() + delay >= deadline then delay = nil end
-    if hook then call_hook(self, req, attempt, res, err, code, delay or nil) end
+    if hook then
+      call_hook(self, req, attempt, res, err, code, delay or nil, floor((clock() - t_attempt) * 1000 + 0.5))
+    end
     if not delay then break end
     self.sleep(delay)
     attempt = attempt + 1
+    t_attempt = clock()
     res, err, code = c:request(req, deadline - clock())
   end
+  -- a retryable outcome here spent this call's budget (attempts or deadline): callers
+  -- above (client, sync runner, webhook worker) must not send it again on their own
+  local exhausted = policy and retryable(policy, res, code) or nil
   if res then
-    res.attempts = attempt
+    res.attempts, res.retries_exhausted = attempt, exhausted
     if attempt > 1 then res.time = clock() - start end
+    retry_after_of(res)
     return res
   end
   if attempt > 1 then err = err .. " [" .. attempt .. " attempts]" end
-  return nil, err, code
+  return nil, err, code, { attempts = attempt, retries_exhausted = exhausted }
 end
 
 -- session:batch(reqs [, opts]) -> results, in request order: results[i] is {res = res}
@@ -278,7 +316,7 @@ local function batch_outcome(self, st, i, r)
     delay = retry_delay(self, policy, attempt, res, code)
     if delay and self.clock() + delay >= st.deadlines[i] then delay = nil end
   end
-  if self.hook then call_hook(self, req, attempt, res, err, code, delay) end
+  if self.hook or M.log_hook then call_hook(self, req, attempt, res, err, code, delay) end
   if delay then
     st.again[#st.again + 1] = i
     st.last[i] = r
@@ -332,7 +370,7 @@ function Session:batch(reqs, opts)
       refused[i] = true
     end
   end
-  local clock, hook = self.clock, self.hook
+  local clock, hook = self.clock, self.hook or M.log_hook
   local st = { reqs = reqs, results = {}, policies = {}, deadlines = {}, attempts = {}, last = {},
                again = {}, start = clock() }
   local results, deadlines, attempts = st.results, st.deadlines, st.attempts

@@ -3,6 +3,7 @@
 -- "sobot.order", doc) goes vendor -> canonical -> vendor unless a direct mapping file
 -- <from>_to_<to> exists. Mappers are compiled once and cached.
 local mapper = require "mallapi.mapper"
+local util = require "mallapi.util"
 
 local error, ipairs, pairs, require, tostring, type = error, ipairs, pairs, require, tostring, type
 local package = package
@@ -101,19 +102,52 @@ function M.map(from, to, doc, extra)
   return out
 end
 
--- The shipped mappings (a spec checks this list against lua/mallapi/mappings/).
-local shipped = {
-  "babycare.exchange", "babycare.order", "babycare.reissue", "babycare.return", "babycare.shipment",
-  "guanmai.aftersale", "guanmai.customer", "guanmai.order", "guanmai.sku", "guanmai.spu",
-  "hd.order",
-  "shoplus.customer", "shoplus.fulfillment", "shoplus.order", "shoplus.product", "shoplus.store",
-  "sobot.category", "sobot.logistics", "sobot.order", "sobot.product", "sobot.refund", "sobot.store",
-}
+-- Source field names of one spec entry: "a", {"a", "b"} (alternatives) or {{"a", "b"}, conv}.
+local function sources(entry)
+  if type(entry) == "string" then return entry end
+  if type(entry) ~= "table" then return nil end
+  local first = entry[1]
+  if type(first) == "table" then return table.concat(first, "|") end
+  return first
+end
 
---- The shipped mapping names, sorted ("babycare.exchange", ...).
+local function collect_required(spec, prefix, out)
+  for _, entry in pairs(spec) do
+    if type(entry) == "table" and entry.fields then
+      local each = type(entry.each) == "table" and table.concat(entry.each, "|") or entry.each
+      local inner = each and (each .. "[].") or (type(entry[1]) == "string" and entry[1] .. ".") or ""
+      collect_required(entry.fields, prefix .. inner, out)
+    elseif type(entry) == "table" and entry.required then
+      local src = sources(entry)
+      if type(src) == "string" then out[#out + 1] = prefix .. src end
+    end
+  end
+end
+
+--- required("shoplus.order") -> sorted list of the source fields a record must have for the
+--- mapping to canonical ("a|b": one of the alternatives), or nil when no such mapping.
+function M.required(name)
+  check_name(name, 1)
+  local mapping = load_mapping(split_name(name))
+  if not mapping or type(mapping.to_canonical) ~= "table" then return nil end
+  local out = {}
+  collect_required(mapping.to_canonical, "", out)
+  table.sort(out)
+  local unique = {}
+  for _, field in ipairs(out) do if unique[#unique] ~= field then unique[#unique + 1] = field end end
+  return unique
+end
+
+--- The installed mapping names, sorted ("babycare.exchange", ...): every
+-- mallapi/mappings/<vendor>_<entity>.lua on package.path, the shipped ones and the user's
+-- own (the vendor is the text before the first "_"; direct <a>_to_<b> files are left out).
 function M.names()
   local names = {}
-  for i, n in ipairs(shipped) do names[i] = n end
+  for _, module in ipairs(util.modules("mallapi/mappings")) do
+    local vendor, entity = module:match("^([%w]+)_([%w_]+)$")
+    if vendor and not module:find("_to_", 1, true) then names[#names + 1] = vendor .. "." .. entity end
+  end
+  table.sort(names)
   return names
 end
 

@@ -1,7 +1,8 @@
 -- mallapi.model: the canonical commerce model every shipped mapping goes through.
 -- Field names, types and units of store, category, product (SPU with SKUs), sku,
 -- order (lines, payment, addresses, discounts), shipment, refund/after-sale and
--- customer, and the canonical status enums with each vendor's codes for them.
+-- customer, and the canonical status enums. Each vendor's codes for those enums live in
+-- its mapping files (mallapi/mappings/<vendor>_<entity>.lua, field `status`).
 --
 -- Units: money is an integer in minor units (fen, cents) next to a `currency`
 -- (ISO 4217; the Chinese vendors assume "CNY"); times are integers, ms since the
@@ -111,56 +112,6 @@ M.entities = {
     last_name = "string", company = "string", username = "string",
     accepts_marketing = "bool", orders_count = "int", total_spent = "money",
     currency = "currency", addresses = { "address" }, created_at = "time_ms", updated_at = "time_ms",
-  },
-}
-
--- Each vendor's status codes -> canonical enum values (the README table is made from
--- these). The shipped mappings use the same tables; keep them in step when editing.
-M.status = {
-  shoplus = {
-    order_status = { [-1] = "payment_failed", [0] = "pending_payment", [1] = "paid",
-                     [2] = "shipped", [3] = "cancelled", [4] = "completed" },
-    fulfillment_status = { [0] = "unfulfilled", [1] = "partial", [2] = "fulfilled",
-                           [3] = "partially_delivered", [4] = "delivered" },
-    line_financial_status = { Fail = "failed", Pending = "unpaid", Paid = "paid",
-                              Refunding = "refunding", Refunded = "refunded", Cancel = "cancelled" },
-    line_refund_status = { [-1] = "failed", [0] = "none", [1] = "partially_refunded", [2] = "refunded" },
-    product_publish_status = { [1] = "active", [0] = "inactive" },
-    product_is_deleted = { [2] = "deleted" },   -- isDeleted 2 = deleted, whatever publishStatus
-  },
-  sobot = {
-    order_status = { [0] = "other", [1] = "pending_payment", [2] = "paid", [3] = "shipped",
-                     [4] = "delivered", [5] = "completed", [6] = "cancelled" },
-    logistics_status = { [0] = "other", [1] = "pending", [2] = "shipped", [3] = "in_transit",
-                         [4] = "delivered", [5] = "rejected", [6] = "delivering" },
-    refund_status = { [0] = "other", [1] = "pending", [2] = "partially_refunded", [3] = "refunded" },
-    product_status = { [0] = "other", [1] = "active", [2] = "inactive", [3] = "sold_out" },
-    store_status = { [1] = "open", [2] = "closed" },
-    store_type = { [0] = "other", [1] = "offline", [2] = "online" },
-    buyer_id_type = { [1] = "wechat_unionid", [2] = "mobile", [4] = "email", [5] = "vendor_customer_id" },
-  },
-  hd = {
-    order_status = { confirmed = "paid", prepared = "processing", approved = "processing",
-                     delivering = "shipped", delivered = "delivered", canceled = "cancelled" },
-    payment_status = { notPay = "unpaid", earnest = "partially_paid", paid = "paid" },
-    delivery_state = { none = "pending", shipped = "shipped", signed = "delivered",
-                       refused = "rejected", redeliver = "in_transit" },
-  },
-  guanmai = {
-    order_status = { [1] = "processing", [5] = "processing", [10] = "shipped", [15] = "delivered" },
-    pay_status = { [1] = "unpaid", [5] = "partially_paid", [10] = "paid" },
-  },
-  babycare = {
-    order_status = { [0] = "paid", [-10] = "processing", [-15] = "processing", [-20] = "processing",
-                     [10] = "processing", [20] = "processing", [30] = "processing", [40] = "shipped",
-                     [50] = "cancelled", [60] = "cancelled", [70] = "completed" },
-    platform_order_status = { WAIT_SELLER_SEND_GOODS = "paid", WAIT_BUYER_CONFIRM_GOODS = "shipped",
-                              TRADE_FINISHED = "completed", TRADE_CLOSED = "cancelled" },
-    delivery_status = { [10] = "unfulfilled", [20] = "partial", [30] = "fulfilled",
-                        [50] = "other", [60] = "other" },
-    line_refund_status = { [0] = "none", [10] = "pending", [20] = "refunded" },
-    order_refund_status = { [0] = "none", [10] = "partially_refunded", [20] = "refunded" },
-    refund_type = { [0] = "return_refund", [1] = "refund_only", [2] = "exchange" },
   },
 }
 

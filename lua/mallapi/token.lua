@@ -4,10 +4,11 @@
 -- and re-acquired only when the token in hand is really dead. The OS pieces (locks,
 -- atomic files, clocks, window arithmetic) are C (core.lock); this file orchestrates.
 local core = require "mallapi.core"
+local record_codec = require "mallapi.record_codec"
 
 local setmetatable, type, error, tostring, tonumber, pcall, select =
   setmetatable, type, error, tostring, tonumber, pcall, select
-local string_format, math_floor, math_max, concat = string.format, math.floor, math.max, table.concat
+local string_format, math_floor, math_max = string.format, math.floor, math.max
 local MAX_LIFETIME_S = 10 * 366 * 86400          -- 10 years
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 local lock = core.lock
@@ -18,28 +19,13 @@ local DEFAULTS = { mandatory_window = 60000, lease = 15000, wait = 30000, poll =
 local RECORD_MAGIC = "mallapi-token 1"
 local RECORD_FIELDS = { "token", "expires_at", "fetched_at", "generation", "source" }
 
--- Records in the store: a magic line, then one "name=value" line per field, with
--- "%", "=" and newlines escaped as %XX.
-local function escape(s)
-  return (tostring(s):gsub("[%%=\r\n]", function(c) return string_format("%%%02X", c:byte()) end))
-end
-
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
-function M.encode_record(rec)
-  local lines = { RECORD_MAGIC }
-  for _, name in ipairs(RECORD_FIELDS) do
-    if rec[name] ~= nil then lines[#lines + 1] = name .. "=" .. escape(rec[name]) end
-  end
-  return concat(lines, "\n") .. "\n"
-end
+-- Records in the store: the shared record text (mallapi.record_codec): a magic line,
+-- then one "name=value" line per field.
+function M.encode_record(rec) return record_codec.encode(RECORD_MAGIC, RECORD_FIELDS, rec) end
 
 function M.decode_record(text)
-  if type(text) ~= "string" or text:sub(1, #RECORD_MAGIC + 1) ~= RECORD_MAGIC .. "\n" then return nil end
-  local rec = {}
-  for name, value in text:gmatch("([%w_]+)=([^\n]*)") do rec[name] = unescape(value) end
+  local rec = record_codec.decode(RECORD_MAGIC, text)
+  if not rec then return nil end
   rec.expires_at, rec.fetched_at = tonumber(rec.expires_at), tonumber(rec.fetched_at)
   rec.generation = tonumber(rec.generation) or 0
   if type(rec.token) ~= "string" or rec.token == "" or not rec.expires_at or not rec.fetched_at then return nil end

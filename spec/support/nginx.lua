@@ -16,6 +16,15 @@ local M = {}
 
 local MODULES = "/usr/lib/nginx/modules"
 
+-- Debian puts nginx in /usr/sbin, which a user's PATH often lacks; MALLAPI_NGINX overrides.
+local function nginx_binary()
+  local given = os.getenv("MALLAPI_NGINX")
+  if given and given ~= "" then return given end
+  local f = io.open("/usr/sbin/nginx", "rb")
+  if f then f:close(); return "/usr/sbin/nginx" end
+  return "nginx"
+end
+
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -67,8 +76,9 @@ function Server:stop()
 end
 
 -- opts.http: text inside the http{} block; opts.main: text at the top level;
--- opts.ports: how many ports to choose (default 1); opts.workers (default 1);
--- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks).
+-- opts.ports: how many ports to choose (default 1); opts.port_list: fixed ports instead; opts.workers (default 1);
+-- opts.cpu: pin nginx to these CPUs (taskset -c list, for benchmarks); opts.lua_path: more
+-- lua_package_path entries (e.g. a user's own vendor profiles).
 function M.start(opts)
   local prefix = assert(io.popen("mktemp -d /tmp/mallapi-nginx.XXXXXX")):read("*l")
   sh("mkdir -p '" .. prefix .. "/logs' '" .. prefix .. "/conf' '" .. prefix .. "/html'")
@@ -76,14 +86,16 @@ function M.start(opts)
   -- distinct ports: the kernel may hand out the same free port twice in a row, and nginx
   -- takes two server blocks on one port as virtual hosts (one answering for the other)
   local taken = {}
-  for i = 1, opts.ports or 1 do
+  for i = 1, opts.port_list and 0 or opts.ports or 1 do
     local port
     repeat port = procs.free_port() until not taken[port]
     taken[port], ports[i] = true, port
   end
+  for i, port in ipairs(opts.port_list or {}) do ports[i] = port end
   local root = assert(io.popen("pwd")):read("*l")
   local cpath = root .. "/build/luajit/?.so;;"
-  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;;"
+  local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/spec/?.lua;"
+    .. root .. "/examples/openresty/?.lua;" .. (opts.lua_path and opts.lua_path .. ";" or "") .. ";"
   local conf = table.concat({
     "load_module " .. MODULES .. "/ndk_http_module.so;",
     "load_module " .. MODULES .. "/ngx_http_lua_module.so;",
@@ -112,7 +124,7 @@ function M.start(opts)
   write_file(prefix .. "/conf/nginx.conf", conf)
   local srv = setmetatable({ prefix = prefix, port = ports[1], ports = ports }, Server)
   local pin = opts.cpu and ("taskset -c " .. opts.cpu .. " ") or ""
-  if not sh(pin .. "nginx -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
+  if not sh(pin .. nginx_binary() .. " -p '" .. prefix .. "' -c '" .. prefix .. "/conf/nginx.conf' -e '"
             .. prefix .. "/logs/error.log' 2>'" .. prefix .. "/logs/start.log'") then
     local why = (read_file(prefix .. "/logs/start.log") or "") .. (read_file(prefix .. "/logs/error.log") or "")
     srv:stop()

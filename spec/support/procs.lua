@@ -9,6 +9,7 @@ local function runtime_binary()
   if rt == "luajit" or (rt == nil and rawget(_G, "jit")) then return "luajit", "build/luajit/?.so;;" end
   return "lua5.4", "build/5.4/?.so;;"
 end
+M.runtime_binary = runtime_binary   -- lua binary and LUA_CPATH of this run
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

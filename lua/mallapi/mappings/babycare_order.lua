@@ -11,12 +11,21 @@ local status = { [0] = "paid", [-10] = "processing", [-15] = "processing", [-20]
 local platform_status_out = { paid = "WAIT_SELLER_SEND_GOODS", processing = "WAIT_SELLER_SEND_GOODS",
                               shipped = "WAIT_BUYER_CONFIRM_GOODS", delivered = "WAIT_BUYER_CONFIRM_GOODS",
                               completed = "TRADE_FINISHED", cancelled = "TRADE_CLOSED" }
-local delivery = { [10] = "unfulfilled", [20] = "partial", [30] = "fulfilled" }
+local delivery = { [10] = "unfulfilled", [20] = "partial", [30] = "fulfilled", [50] = "other", [60] = "other" }
 local T = { "datetime_to_ms", offset = "+08:00" }
 local D = { "ms_to_datetime", offset = "+08:00" }
 
 return {
   entity = "order",
+  -- Babycare's codes for the canonical enums (doc/mapping.md's status table is made from these).
+  status = {
+    order_status = status, delivery_status = delivery,
+    platform_order_status = { WAIT_SELLER_SEND_GOODS = "paid", WAIT_BUYER_CONFIRM_GOODS = "shipped",
+                              TRADE_FINISHED = "completed", TRADE_CLOSED = "cancelled" },
+    line_refund_status = { [0] = "none", [10] = "pending", [20] = "refunded" },
+    order_refund_status = { [0] = "none", [10] = "partially_refunded", [20] = "refunded" },
+    refund_type = { [0] = "return_refund", [1] = "refund_only", [2] = "exchange" },
+  },
   to_canonical = {
     id = { "salesOrderId", "id_string", required = true },
     order_no = { "platformOrderNo", required = true },

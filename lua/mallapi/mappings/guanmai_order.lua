@@ -10,6 +10,7 @@ local T = { "datetime_to_ms", offset = "+08:00" }
 
 return {
   entity = "order",
+  status = { order_status = status, pay_status = pay_status },   -- Guanmai's codes, canonical enums
   to_canonical = {
     id = { "order_id", required = true },
     order_no = { "order_id", required = true },

@@ -15,6 +15,10 @@ local D = { "ms_to_datetime", offset = "+08:00" }
 
 return {
   entity = "order",
+  -- Hd's codes for the canonical enums (doc/mapping.md's status table is made from these).
+  status = { order_status = state, payment_status = pay_state,
+             delivery_state = { none = "pending", shipped = "shipped", signed = "delivered",
+                                refused = "rejected", redeliver = "in_transit" } },
   to_canonical = {
     id = { "id", "id_string" },
     order_no = { "front.order_id", required = true },

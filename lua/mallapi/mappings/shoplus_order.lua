@@ -33,6 +33,12 @@ local address_out = {
 
 return {
   entity = "order",
+  -- Shoplus's codes for the canonical enums (doc/mapping.md's status table is made from these).
+  status = {
+    order_status = status, fulfillment_status = fulfillment, line_refund_status = refund,
+    line_financial_status = { Fail = "failed", Pending = "unpaid", Paid = "paid",
+                              Refunding = "refunding", Refunded = "refunded", Cancel = "cancelled" },
+  },
   to_canonical = {
     id = { "id", "id_string", required = true },
     order_no = { "orderNo", required = true },

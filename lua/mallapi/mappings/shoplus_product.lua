@@ -17,6 +17,9 @@ local publish_out = { active = 1, inactive = 0, sold_out = 1, deleted = 0, other
 
 return {
   entity = "product",
+  -- Shoplus's codes for the canonical enums (isDeleted 2 = deleted, whatever publishStatus).
+  status = { product_publish_status = { [1] = publish[1], [0] = publish[0] },
+             product_is_deleted = { [2] = publish.deleted } },
   to_canonical = {
     id = { "id", "id_string", required = true },
     spu_code = "spuCode",

@@ -8,6 +8,7 @@ local status_out = { other = 0, pending = 1, shipped = 2, in_transit = 3, delive
 
 return {
   entity = "shipment",
+  status = { logistics_status = status },   -- Sobot's codes for the canonical enum
   to_canonical = {
     id = { "logisticsid", "id_string" },
     order_no = { "order_no", required = true },

@@ -12,6 +12,8 @@ local buyer_type_out = { wechat_unionid = 1, mobile = 2, email = 4, vendor_custo
 
 return {
   entity = "order",
+  -- Sobot's codes for the canonical enums (doc/mapping.md's status table is made from these).
+  status = { order_status = status, buyer_id_type = buyer_type },
   to_canonical = {
     id = { { "order_id", "orderid" }, "id_string", required = true },
     order_no = { "order_no", required = true },

@@ -7,6 +7,7 @@ local status_out = { other = 0, active = 1, inactive = 2, sold_out = 3, deleted 
 
 return {
   entity = "product",
+  status = { product_status = status },     -- Sobot's codes for the canonical enum
   to_canonical = {
     id = { { "item_id", "itemid" }, "id_string", required = true },
     store_id = { { "store_id", "storeid" }, "id_string" },

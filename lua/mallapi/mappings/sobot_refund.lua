@@ -15,6 +15,7 @@ local status_out = { other = 0, pending = 1, partially_refunded = 2, refunded = 
 
 return {
   entity = "refund",
+  status = { refund_status = status },      -- Sobot's codes for the canonical enum
   to_canonical = {
     id = { { "refund_no", "sobot_refund_id" }, "id_string", required = true },
     refund_no = "refund_no",

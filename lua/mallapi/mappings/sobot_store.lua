@@ -8,6 +8,7 @@ local store_type_out = { other = 0, offline = 1, online = 2 }
 
 return {
   entity = "store",
+  status = { store_status = status, store_type = store_type },   -- Sobot's codes, canonical enums
   to_canonical = {
     id = { { "store_id", "storeid" }, "id_string", required = true },
     name = { "store_name", required = true },

@@ -31,7 +31,16 @@ function M.new(dir, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("bad argument #2 to 'mallapi.store.file' (table or nil expected, got " .. type(opts) .. ")", 2)
   end
-  return setmetatable({ dir = (dir:gsub("/+$", "")) }, Store)
+  dir = dir:gsub("/+$", "")
+  if dir == "" then dir = "/" end
+  -- the directory is created when missing (mode 0700 for new ones); one that cannot be
+  -- made is refused here, by name, rather than at the first token write
+  local quoted = "'" .. dir:gsub("'", "'\\''") .. "'"
+  local made = os.execute("test -d " .. quoted .. " || (umask 077 && mkdir -p " .. quoted .. ") 2>/dev/null")
+  if not (made == true or made == 0) then
+    return nil, "mallapi.store.file: cannot create directory " .. dir, "IO"
+  end
+  return setmetatable({ dir = dir }, Store)
 end
 
 function Store:path(key, suffix)

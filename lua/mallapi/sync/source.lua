@@ -5,20 +5,19 @@
 -- and optional counters `src.pages`, `src.total`. Two kinds ship: `iterate` (any Lua
 -- iterator or array, position = records consumed) and `updates` (a cursor on update
 -- time over an incremental query, with an overlap window and de-duplication by id).
+local record_codec = require "mallapi.record_codec"
+
 local setmetatable, type, tostring, tonumber, error, pairs = setmetatable, type, tostring, tonumber, error, pairs
-local string_format, math_type = string.format, math.type
+local string_format = string.format
 
 local M = {}
 
-local function number_text(n)
-  if math_type and math_type(n) == "integer" then return string_format("%d", n) end
-  if n == math.floor(n) and n > -2^53 and n < 2^53 then return string_format("%.0f", n) end
-  return string_format("%.17g", n)
-end
+local number_text = record_codec.number_text
 M.number_text = number_text
 
-local function escape(s) return (s:gsub("[%%%s=]", function(c) return string_format("%%%02X", c:byte()) end)) end
-local function unescape(s) return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)) end
+-- ids in the position text: the record codec's escape, spaces and "=" included
+local function escape(s) return record_codec.escape(s, "[%%%s=]") end
+local unescape = record_codec.unescape
 
 --------------------------------------------------------------------------------------
 -- iterate: a Lua iterator function (called until it returns nil; `nil, msg, code`

@@ -4,8 +4,7 @@
 -- requestTime (s), apiVersion and sign but not where they go nor the algorithm: the default
 -- (query parameters, upper hex MD5) is an ASSUMPTION, see doc/assumptions.md.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
 
 local floor, pairs, tostring, type = math.floor, pairs, tostring, type
 
@@ -16,6 +15,9 @@ local M = {
   credentials = { "appId", "secret" },
   secrets = { "secret" },
   api_version = "1.0",
+  -- Failure codes meaning "authentication refused": the status codes the document lists
+  -- (settable: cfg.auth_codes); HTTP 401/403 count as well.
+  auth_codes = { "401", "403" },
 }
 
 -- Name = the path below the gateway. `required` = the document's "是否必须 true" rows of the
@@ -89,10 +91,9 @@ end
 
 -- Envelope: code 0 (integer; "0" accepted) is success; return/create also needs data.code 0.
 -- 401/403 (the status codes the document lists) are authentication failures.
-function M.envelope(answer, op, _, status)
+function M.envelope(answer, op, c, status)
   local code = answer.code
-  local kind = (tostring(code) == "401" or tostring(code) == "403" or status == 401
-    or status == 403) and "AUTH" or "VENDOR"
+  local kind = (util.is_auth_code(c, code) or status == 401 or status == 403) and "AUTH" or "VENDOR"
   if code == nil or tostring(code) ~= "0" or answer.success == false then
     return nil, code, answer.message or answer.msg, kind
   end

@@ -4,10 +4,10 @@
 -- no request authentication: the default (appid, ts, HMAC-SHA256 sign in the query) is an
 -- ASSUMPTION, see doc/assumptions.md; replace it with cfg.auth.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
+local paging = require "mallapi.paging"
 
-local ipairs, pairs, tonumber, tostring, type = ipairs, pairs, tonumber, tostring, type
+local ipairs, pairs, tostring, type = ipairs, pairs, tostring, type
 local concat, sort, floor = table.concat, table.sort, math.floor
 
 local M = {
@@ -16,6 +16,8 @@ local M = {
   credentials = { "appid", "secret" },
   secrets = { "secret" },
   sign_window_s = 300,
+  -- Failure codes meaning "authentication refused" (settable: cfg.auth_codes); HTTP 401 as well.
+  auth_codes = { "401" },
 }
 
 local G, P = "GET", "POST"
@@ -239,10 +241,10 @@ end
 ---------------------------------------------------------------------------------------------
 -- Envelope: code 0 (an integer; "0" accepted) is success; 401 is an authentication failure.
 
-function M.envelope(answer, _, _, status)
+function M.envelope(answer, _, c, status)
   local code = answer.code
   if code ~= nil and tostring(code) == "0" then return util.data(answer.data) end
-  local kind = (tostring(code) == "401" or status == 401) and "AUTH" or "VENDOR"
+  local kind = (util.is_auth_code(c, code) or status == 401) and "AUTH" or "VENDOR"
   return nil, code, answer.msg, kind
 end
 
@@ -251,33 +253,78 @@ end
 -- pagenation.more says whether there is one. How offset combines with page is SILENT: the
 -- next request sends the page_obj and no offset; without a page_obj it advances offset.
 
-local function first(params)
-  params.limit = params.limit or 20          -- its range is checked by op.limits
-  return params
-end
-
-local function records(data)
-  return type(data) == "table" and data or {}
-end
-
-local function next_page(params, _, answer, got, _, op)
-  if got == 0 then return nil end
+local function pagenation(answer)
   local pag = type(answer) == "table" and answer.pagenation
-  if type(pag) ~= "table" then pag = nil end
-  if pag and pag.more == false then return nil end
-  if (not pag or pag.more == nil) and got < tonumber(params.limit) then return nil end
-  local nxt = util.copy(params)
-  if op.paging == CURSOR and pag and type(pag.page) == "string" and pag.page ~= "" then
-    nxt.page, nxt.offset = pag.page, nil
-  else
-    nxt.offset = (tonumber(params.offset) or 0) + got
-  end
-  return nxt
+  return type(pag) == "table" and pag or nil
+end
+
+local function more(answer)
+  local pag = pagenation(answer)
+  return pag and pag.more
+end
+
+local function next_page_obj(answer)
+  local pag = pagenation(answer)
+  if pag and type(pag.page) == "string" and pag.page ~= "" then return pag.page end
+  return nil
 end
 
 M.paging = {
-  [CURSOR] = { first = first, records = records, next = next_page },
-  [OFFSET] = { first = first, records = records, next = next_page },
+  [CURSOR] = paging.offsets { limit = "limit", offset = "offset", default_limit = 20,
+    records = true, more = more, cursor = "page", cursor_of = next_page_obj },
+  [OFFSET] = paging.offsets { limit = "limit", offset = "offset", default_limit = 20,
+    records = true, more = more },
+}
+
+
+---------------------------------------------------------------------------------------------
+-- Webhook rule for pushed messages (the contract: doc/webhook-profile.md). ASSUMPTION
+-- (doc/assumptions.md, the document gives no rule): name=value of the top-level members
+-- except sign, nulls skipped, sorted by name, joined by "&"; "%", "&" and "=" in names and
+-- values written %25, %26, %3D so that the join is unambiguous; lower hex
+-- HMAC-SHA256(secret, that string). ts (unix s) must lie within cfg.tolerance (default
+-- mallapi.webhook.tolerance_s) of cfg.now (default: the clock); cfg.appid, when given,
+-- must match. The event type is the `type` member; the event id the signature.
+local webhook_crypto = require("mallapi").crypto   -- this block's own locals: it stands alone
+local WEBHOOK_ESCAPES = { ["%"] = "%25", ["&"] = "%26", ["="] = "%3D" }
+local function webhook_escape(text) return (text:gsub("[%%&=]", WEBHOOK_ESCAPES)) end
+
+M.webhook = {
+  signature = "sign",
+  type_member = "type",
+  escape = webhook_escape,
+  skip = function(raw) return raw == "null" end,
+  sign = function(members, secret)
+    local member_text = require("mallapi.webhook").member_text
+    local parts = {}
+    for i, m in ipairs(members) do parts[i] = webhook_escape(m.name) .. "=" .. webhook_escape(member_text(m)) end
+    return webhook_crypto.hmac("sha256", secret, table.concat(parts, "&"), "hex")
+  end,
+  check = function(data, cfg)
+    local ts = data.ts ~= nil and tonumber(tostring(data.ts)) or nil
+    if not ts then return nil, "missing ts", "STALE" end
+    local now = cfg.now or os.time()
+    local tolerance = cfg.tolerance or require("mallapi.webhook").tolerance_s
+    if ts > now + tolerance or ts < now - tolerance then
+      return nil, "ts outside the " .. tostring(tolerance) .. " s window", "STALE"
+    end
+    if cfg.appid ~= nil and tostring(data.appid) ~= tostring(cfg.appid) then
+      return nil, "appid does not match", "SIGNATURE"
+    end
+    return true
+  end,
+  -- event.fields = {name = value} of the type's documented fields (M.messages), or
+  -- event.unknown = true for a type the document does not list (still delivered)
+  message = function(event)
+    local known = M.messages[event.type]
+    event.fields = {}
+    if not known then
+      event.unknown = true
+      return event
+    end
+    for _, name in ipairs(known.fields) do event.fields[name] = event.data[name] end
+    return event
+  end,
 }
 
 return M

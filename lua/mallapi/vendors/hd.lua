@@ -3,16 +3,18 @@
 -- authentication: the default (HTTP Basic + `operator` query) is an ASSUMPTION, see
 -- doc/assumptions.md; replace it with cfg.auth.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
+local paging = require "mallapi.paging"
 
-local pairs, tonumber, tostring, type = pairs, tonumber, tostring, type
+local pairs = pairs
 
 local M = {
   name = "hd",
   base_url = nil,          -- SILENT in the document: cfg.base_url is required
   credentials = { "tenant_id", "operator", "user", "password" },
   secrets = { "password" },
+  -- Failure codes meaning "authentication refused" (settable: cfg.auth_codes); HTTP 401 as well.
+  auth_codes = { "401" },
 }
 
 -- The document marks no parameter as required; path parameters necessarily are.
@@ -62,37 +64,20 @@ end
 
 -- Envelope: writes answer ActionResult {success, code, message}; reads answer the bare
 -- object. success == false is a failure; code "401" (or HTTP 401) is an AUTH failure.
-function M.envelope(answer, _, _, status)
+function M.envelope(answer, _, c, status)
   if answer.success == false then
     local code = answer.code
-    local kind = (tostring(code) == "401" or status == 401) and "AUTH" or "VENDOR"
+    local kind = (util.is_auth_code(c, code) or status == 401) and "AUTH" or "VENDOR"
     return nil, code, answer.message, kind
   end
   return answer
 end
 
--- Paging: page from 0, page_size in [1,100] (op.limits refuse others); stop at page_count (or total, or a short page).
+-- Paging: page from 0, page_size in [1,100] (op.limits refuse others); stop at page_count
+-- (or total, or a short page).
 M.paging = {
-  page = {
-    first = function(params)
-      params.page = params.page or 0
-      params.page_size = params.page_size or 100   -- its range is checked by op.limits
-      return params
-    end,
-    records = function(data)
-      local list = data.saleOrders or data.sale_orders
-      return type(list) == "table" and list or {}
-    end,
-    next = function(params, data, _, got, state)
-      if got == 0 or got < tonumber(params.page_size) then return nil end
-      local page_count, total = tonumber(data.page_count), tonumber(data.total)
-      if page_count and params.page + 1 >= page_count then return nil end
-      if total and state.seen >= total then return nil end
-      local nxt = util.copy(params)
-      nxt.page = params.page + 1
-      return nxt
-    end,
-  },
+  page = paging.pages { page = "page", start = 0, size = "page_size", default_size = 100,
+    records = { "saleOrders", "sale_orders" }, page_count = "page_count", total = "total" },
 }
 
 return M

@@ -3,10 +3,10 @@
 -- the Java-URL-encoded compact JSON of the business parameters; sign = upper hex
 -- MD5(secret .. sorted name..value .. secret) over the five other members.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
+local paging = require "mallapi.paging"
 
-local error, ipairs, pairs, tonumber, tostring, type = error, ipairs, pairs, tonumber, tostring, type
+local error, ipairs, pairs, tostring, type = error, ipairs, pairs, tostring, type
 local concat = table.concat
 
 local M = {
@@ -150,9 +150,7 @@ function M.envelope(answer, _, c, status)
   local msg = answer.msg
   local kind = "VENDOR"
   if status == 401 or status == 403 then kind = "AUTH" end
-  for _, v in ipairs(c.cfg.auth_codes or M.auth_codes) do
-    if tostring(code) == v then kind = "AUTH" end
-  end
+  if util.is_auth_code(c, code) then kind = "AUTH" end
   if type(msg) == "string" then
     local lmsg = msg:lower()
     if lmsg:find("%f[%a]sign%f[%A]") or lmsg:find("app_key", 1, true) then kind = "AUTH" end
@@ -160,43 +158,101 @@ function M.envelope(answer, _, c, status)
   return nil, code, msg, kind
 end
 
--- Paging.
+-- Paging: op.records names the list in the answer's data; op.total the record count
+-- (totalCount unless set).
 local function records_of(data, op)
   local list = type(data) == "table" and data[op.records]
   return type(list) == "table" and list or {}
 end
 
+local function total_of(data, op) return data[op.total or "totalCount"] end
+
 M.paging = {
-  pageNum = {
-    first = function(params)
-      params.pageNum = params.pageNum or 1
-      params.pageSize = params.pageSize or 50     -- its range is checked by op.limits
-      return params
-    end,
-    records = records_of,
-    next = function(params, data, _, got, state, op)
-      if got < tonumber(params.pageSize) then return nil end
-      local total = type(data) == "table" and tonumber(data[op.total or "totalCount"])
-      if total and state.seen >= total then return nil end
-      local nxt = util.copy(params)
-      nxt.pageNum = params.pageNum + 1
-      return nxt
-    end,
-  },
-  page = {
-    first = function(params)
-      params.page = params.page or 1
-      params.limit = params.limit or 50
-      return params
-    end,
-    records = records_of,
-    next = function(params, _, _, got)
-      if got < tonumber(params.limit) then return nil end
-      local nxt = util.copy(params)
-      nxt.page = params.page + 1
-      return nxt
-    end,
-  },
+  pageNum = paging.pages { page = "pageNum", size = "pageSize", default_size = 50,
+    records = records_of, total = total_of },
+  page = paging.pages { page = "page", size = "limit", default_size = 50, records = records_of },
+}
+
+
+---------------------------------------------------------------------------------------------
+-- Webhook rule (002, "签名"; the contract: doc/webhook-profile.md). SHA-256 (lower hex) over
+-- the values of the non-empty top-level members except sign, sorted by name, concatenated,
+-- then the api secret; the event type is the WebHook-Event header (not signed). Nested
+-- objects and arrays are not canonicalised by the document: they enter as their raw JSON
+-- text (cfg.nested = "skip" leaves them out). The default rule runs in C
+-- (core.webhook.shoplus, src/webhook.c: one scan of the raw body, no decoded table).
+local webhook_crypto = require("mallapi").crypto   -- this block's own locals: it stands alone
+local webhook_core = require("mallapi.core").webhook
+local select = select
+
+-- check(body, event_type, secret, nested_skip, name...) -> true, text... (per name: a
+-- string member's text, a number/boolean as written, false for an object or array, nil
+-- when absent or null) | nil, reason, code. The one C pass; a repeated member name is
+-- BAD_BODY before anything is verified.
+local function webhook_check(body, event_type, secret, nested_skip, ...)
+  local verdict, a, b, c, d, e = webhook_core.shoplus(body, secret, nested_skip, ...)
+  if not verdict then
+    if b == "BAD_BODY" then
+      return nil, a == "webhook.shoplus: repeated member name" and "repeated member name"
+        or "body is not a JSON object", "BAD_BODY"
+    end
+    return nil, (tostring(a):gsub("^webhook%.shoplus: ", "")), b
+  end
+  if verdict == "UNSIGNED" then return nil, "missing signature", "SIGNATURE" end
+  if event_type == nil or event_type == "" then return nil, "missing WebHook-Event header", "BAD_BODY" end
+  if verdict ~= "OK" then return nil, "signature does not match", "SIGNATURE" end
+  if select("#", ...) <= 5 then return true, a, b, c, d, e end
+  return true, select(2, webhook_core.shoplus(body, secret, nested_skip, ...))
+end
+
+local function present(text)
+  if text == "" or text == false then return nil end
+  return text
+end
+
+-- The event id from signed content only (the WebHook-Event header is not: a replay with
+-- another header is the same event): the object's id and its update time when the body has
+-- them, else the signature (a hash of the whole body). "" members count as absent (the rule
+-- skips them, so anyone could add them).
+local function event_id_of(id, update_time, updated_at, update_time2, sign)
+  id = present(id)
+  if id then return id .. ":" .. (present(update_time) or present(updated_at) or present(update_time2) or "") end
+  return present(sign) and tostring(sign) or nil
+end
+
+M.webhook = {
+  signature = "sign",
+  type_header = "WebHook-Event",
+  skip = function(raw) return raw == "null" or raw == '""' end,
+  sign = function(members, secret, cfg)
+    local member_text = require("mallapi.webhook").member_text
+    local parts = {}
+    for _, m in ipairs(members) do
+      local first = m.raw:sub(1, 1)
+      local nested = first == "{" or first == "["
+      if not (nested and cfg.nested == "skip") then parts[#parts + 1] = member_text(m) end
+    end
+    parts[#parts + 1] = secret
+    return webhook_crypto.digest("sha256", table.concat(parts), "hex")
+  end,
+  event_id = function(event)
+    local data, text = event.data, require("mallapi.webhook").signed_text
+    return event_id_of(text(data.id), text(data.updateTime), text(data.updatedAt), text(data.update_time),
+                       text(data.sign))
+  end,
+  one_pass = webhook_check,          -- for specs and users: the C check itself
+  -- the default rule in one C pass (verify then decodes the body)
+  fast = function(body, event_type, secret, cfg)
+    return webhook_check(body, event_type, secret, cfg.nested == "skip")
+  end,
+  -- the receiver's verify-only path: the event id from the member texts, nothing decoded
+  fast_id = function(body, event_type, secret, cfg)
+    local ok, id, update_time, updated_at, update_time2, sign =
+      webhook_check(body, event_type, secret, cfg.nested == "skip", "id", "updateTime", "updatedAt", "update_time",
+                    "sign")
+    if not ok then return nil, id, update_time end
+    return event_id_of(id, update_time, updated_at, update_time2, sign)
+  end,
 }
 
 return M

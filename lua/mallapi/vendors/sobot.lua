@@ -2,11 +2,11 @@
 -- {base}/zk-data-adapter/api/data/v1/, with the access token in the `token` header and
 -- `timestamp` (ms) plus `nonce` in the body. Tokens come from GET {base}/api/get_token.
 local mallapi = require "mallapi"
-local client = require "mallapi.client"
-local util = client.util
+local util = require "mallapi.util"
+local paging = require "mallapi.paging"
 
 local floor, tonumber, tostring, type = math.floor, tonumber, tostring, type
-local pairs, ipairs, pcall = pairs, ipairs, pcall
+local pairs, pcall = pairs, pcall
 
 local M = {
   name = "sobot",
@@ -17,8 +17,9 @@ local M = {
   secrets = { "app_key" },
   -- The document (000:L9) only says to re-acquire the token on "the token invalidation
   -- prompt"; its retCode is SILENT. These codes, HTTP 401, or a retMsg that mentions the
-  -- token count as that prompt (settable: cfg.token_invalid_codes). ASSUMPTION.
-  token_invalid_codes = { "900001", "401" },
+  -- token count as that prompt (settable: cfg.auth_codes; cfg.token_invalid_codes is its
+  -- deprecated older name). ASSUMPTION.
+  auth_codes = { "900001", "401" },
 }
 
 -- Operations: the path below the API root is the name. `required` follows the documents'
@@ -122,7 +123,7 @@ function M.token_request(c)
   local sign = mallapi.crypto.digest("md5", cfg.appid .. create_time .. cfg.app_key, "hex")
   local query = { { "appid", cfg.appid }, { "create_time", create_time }, { "sign", sign } }
   return { method = "GET", url = cfg.base_url .. M.token_path .. "?" .. util.query_string(query),
-           headers = {} }
+           headers = {}, vendor = "sobot", op = "get_token" }
 end
 
 -- Fetch a token: token, lifetime in seconds | nil, err, code. The answer names the lifetime
@@ -148,15 +149,9 @@ function M.fetch_token(c)
   return item.token, tonumber(item.expires_in or item.expire_in) or 86400
 end
 
-local function token_manager(c)
-  if not c.token then
-    c.token = mallapi.token.new {
-      key = "sobot:" .. c.cfg.appid,
-      fetch = function() return M.fetch_token(c) end,
-      store = c.cfg.token_store,
-    }
-  end
-  return c.token
+-- cfg.token_invalid_codes: the older name of cfg.auth_codes, still read.
+function M.init(c)
+  if c.cfg.auth_codes == nil then c.cfg.auth_codes = c.cfg.token_invalid_codes end
 end
 
 -- Body: the business parameters plus timestamp (ms, string) and a fresh nonce.
@@ -173,7 +168,7 @@ end
 
 -- Header: the shared token.
 function M.auth(req, _, c)
-  local token, err, code = token_manager(c):get()
+  local token, err, code = c:token_manager():get()
   if not token then return nil, tostring(err), code or "AUTH" end
   req.headers["token"] = token
   return true
@@ -184,7 +179,7 @@ end
 function M.on_auth_failure(c, detail)
   local used = detail.request and detail.request.headers and detail.request.headers.token
   if not used then return false end
-  token_manager(c):invalidate(used)
+  c:token_manager():invalidate(used)
   return true
 end
 
@@ -192,10 +187,7 @@ end
 -- Envelope: retCode "000000" (a string) is success; data may be absent on pushes.
 
 local function is_token_invalid(c, code, msg, status)
-  if status == 401 then return true end
-  for _, v in ipairs(c.cfg.token_invalid_codes or M.token_invalid_codes) do
-    if tostring(code) == v then return true end
-  end
+  if status == 401 or util.is_auth_code(c, code) then return true end
   return type(msg) == "string" and msg:lower():find("%f[%a]token%f[%A]") ~= nil
 end
 
@@ -209,32 +201,53 @@ function M.envelope(answer, _, c, status)
 end
 
 ---------------------------------------------------------------------------------------------
--- Paging: page_no from 1 and page_size in; page_count out; records in data.data[].
+-- Paging: page_no from 1 and page_size in; page_count out (it alone ends the walk when
+-- given, else a short page does); records in data.data[].
 
 M.paging = {
-  page_no = {
-    first = function(params)
-      params.page_no = params.page_no or 1
-      params.page_size = params.page_size or 50
-      return params
-    end,
-    records = function(data)
-      if type(data) ~= "table" then return {} end
-      return type(data.data) == "table" and data.data or {}
-    end,
-    next = function(params, data, _, got)
-      if got == 0 then return nil end
-      local page_count = type(data) == "table" and tonumber(data.page_count)
-      if page_count then
-        if params.page_no >= page_count then return nil end
-      elseif got < params.page_size then
-        return nil
-      end
-      local nxt = util.copy(params)
-      nxt.page_no = params.page_no + 1
-      return nxt
-    end,
-  },
+  page_no = paging.pages { page = "page_no", size = "page_size", default_size = 50,
+    records = "data", page_count = "page_count", count_decides = true },
 }
+
+
+---------------------------------------------------------------------------------------------
+-- Bulk answers (orders/add, items/add, ... with a *_list): retCode "000000" and the refused
+-- items in data[] (000:L807), each with its own retCode/retMsg and the id member it shares
+-- with the document sent (orderid, itemid, order_no...). Called by mallapi.sync's client
+-- sink with the call's data and the list sent: { {index=, code=, msg=}, ... } or nil.
+local function unique_index(sent, key)
+  local index = {}
+  for i, doc in ipairs(sent) do
+    local v = type(doc) == "table" and doc[key]
+    if v ~= nil then
+      v = tostring(v)
+      if index[v] then index[v] = false else index[v] = i end
+    end
+  end
+  return index
+end
+
+function M.bulk_refused(answer, sent)
+  if type(answer) ~= "table" or type(sent) ~= "table" then return nil end
+  local list, indexes = {}, {}
+  for _, item in ipairs(answer) do
+    if type(item) == "table" and item.retCode ~= nil then
+      local keys = {}
+      for key in pairs(item) do
+        if type(key) == "string" and key ~= "retCode" and key ~= "retMsg" then keys[#keys + 1] = key end
+      end
+      table.sort(keys)
+      for _, key in ipairs(keys) do
+        indexes[key] = indexes[key] or unique_index(sent, key)
+        local i = indexes[key][tostring(item[key])]
+        if i then
+          list[#list + 1] = { index = i, code = tostring(item.retCode), msg = item.retMsg }
+          break
+        end
+      end
+    end
+  end
+  return list
+end
 
 return M

@@ -15,10 +15,11 @@ local M = {}
 
 M.VENDORS = { "sobot", "hd", "shoplus", "guanmai", "babycare" }
 
--- The sandbox directory (…/sandbox), from where this file lives.
-local function sandbox_dir()
+-- The directory holding the sandbox/ package: sandbox/lua in a checkout, or .../mallapi in a
+-- LuaRocks tree (the rock installs these files as mallapi.sandbox.*), from where this file lives.
+local function lua_dir()
   local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  local dir = src:match("^(.*)/lua/sandbox/launch%.lua$") or "sandbox"
+  local dir = src:match("^(.*)/sandbox/launch%.lua$") or "sandbox/lua"
   if dir:sub(1, 1) ~= "/" then
     dir = assert(io.popen("pwd")):read("*l") .. "/" .. dir
   end
@@ -175,14 +176,15 @@ function Sandbox:stop()
   if self.server then self.server:stop() self.server = nil end
 end
 
--- sandbox.start{ credentials = {vendor = {...}}, workers = 1, log_level = "warn" } -> sb
+-- sandbox.start{ credentials = {vendor = {...}}, workers = 1, log_level = "warn", port_base = N } -> sb
+-- (port_base: vendor i listens on port_base + i - 1, in M.VENDORS order; else free ports)
 function M.start(opts)
   opts = opts or {}
-  local dir = sandbox_dir()
-  local root = dir:gsub("/sandbox$", "")
-  if not package.path:find(root .. "/spec/?.lua", 1, true) then
-    package.path = root .. "/spec/?.lua;" .. package.path
-  end
+  local dir = lua_dir()
+  local root = dir:match("^(.*)/sandbox/lua$")
+  -- the nginx helper: spec/support/nginx.lua in a checkout, mallapi/sandbox/support/ in a rock
+  local helpers = root and (root .. "/spec/?.lua") or (dir .. "/sandbox/?.lua")
+  if not package.path:find(helpers, 1, true) then package.path = helpers .. ";" .. package.path end
   local nginx = require "support.nginx"
   local creds = json.encode(opts.credentials or {})
   local blocks = {
@@ -194,13 +196,18 @@ function M.start(opts)
     -- LuaJIT's trace recorder abort over and over in the listing loops (ten times slower
     -- than the interpreter); the sandbox runs interpreted.
     "    jit.off()",
-    "    package.path = " .. long_bracket(dir .. "/lua/?.lua;") .. " .. package.path",
+    "    package.path = " .. long_bracket(dir .. "/?.lua;") .. " .. package.path",
     "    require('sandbox.config').set(" .. long_bracket(creds) .. ")",
     "  }",
     "  init_worker_by_lua_block { math.randomseed(ngx.now() * 1000 + ngx.worker.pid()) }",
   }
   for i, vendor in ipairs(M.VENDORS) do blocks[#blocks + 1] = server_block("$PORT" .. i, vendor) end
-  local srv = nginx.start { http = table.concat(blocks, "\n"), ports = #M.VENDORS,
+  local fixed
+  if opts.port_base then
+    fixed = {}
+    for i = 1, #M.VENDORS do fixed[i] = opts.port_base + i - 1 end
+  end
+  local srv = nginx.start { http = table.concat(blocks, "\n"), ports = #M.VENDORS, port_list = fixed,
                             workers = opts.workers or 1, log_level = opts.log_level }
   local sb = setmetatable({ server = srv, ports = {}, urls = {}, pid = srv.pid, prefix = srv.prefix }, Sandbox)
   for i, vendor in ipairs(M.VENDORS) do sb.ports[vendor] = srv.ports[i] end
