@@ -17,7 +17,7 @@ describe("mallapi.metrics", function()
     }
     assert.same('# HELP m_up a\\nb\n# TYPE m_up gauge\nm_up 1\n# HELP m_total c\n# TYPE m_total counter\n'
       .. 'm_total{a="q\\"\\\\\\n",z="1"} 2.5\nm_total{a="x"} 1e+20\n', text)
-    assert.has_error(function() metrics.render(1) end, "metrics.render: bad argument #1 (families table expected)")
+    assert.has_error(function() metrics.render(1) end, "bad argument #1 to 'metrics.render' (families table expected)")
   end)
 
   describe("of a fleet", function()

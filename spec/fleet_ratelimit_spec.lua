@@ -12,11 +12,11 @@ local F = require "support.vendor_fixtures"
 describe("mallapi.ratelimit", function()
   it("refuses caller mistakes by name", function()
     assert.has_error(function() ratelimit.memory("x", { per_second = 0 }) end,
-      "ratelimit.memory: bad argument #3 (rate = { per_second = n > 0, burst = n } expected)")
+      "bad argument #3 to 'ratelimit.memory' (rate = { per_second = n > 0, burst = n } expected)")
     assert.has_error(function() ratelimit.memory("", { per_second = 1 }) end,
-      "ratelimit.memory: bad argument #2 (bucket name expected)")
+      "bad argument #2 to 'ratelimit.memory' (bucket name expected)")
     assert.has_error(function() ratelimit.redis({}, "x", { per_second = 1 }) end,
-      "ratelimit.redis: bad argument #1 (redis store expected)")
+      "bad argument #1 to 'ratelimit.redis' (redis store expected)")
   end)
 
   it("gives a burst at once, then one token per 1/rate; a wait beyond the deadline takes nothing", function()

@@ -35,10 +35,10 @@ describe("mallapi.fleet", function()
     assert.same({ host = "10.0.0.1", port = 6380, db = 2, password = "pw" }, c)
     assert.same(6379, fleet.parse_url("redis://h").port)
     assert.has_error(function() fleet.parse_url("http://h") end,
-      "fleet.parse_url: bad argument #1 (URL must start with redis://)")
+      "bad argument #1 to 'fleet.parse_url' (URL must start with redis://)")
     assert.has_error(function() fl:add("a b", { module = "m" }) end)
     assert.has_error(function() fl:add("a", {}) end,
-      "fleet.add: bad option 'module' (Lua module name or .lua file path expected)")
+      "bad argument #2 to 'fleet.add' (option 'module': Lua module name or .lua file path expected)")
     assert.has_error(function() fl:add("a", { module = "m", secrets = { token = "plain-secret" } }) end)
   end)
 

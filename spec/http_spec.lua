@@ -86,23 +86,31 @@ describe("http #c", function()
 
   it("raises on caller mistakes with the function's name", function()
     local cases = {
-      { function() http.new(1) end, "http.new: opts must be a table" },
-      { function() http.new { timeout = -1 } end, "http.new: opts.timeout must be a positive number" },
-      { function() http.new { max_body = "big" } end, "http.new: opts.max_body must be a positive number" },
-      { function() http.new { verify = "yes" } end, "http.new: opts.verify must be a boolean" },
-      { function() http.new { ca_file = 1 } end, "http.new: opts.ca_file must be a string" },
+      { function() http.new(1) end, "bad argument #1 to 'http.new' (table expected, got number)" },
+      { function() http.new { timeout = -1 } end, "bad argument #1 to 'http.new' (option 'timeout': positive " ..
+          "number expected)" },
+      { function() http.new { max_body = "big" } end, "bad argument #1 to 'http.new' (option 'max_body': positive " ..
+          "number expected)" },
+      { function() http.new { verify = "yes" } end, "bad argument #1 to 'http.new' (option 'verify': boolean " ..
+          "expected)" },
+      { function() http.new { ca_file = 1 } end, "bad argument #1 to 'http.new' (option 'ca_file': string expected)" },
       { function() http.new { user_agent = "a\r\nX-Injected: 1" } end,
-        "http.new: opts.user_agent must not contain CR or LF" },
-      { function() http.new { hook = 1 } end, "http.new: opts.hook must be a function" },
-      { function() http.new { retry = 1 } end, "http.new: opts.retry must be a table or false" },
+        "bad argument #1 to 'http.new' (option 'user_agent': must not contain CR or LF)" },
+      { function() http.new { hook = 1 } end, "bad argument #1 to 'http.new' (option 'hook': function expected, " ..
+          "got number)" },
+      { function() http.new { retry = 1 } end, "bad argument #1 to 'http.new' (option 'retry': table or false " ..
+          "expected, got number)" },
       { function() http.new { retry = { max_attempts = "x" } } end,
-        "http.new: opts.retry.max_attempts must be a non-negative number" },
-      { function() http.new { secrets = { 1 } } end, "http.new: opts.secrets must be a list of names" },
-      { function() http.new():request("http://x") end, "http.request: req must be a table" },
-      { function() http.new():batch("x") end, "http.batch: reqs must be a table" },
-      { function() http.new():batch({ 1 }) end, "http.batch: reqs[1] must be a table" },
+        "bad argument #1 to 'http.new' (option 'retry.max_attempts': non-negative number expected)" },
+      { function() http.new { secrets = { 1 } } end, "bad argument #1 to 'http.new' (option 'secrets': list of " ..
+          "names expected)" },
+      { function() http.new():request("http://x") end, "bad argument #1 to 'http.request' (table expected, got " ..
+          "string)" },
+      { function() http.new():batch("x") end, "bad argument #1 to 'http.batch' (table expected, got string)" },
+      { function() http.new():batch({ 1 }) end, "bad argument #1 to 'http.batch' (reqs[1]: table expected, got " ..
+          "number)" },
       { function() http.new():batch({}, { concurrency = 0 }) end,
-        "http.batch: opts.concurrency must be a positive integer" },
+        "bad argument #2 to 'http.batch' (option 'concurrency': positive integer expected)" },
     }
     for _, case in ipairs(cases) do
       local ok, err = pcall(case[1])

@@ -150,7 +150,14 @@ describe("json exact numbers #c", function()
       local m = require("mallapi." .. area)
       assert.is_table(m, area)
       assert.equal(mallapi[area], m, area)
-      assert.equal(require("mallapi.core")[area], m, area)
+      if area == "clock" then      -- mallapi.clock: the core's clock plus the engine's sleep hook
+        for k, v in pairs(require("mallapi.core").clock) do
+          if k ~= "sleep_ms" then assert.equal(v, m[k], "clock." .. k) end
+        end
+        assert.is_function(m.set_sleep)
+      else
+        assert.equal(require("mallapi.core")[area], m, area)
+      end
     end
     assert.equal(json.decode, require("mallapi.json").decode)
   end)

@@ -67,7 +67,7 @@ describe("limits", function()
       }
     end
 
-    -- method, arguments, message after "<api>:"
+    -- method, arguments, "<method>: bad argument #n (why)" of "bad argument #n to '<api>:<method>' (why)"
     local CASES = {
       { "set", { 5, "v", 1000 }, "set: bad argument #1 (key must be a non-empty string, got number)" },
       { "set", { "", "v", 1000 }, "set: bad argument #1 (key must be a non-empty string, got empty string)" },
@@ -86,7 +86,9 @@ describe("limits", function()
           local store = st[2]
           local ok, err = pcall(store[case[1]], store, case[2][1], case[2][2], case[2][3])
           assert.is_false(ok)
-          assert.equal(st[1] .. ":" .. case[3], err)
+          local method, rest = case[3]:match("^(%w+): (.*)$")
+          local n, why = rest:match("^bad argument #(%d) (.*)$")
+          assert.equal("bad argument #" .. n .. " to '" .. st[1] .. ":" .. method .. "' " .. why, err)
         end
       end)
     end

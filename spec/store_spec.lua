@@ -143,7 +143,7 @@ describe("store", function()
 
     it("raises on a missing directory argument", function()
       assert.has_error(function() mallapi.store.file() end,
-                       "mallapi.store.file: bad argument #1 (directory name expected, got nil)")
+                       "bad argument #1 to 'mallapi.store.file' (directory name expected, got nil)")
     end)
   end)
 
@@ -187,7 +187,7 @@ describe("store", function()
 
     it("raises on a bad argument", function()
       assert.has_error(function() mallapi.store.redis() end,
-                       "mallapi.store.redis: bad argument #1 (table expected, got nil)")
+                       "bad argument #1 to 'mallapi.store.redis' (table expected, got nil)")
     end)
   end)
 end)

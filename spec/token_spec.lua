@@ -279,16 +279,17 @@ describe("token", function()
     end)
 
     local bad_new = {
-      { nil, "mallapi.token.new: bad argument #1 (table expected, got nil)" },
-      { {}, "mallapi.token.new: bad option 'key' (non-empty string expected, got nil)" },
-      { { key = "k" }, "mallapi.token.new: bad option 'fetch' (function expected, got nil)" },
+      { nil, "bad argument #1 to 'mallapi.token.new' (table expected, got nil)" },
+      { {}, "bad argument #1 to 'mallapi.token.new' (option 'key': non-empty string expected, got nil)" },
+      { { key = "k" }, "bad argument #1 to 'mallapi.token.new' (option 'fetch': function expected, got nil)" },
       { { key = "k", fetch = print, store = {} },
-        "mallapi.token.new: bad option 'store' (store with get, set, lock, unlock expected)" },
+        "bad argument #1 to 'mallapi.token.new' (option 'store': store with get, set, lock, unlock expected)" },
       { { key = "k", fetch = print, wait = -1 },
-        "mallapi.token.new: bad option 'wait' (milliseconds >= 0 expected, got -1)" },
+        "bad argument #1 to 'mallapi.token.new' (option 'wait': milliseconds >= 0 expected, got -1)" },
       { { key = "k", fetch = print, clock = 5 },
-        "mallapi.token.new: bad option 'clock' (function expected, got number)" },
-      { { key = "k", fetch = print, lease = 0 }, "mallapi.token.new: bad option 'lease' (must be at least 1 ms)" },
+        "bad argument #1 to 'mallapi.token.new' (option 'clock': function expected, got number)" },
+      { { key = "k", fetch = print, lease = 0 }, "bad argument #1 to 'mallapi.token.new' (option 'lease': must be " ..
+          "at least 1 ms)" },
     }
     for i, case in ipairs(bad_new) do
       it("new raises on caller mistakes (" .. i .. ")", function()

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "compat.h"
+#include "errors.h"
 
 void mallapi_open_crypto(lua_State *L);  /* bind_crypto.c */
 void mallapi_open_codec(lua_State *L);   /* bind_codec.c */

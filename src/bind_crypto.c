@@ -93,7 +93,7 @@ static int bind_digest(lua_State *L) {
     unsigned char md[MALLAPI_MAX_DIGEST];
     char err[MALLAPI_ERRLEN];
     if (mallapi_digest(bind_crypto_ctx(L), alg, data, len, md, &mdlen, err) != 0)
-        return mallapi_push_error(L, err, "CRYPTO");
+        return mallapi_push_error(L, err, MALLAPI_E_CRYPTO);
     bind_push_encoded(L, md, mdlen, enc);
     return 1;
 }
@@ -108,7 +108,7 @@ static int bind_hmac(lua_State *L) {
     unsigned char md[MALLAPI_MAX_DIGEST];
     char err[MALLAPI_ERRLEN];
     if (mallapi_hmac(bind_crypto_ctx(L), alg, key, keylen, data, len, md, &mdlen, err) != 0)
-        return mallapi_push_error(L, err, "CRYPTO");
+        return mallapi_push_error(L, err, MALLAPI_E_CRYPTO);
     bind_push_encoded(L, md, mdlen, enc);
     return 1;
 }
@@ -118,7 +118,7 @@ static int bind_random(lua_State *L) {
     size_t n = bind_checkcount(L, 1, "random");
     char stackbuf[256], err[MALLAPI_ERRLEN];
     unsigned char *buf = (unsigned char *)bind_buffer(L, stackbuf, sizeof stackbuf, n);
-    if (mallapi_random(buf, n, err) != 0) return mallapi_push_error(L, err, "CRYPTO");
+    if (mallapi_random(buf, n, err) != 0) return mallapi_push_error(L, err, MALLAPI_E_CRYPTO);
     lua_pushlstring(L, (const char *)buf, n);
     return 1;
 }
@@ -129,7 +129,7 @@ static int bind_nonce(lua_State *L) {
     char stackbuf[3 * 128], err[MALLAPI_ERRLEN];
     char *buf = bind_buffer(L, stackbuf, sizeof stackbuf, 3 * n);
     unsigned char *raw = (unsigned char *)buf + 2 * n;
-    if (mallapi_random(raw, n, err) != 0) return mallapi_push_error(L, err, "CRYPTO");
+    if (mallapi_random(raw, n, err) != 0) return mallapi_push_error(L, err, MALLAPI_E_CRYPTO);
     mallapi_hexencode(raw, n, 0, buf);
     lua_pushlstring(L, buf, 2 * n);
     return 1;
@@ -138,7 +138,7 @@ static int bind_nonce(lua_State *L) {
 /* crypto.uuid4() -> "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx" */
 static int bind_uuid4(lua_State *L) {
     char out[36], err[MALLAPI_ERRLEN];
-    if (mallapi_uuid4(out, err) != 0) return mallapi_push_error(L, err, "CRYPTO");
+    if (mallapi_uuid4(out, err) != 0) return mallapi_push_error(L, err, MALLAPI_E_CRYPTO);
     lua_pushlstring(L, out, sizeof out);
     return 1;
 }

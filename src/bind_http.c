@@ -31,7 +31,7 @@ static double http_opt_number(lua_State *L, int idx, const char *name, double df
     double v = dflt;
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TNUMBER || (positive && !(lua_tonumber(L, -1) > 0)))
-            luaL_error(L, "http.new: opts.%s must be a %snumber", name, positive ? "positive " : "");
+            luaL_error(L, "bad argument #1 to 'http.new' (option '%s': %snumber expected)", name, positive ? "positive " : "");
         v = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -54,7 +54,7 @@ static const char *http_opt_string(lua_State *L, int idx, const char *name) {
     lua_getfield(L, idx, name);
     const char *v = NULL;
     if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "http.new: opts.%s must be a string", name);
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "bad argument #1 to 'http.new' (option '%s': string expected)", name);
         v = lua_tostring(L, -1);                      /* stays alive in opts */
     }
     lua_pop(L, 1);
@@ -65,7 +65,7 @@ static int http_opt_bool(lua_State *L, int idx, const char *name, int dflt) {
     lua_getfield(L, idx, name);
     int v = dflt;
     if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TBOOLEAN) luaL_error(L, "http.new: opts.%s must be a boolean", name);
+        if (lua_type(L, -1) != LUA_TBOOLEAN) luaL_error(L, "bad argument #1 to 'http.new' (option '%s': boolean expected)", name);
         v = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -88,7 +88,7 @@ static int http_new(lua_State *L) {
     cfg.ca_file = http_opt_string(L, 1, "ca_file");
     cfg.user_agent = http_opt_string(L, 1, "user_agent");
     if (cfg.user_agent && cfg.user_agent[strcspn(cfg.user_agent, "\r\n")])
-        luaL_error(L, "http.new: opts.user_agent must not contain CR or LF");
+        luaL_error(L, "bad argument #1 to 'http.new' (option 'user_agent': must not contain CR or LF)");
     cfg.verify = http_opt_bool(L, 1, "verify", 1);
     cfg.http2 = http_opt_bool(L, 1, "http2", 1);
     cfg.max_connections = (long)http_size(http_opt_number(L, 1, "max_connections", 0, 1));
@@ -459,7 +459,7 @@ static int http_batch(lua_State *L) {
     size_t n = lua_rawlen(L, 2);
     for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, (int)i);
-        if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "http.batch: reqs[%d] must be a table", (int)i);
+        if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "bad argument #1 to 'http.batch' (reqs[%d]: table expected)", (int)i);
         lua_pop(L, 1);
     }
     int sort = lua_type(L, 5) == LUA_TTABLE;         /* retry statuses: sort out the final results */

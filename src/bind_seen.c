@@ -50,7 +50,7 @@ static int seen_open(lua_State *L) {
     luaL_getmetatable(L, MALLAPI_MT_SEEN);
     lua_setmetatable(L, -2);
     u->set = mallapi_seen_open(path, (uint32_t)capacity, err, sizeof err);
-    if (u->set == NULL) return mallapi_push_error(L, err, "IO");
+    if (u->set == NULL) return mallapi_push_error(L, err, MALLAPI_E_IO);
     mallapi_seen_set_steal_ms(u->set, (int64_t)steal_ms);
     return 1;
 }
@@ -63,7 +63,7 @@ static int seen_add(lua_State *L) {
     int rc;
     if (!(ttl > 0 && ttl <= 4294967295.0)) return luaL_argerror(L, 3, "ttl must be positive seconds");
     rc = mallapi_seen_add(set, key, len, (uint32_t)(ttl + 0.999999), opt_now(L, 4));
-    if (rc == MALLAPI_SEEN_FULL) return mallapi_push_error(L, "mallapi.seen.add: the set is full", "FULL");
+    if (rc == MALLAPI_SEEN_FULL) return mallapi_push_error(L, "mallapi.seen.add: the set is full", MALLAPI_E_FULL);
     lua_pushboolean(L, rc == MALLAPI_SEEN_ADDED);
     return 1;
 }

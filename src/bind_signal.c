@@ -8,7 +8,7 @@
 
 static int sig_trap_stop(lua_State *L) {
     char err[128];
-    if (mallapi_signal_trap_stop(err, sizeof err) != 0) return mallapi_push_error(L, err, "SYSTEM");
+    if (mallapi_signal_trap_stop(err, sizeof err) != 0) return mallapi_push_error(L, err, MALLAPI_E_SYSTEM);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -71,7 +71,7 @@ char *bind_buffer(lua_State *L, char *stackbuf, size_t cap, size_t need) {
 }
 
 int bind_decode_error(lua_State *L, const char *err) {
-    return mallapi_push_error(L, err, "DECODE");
+    return mallapi_push_error(L, err, MALLAPI_E_DECODE);
 }
 
 /* A decoder's answer: the n bytes at out, or nil, err, "DECODE" when n < 0. */

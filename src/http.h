@@ -9,18 +9,19 @@
 
 #include <stddef.h>
 #include "mallapi.h"
+#include "errors.h"
 
-/* Stable error codes. */
-#define MALLAPI_HTTP_E_TIMEOUT     "TIMEOUT"
-#define MALLAPI_HTTP_E_CONNECT     "CONNECT"
-#define MALLAPI_HTTP_E_DNS         "DNS"
-#define MALLAPI_HTTP_E_TLS         "TLS"
-#define MALLAPI_HTTP_E_TOO_LARGE   "TOO_LARGE"
-#define MALLAPI_HTTP_E_PROTOCOL    "PROTOCOL"     /* broken answer: cut mid-body, not HTTP */
-#define MALLAPI_HTTP_E_IO          "IO"           /* send/receive failed, nothing answered */
-#define MALLAPI_HTTP_E_BAD_REQUEST "BAD_REQUEST"  /* refused before anything was sent */
-#define MALLAPI_HTTP_E_PROXY       "PROXY"
-#define MALLAPI_HTTP_E_INTERNAL    "INTERNAL"     /* out of memory, curl misuse */
+/* The transport's error codes (src/errors.h). */
+#define MALLAPI_HTTP_E_TIMEOUT     MALLAPI_E_TIMEOUT
+#define MALLAPI_HTTP_E_CONNECT     MALLAPI_E_CONNECT
+#define MALLAPI_HTTP_E_DNS         MALLAPI_E_DNS
+#define MALLAPI_HTTP_E_TLS         MALLAPI_E_TLS
+#define MALLAPI_HTTP_E_TOO_LARGE   MALLAPI_E_TOO_LARGE
+#define MALLAPI_HTTP_E_PROTOCOL    MALLAPI_E_PROTOCOL
+#define MALLAPI_HTTP_E_IO          MALLAPI_E_IO
+#define MALLAPI_HTTP_E_BAD_REQUEST MALLAPI_E_BAD_REQUEST
+#define MALLAPI_HTTP_E_PROXY       MALLAPI_E_PROXY
+#define MALLAPI_HTTP_E_INTERNAL    MALLAPI_E_INTERNAL
 
 /* Answer headers beyond this many bytes are refused with TOO_LARGE (the nginx
  * transport has the same cap). */

@@ -2,6 +2,7 @@
 -- `mallapi.client(vendor, cfg)` checks the config; `client:prepare` builds the exact signed
 -- request, `client:call` sends it and checks the vendor envelope, `client:each` walks pages.
 local mallapi = require "mallapi"
+local units = require "mallapi.units"
 
 local error, ipairs, pairs, type, tostring, tonumber = error, ipairs, pairs, type, tostring, tonumber
 local setmetatable, require, pcall = setmetatable, require, pcall
@@ -154,7 +155,7 @@ function M.new(vendor, cfg)
   if cfg ~= nil and type(cfg) ~= "table" then
     error("mallapi.client: bad argument #2 (cfg table expected)", 2)
   end
-  cfg = util.copy(cfg)
+  cfg = units.apply(util.copy(cfg), "mallapi.client")              -- timeout_ms (alias timeout, s)
   for _, key in ipairs(profile.credentials or {}) do
     if absent(cfg[key]) or cfg[key] == "" then
       error("mallapi.client: " .. vendor .. " needs cfg." .. key, 2)
@@ -416,6 +417,7 @@ local TRANSIENT = { HTTP = true, TIMEOUT = true, CONNECT = true, IO = true, DNS 
 function Client:exchange(real, op, params, opts)
   local req, perr, pcode = self:build(real, op, params, opts)
   if not req then return nil, perr, pcode, { retryable = TRANSIENT[pcode] == true } end
+  opts = units.apply(opts, "mallapi.client")
   req.timeout = opts and opts.timeout or self.cfg.timeout
   if opts and opts.idempotent ~= nil then req.idempotent = opts.idempotent end
   local transport, terr, tcode = self:transport()

@@ -7,6 +7,7 @@
 local core = require "mallapi.core"
 
 local chttp = core.http
+local units = require "mallapi.units"            -- duration names: timeout_ms, base_ms ...
 local type, error, pairs, ipairs, tostring, tonumber, setmetatable =
   type, error, pairs, ipairs, tostring, tonumber, setmetatable
 local math_random, math_min, math_max, floor = math.random, math.min, math.max, math.floor
@@ -47,15 +48,15 @@ end
 -- ---- retry policy ----
 
 local function check_policy(p, where)
-  if type(p) ~= "table" then error(where .. " must be a table or false", 3) end
+  if type(p) ~= "table" then error(where .. "retry': table or false expected, got " .. type(p) .. ")", 3) end
   for _, name in ipairs { "max_attempts", "base_delay", "max_delay" } do
     local v = p[name]
     if v ~= nil and (type(v) ~= "number" or v < 0) then
-      error(where .. "." .. name .. " must be a non-negative number", 3)
+      error(where .. "retry." .. name .. "': non-negative number expected)", 3)
     end
   end
   for _, name in ipairs { "statuses", "codes" } do
-    if p[name] ~= nil and type(p[name]) ~= "table" then error(where .. "." .. name .. " must be a table", 3) end
+    if p[name] ~= nil and type(p[name]) ~= "table" then error(where .. "retry." .. name .. "': table expected)", 3) end
   end
 end
 
@@ -142,7 +143,7 @@ local function policy_for(self, req)
     local m = req.method or "GET"
     idem = type(m) == "string" and IDEMPOTENT[m:upper()]
   end
-  return idem and merge_policy(self.retry or M.default_retry, r) or nil
+  return idem and merge_policy(self.retry or M.default_retry, units.apply(r, "http retry")) or nil
 end
 
 -- ---- masking, for the hook ----
@@ -227,7 +228,10 @@ Session.__index = Session
 
 -- session:request(req) -> res | nil, err, code. See doc/http.md for req and res.
 function Session:request(req)
-  if type(req) ~= "table" then error("http.request: req must be a table", 2) end
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2)
+  end
+  req = units.apply(req, "http.request")
   local c = self.c
   local timeout = req.timeout
   if timeout == nil then
@@ -328,21 +332,32 @@ end
 -- Retries go in rounds: the requests to retry wait for the longest delay among
 -- them, then run again together.
 function Session:batch(reqs, opts)
-  if type(reqs) ~= "table" then error("http.batch: reqs must be a table", 2) end
+  if type(reqs) ~= "table" then
+    error("bad argument #1 to 'http.batch' (table expected, got " .. type(reqs) .. ")", 2)
+  end
   local concurrency = 8
   if opts ~= nil then
-    if type(opts) ~= "table" then error("http.batch: opts must be a table", 2) end
+    if type(opts) ~= "table" then
+      error("bad argument #2 to 'http.batch' (table expected, got " .. type(opts) .. ")", 2)
+    end
     concurrency = opts.concurrency or concurrency
     if type(concurrency) ~= "number" or concurrency < 1 or concurrency % 1 ~= 0 then
-      error("http.batch: opts.concurrency must be a positive integer", 2)
+      error("bad argument #2 to 'http.batch' (option 'concurrency': positive integer expected)", 2)
     end
   end
   local n = #reqs
   if n == 0 then return self.c:batch(reqs) end    -- {} (or raises when closed)
-  local refused
+  local refused, given = nil, reqs
   for i = 1, n do
     local req = reqs[i]
-    if type(req) ~= "table" then error("http.batch: reqs[" .. i .. "] must be a table", 2) end
+    if type(req) ~= "table" then
+      error("bad argument #1 to 'http.batch' (reqs[" .. i .. "]: table expected, got " .. type(req) .. ")", 2)
+    end
+    req = units.apply(req, "http.request")
+    if req ~= given[i] then                        -- timeout_ms: a copy, the caller's list stays
+      if reqs == given then reqs = {} for k = 1, n do reqs[k] = given[k] end end
+      reqs[i] = req
+    end
     local retry = req.retry
     if retry ~= nil and retry ~= false and type(retry) ~= "table" then
       refused = refused or {}
@@ -441,30 +456,35 @@ local C_OPTIONS = { "timeout", "connect_timeout", "max_body", "proxy", "verify",
 -- retry, hook, secrets, sleep, random and clock stay here.
 function M.new(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error("http.new: opts must be a table", 2) end
+  if type(opts) ~= "table" then error("bad argument #1 to 'http.new' (table expected, got " .. type(opts) .. ")", 2) end
+  opts = units.apply(opts, "http.new")
   local copts = {}
   for _, name in ipairs(C_OPTIONS) do copts[name] = opts[name] end
-  local retry = opts.retry
+  local retry = units.apply(opts.retry, "http retry")
   if retry == nil then
     retry = M.default_retry
   elseif retry ~= false then
-    check_policy(retry, "http.new: opts.retry")
+    check_policy(retry, "bad argument #1 to 'http.new' (option '")
     retry = merge_policy(M.default_retry, retry)
   end
   for _, name in ipairs { "hook", "sleep", "random", "clock" } do
     if opts[name] ~= nil and type(opts[name]) ~= "function" then
-      error("http.new: opts." .. name .. " must be a function", 2)
+      error("bad argument #1 to 'http.new' (option '" .. name .. "': function expected, got "
+        .. type(opts[name]) .. ")", 2)
     end
   end
   local secret_list = opts.secrets or M.default_secrets
-  if type(secret_list) ~= "table" then error("http.new: opts.secrets must be a list of names", 2) end
+  if type(secret_list) ~= "table" then
+    error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2)
+  end
   local secrets = {}
   for _, name in ipairs(secret_list) do
-    if type(name) ~= "string" then error("http.new: opts.secrets must be a list of names", 2) end
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'http.new' (option 'secrets': list of names expected)", 2)
+    end
     secrets[name:lower()] = true
   end
-  -- inside nginx: the cosocket transport (lua/mallapi/ngx/http.lua), never libcurl
-  local transport = ngx and require("mallapi.ngx").active() and require("mallapi.ngx.http") or chttp
+  local transport = M.transport
   local c, err, code = transport.new(copts)
   if not c then return nil, err, code end
   return setmetatable({
@@ -477,6 +497,19 @@ function M.new(opts)
     random = opts.random or math_random,
     clock = opts.clock or transport.now,
   }, Session)
+end
+
+-- The transport sessions are made on: libcurl (core.http) unless an adapter installed
+-- another with http.set_transport (mallapi.ngx installs the cosocket transport,
+-- lua/mallapi/ngx/http.lua). A transport has new(opts), now() and sleep(seconds).
+M.transport = chttp
+function M.set_transport(t)
+  if t ~= nil and (type(t) ~= "table" or type(t.new) ~= "function") then
+    error("bad argument #1 to 'set_transport' (transport table with new() or nil expected, got " .. type(t) .. ")", 2)
+  end
+  local before = M.transport
+  M.transport = t or chttp
+  return before
 end
 
 M.Session = Session

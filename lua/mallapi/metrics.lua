@@ -21,7 +21,7 @@ end
 
 -- families: { { name=, help=, type = "gauge"|"counter", samples = { { labels = {k=v}, value = n } } } }
 function M.render(families)
-  if type(families) ~= "table" then error("metrics.render: bad argument #1 (families table expected)", 2) end
+  if type(families) ~= "table" then error("bad argument #1 to 'metrics.render' (families table expected)", 2) end
   local out = {}
   for _, f in ipairs(families) do
     out[#out + 1] = "# HELP " .. f.name .. " " .. f.help:gsub("\\", "\\\\"):gsub("\n", "\\n")
@@ -105,9 +105,9 @@ end
 -- A listening LuaSocket server on "host:port" (127.0.0.1 by default), polled with
 -- server:poll(timeout_s): answers one GET per call with text() (a function).
 function M.serve(address, text)
-  if type(address) ~= "string" then error("metrics.serve: bad argument #1 (\"host:port\" expected)", 2) end
+  if type(address) ~= "string" then error("bad argument #1 to 'metrics.serve' (\"host:port\" expected)", 2) end
   local host, port = address:match("^([^:]*):(%d+)$")
-  if not host then error("metrics.serve: bad argument #1 (\"host:port\" expected)", 2) end
+  if not host then error("bad argument #1 to 'metrics.serve' (\"host:port\" expected)", 2) end
   local socket = require "socket"
   local server, err = socket.bind(host ~= "" and host or "127.0.0.1", tonumber(port))
   if not server then return nil, "metrics: cannot listen on " .. address .. ": " .. tostring(err), "SYSTEM" end

@@ -70,12 +70,12 @@ Limiter.__index = Limiter
 Limiter.__tostring = function(self) return "mallapi.ratelimit(" .. self.kind .. ", " .. self.name .. ")" end
 
 local function check_rate(fn, name, rate)
-  if type(name) ~= "string" or name == "" then error(fn .. ": bad argument #2 (bucket name expected)", 3) end
+  if type(name) ~= "string" or name == "" then error("bad argument #2 to '" .. fn .. "' (bucket name expected)", 3) end
   if type(rate) ~= "table" or type(rate.per_second) ~= "number" or rate.per_second <= 0 then
-    error(fn .. ": bad argument #3 (rate = { per_second = n > 0, burst = n } expected)", 3)
+    error("bad argument #3 to '" .. fn .. "' (rate = { per_second = n > 0, burst = n } expected)", 3)
   end
   local burst = rate.burst or math_max(1, rate.per_second)
-  if type(burst) ~= "number" or burst < 1 then error(fn .. ": bad argument #3 (burst must be >= 1)", 3) end
+  if type(burst) ~= "number" or burst < 1 then error("bad argument #3 to '" .. fn .. "' (burst must be >= 1)", 3) end
   return {
     name = name, per_second = rate.per_second, burst = burst,
     min_factor = rate.min_factor or 0.1, recover_ms = (rate.recover_s or 10) * 1000,
@@ -120,7 +120,7 @@ RedisLimiter.__index, RedisLimiter.__tostring = RedisLimiter, Limiter.__tostring
 
 function M.redis(store, name, rate)
   if type(store) ~= "table" or type(store.command) ~= "function" then
-    error("ratelimit.redis: bad argument #1 (redis store expected)", 2)
+    error("bad argument #1 to 'ratelimit.redis' (redis store expected)", 2)
   end
   local self = check_rate("ratelimit.redis", name, rate)
   self.store, self.key = store, store.prefix .. "rate:" .. name
@@ -173,7 +173,7 @@ end
 -- get .. set step runs under a short lock taken with dict:add (atomic across workers).
 function M.shdict(dict, name, rate)
   if type(dict) ~= "table" and type(dict) ~= "userdata" then
-    error("ratelimit.shdict: bad argument #1 (shared dict expected)", 2)
+    error("bad argument #1 to 'ratelimit.shdict' (shared dict expected)", 2)
   end
   local self = check_rate("ratelimit.shdict", name, rate)
   self.dict, self.key = dict, "rate:" .. name

@@ -55,11 +55,11 @@ local function scrub(msg, ...)
   return msg
 end
 
--- Inside nginx a waiter must yield to the worker, not block it.
-local function default_sleep(ms)
-  if ngx then return require("mallapi.ngx").sleep_ms(ms) end
-  return core.clock.sleep_ms(ms)
-end
+-- The engine's sleep (mallapi.clock): blocking, or what an adapter installed (inside
+-- nginx a waiter must yield to the worker, not block it; mallapi.ngx installs that).
+local engine_clock = require "mallapi.clock"
+local units = require "mallapi.units"
+local function default_sleep(ms) return engine_clock.sleep_ms(ms) end
 
 local function default_log(level, message)
   if level == "warn" or level == "error" then io.stderr:write("mallapi ", level, ": ", message, "\n") end
@@ -77,7 +77,7 @@ local function check_ms(opts, name, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= "number" or v ~= v or v < 0 then
-    error("mallapi.token.new: bad option '" .. name .. "' (milliseconds >= 0 expected, got "
+    error("bad argument #1 to 'mallapi.token.new' (option '" .. name .. "': milliseconds >= 0 expected, got "
           .. tostring(v) .. ")", 3)
   end
   return v
@@ -87,7 +87,8 @@ local function check_fn(opts, name, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= "function" then
-    error("mallapi.token.new: bad option '" .. name .. "' (function expected, got " .. type(v) .. ")", 3)
+    error("bad argument #1 to 'mallapi.token.new' (option '" .. name .. "': function expected, got "
+      .. type(v) .. ")", 3)
   end
   return v
 end
@@ -97,20 +98,23 @@ end
 -- see doc/tokens.md.
 function M.new(opts)
   if type(opts) ~= "table" then
-    error("mallapi.token.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.token.new' (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = units.apply(opts, "mallapi.token.new")   -- lease_ms, wait_ms ... (old names: aliases)
   if type(opts.key) ~= "string" or opts.key == "" then
-    error("mallapi.token.new: bad option 'key' (non-empty string expected, got " .. type(opts.key) .. ")", 2)
+    error("bad argument #1 to 'mallapi.token.new' (option 'key': non-empty string expected, got "
+      .. type(opts.key) .. ")", 2)
   end
   if type(opts.fetch) ~= "function" then
-    error("mallapi.token.new: bad option 'fetch' (function expected, got " .. type(opts.fetch) .. ")", 2)
+    error("bad argument #1 to 'mallapi.token.new' (option 'fetch': function expected, got "
+      .. type(opts.fetch) .. ")", 2)
   end
   local store = opts.store
   if store == nil then
     store = require("mallapi.store.memory").new()
   elseif type(store) ~= "table" or type(store.get) ~= "function" or type(store.set) ~= "function"
       or type(store.lock) ~= "function" or type(store.unlock) ~= "function" then
-    error("mallapi.token.new: bad option 'store' (store with get, set, lock, unlock expected)", 2)
+    error("bad argument #1 to 'mallapi.token.new' (option 'store': store with get, set, lock, unlock expected)", 2)
   end
   local self = setmetatable({
     key = opts.key, fetch = opts.fetch, store = store,
@@ -125,7 +129,7 @@ function M.new(opts)
     log = check_fn(opts, "log", default_log),
     cache = nil, source = nil,
   }, Manager)
-  if self.lease < 1 then error("mallapi.token.new: bad option 'lease' (must be at least 1 ms)", 2) end
+  if self.lease < 1 then error("bad argument #1 to 'mallapi.token.new' (option 'lease': must be at least 1 ms)", 2) end
   return self
 end
 

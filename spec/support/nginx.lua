@@ -113,6 +113,8 @@ function M.start(opts)
     "  scgi_temp_path " .. prefix .. "/scgi;",
     "  lua_package_path '" .. lpath .. "';",
     "  lua_package_cpath '" .. cpath .. "';",
+    -- the OpenResty adapter installs its transport and sleep into the engine
+    (opts.http or ""):find("init_by_lua", 1, true) and "" or '  init_by_lua_block { require "mallapi.ngx" }',
     opts.http or "",
     "}",
   }, "\n")

@@ -115,6 +115,20 @@ local CASES = {
     return { status = res.status, body = res.body, headers = { transport = tostring(session.c),
                                                                attempts = tostring(res.attempts) } }
   end,
+  installed = function()
+    local engine_http, ngx_http = require "mallapi.http", require "mallapi.ngx.http"
+    local clock, adapter = require "mallapi.clock", require "mallapi.ngx"
+    local before = ngx.now()
+    ngx.update_time()
+    local t0 = ngx.now()
+    clock.sleep_ms(20)                                -- yields: ngx.sleep moves ngx's clock
+    ngx.update_time()
+    local slept = ngx.now() - t0
+    return { status = 200, body = "", headers = {
+      transport = tostring(engine_http.transport == ngx_http),
+      installed = tostring(adapter.installed == true),
+      slept = tostring(slept >= 0.015 and before > 0) } }
+  end,
   via_http_retry = function(a)
     local session = require("mallapi").http.new{ timeout = 5 }
     local res, err, code = session:request{ url = a.base .. "/flaky?key=" .. ngx.now() }

@@ -23,14 +23,14 @@ local M = { GROUP = "workers" }
 
 -- redis://[:password@]host[:port][/db] -> { host=, port=, db=, password= }
 function M.parse_url(url)
-  if type(url) ~= "string" then error("fleet.parse_url: bad argument #1 (redis URL expected)", 2) end
+  if type(url) ~= "string" then error("bad argument #1 to 'fleet.parse_url' (redis URL expected)", 2) end
   local rest = url:match("^redis://(.*)$")
-  if not rest then error("fleet.parse_url: bad argument #1 (URL must start with redis://)", 2) end
+  if not rest then error("bad argument #1 to 'fleet.parse_url' (URL must start with redis://)", 2) end
   local cfg = {}
   local auth, hostpart = rest:match("^([^@]*)@(.*)$")
   if auth then cfg.password = auth:match("^[^:]*:(.*)$") or auth else hostpart = rest end
   local host, port, db = hostpart:match("^([^:/]+):?(%d*)/?(%d*)$")
-  if not host then error("fleet.parse_url: bad argument #1 (cannot read host in URL)", 2) end
+  if not host then error("bad argument #1 to 'fleet.parse_url' (cannot read host in URL)", 2) end
   cfg.host, cfg.port, cfg.db = host, tonumber(port) or 6379, tonumber(db)
   return cfg
 end
@@ -42,16 +42,18 @@ Fleet.__tostring = function(self) return "mallapi.fleet(" .. tostring(self.store
 -- fleet.new{ redis = "redis://127.0.0.1:6379" | { host=, port=, db= }, password =,
 --            prefix = "mallapi:fleet:", new_store = mallapi.store.redis.new (or mallapi.ngx.redis_store) }
 function M.new(opts)
-  if type(opts) ~= "table" then error("fleet.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2) end
+  if type(opts) ~= "table" then
+    error("bad argument #1 to 'fleet.new' (table expected, got " .. type(opts) .. ")", 2)
+  end
   local prefix = opts.prefix or "mallapi:fleet:"
-  if type(prefix) ~= "string" then error("fleet.new: bad option 'prefix' (string expected)", 2) end
+  if type(prefix) ~= "string" then error("bad argument #1 to 'fleet.new' (option 'prefix': string expected)", 2) end
   local cfg
   if type(opts.redis) == "string" then
     cfg = M.parse_url(opts.redis)
   elseif type(opts.redis) == "table" and opts.redis.host then
     cfg = opts.redis
   else
-    error("fleet.new: bad option 'redis' (redis:// URL or { host=, port= } expected)", 2)
+    error("bad argument #1 to 'fleet.new' (option 'redis': redis:// URL or { host=, port= } expected)", 2)
   end
   local password = opts.password or cfg.password
   -- new_store(conf) makes the connections: under OpenResty pass mallapi.ngx.redis_store
@@ -73,7 +75,7 @@ local function fail(err, code) return nil, "fleet: " .. tostring(err), code or "
 
 local function check_id(fn, id)
   if type(id) ~= "string" or not id:match("^[%w_.:%-]+$") then
-    error("fleet." .. fn .. ": bad argument #1 (job id of letters, digits, _ . : - expected)", 3)
+    error("bad argument #1 to 'fleet." .. fn .. "' (job id of letters, digits, _ . : - expected)", 3)
   end
 end
 
@@ -81,7 +83,8 @@ local function check_secrets(secrets)
   for name, ref in pairs(secrets or {}) do
     local named = type(ref) == "table" and (type(ref.env) == "string" or type(ref.file) == "string")
     if type(name) ~= "string" or not named then
-      error("fleet.add: bad option 'secrets' (each secret must be { env = VAR } or { file = path }, never a value)", 3)
+      error("bad argument #2 to 'fleet.add' (option 'secrets': each secret must be { env = VAR } or { file = path " ..
+          "}, never a value)", 3)
     end
   end
 end
@@ -89,16 +92,16 @@ end
 -- fleet:add(id, { module =, settings = {}, interval_s = 300, secrets = { key = { env = "VAR" } } })
 function Fleet:add(id, def)
   check_id("add", id)
-  if type(def) ~= "table" then error("fleet.add: bad argument #2 (job definition table expected)", 2) end
+  if type(def) ~= "table" then error("bad argument #2 to 'fleet.add' (job definition table expected)", 2) end
   if type(def.module) ~= "string" or def.module == "" then
-    error("fleet.add: bad option 'module' (Lua module name or .lua file path expected)", 2)
+    error("bad argument #2 to 'fleet.add' (option 'module': Lua module name or .lua file path expected)", 2)
   end
   local interval = def.interval_s or 300
   if type(interval) ~= "number" or interval <= 0 then
-    error("fleet.add: bad option 'interval_s' (positive number expected)", 2)
+    error("bad argument #2 to 'fleet.add' (option 'interval_s': positive number expected)", 2)
   end
   if def.settings ~= nil and type(def.settings) ~= "table" then
-    error("fleet.add: bad option 'settings' (table expected)", 2)
+    error("bad argument #2 to 'fleet.add' (option 'settings': table expected)", 2)
   end
   check_secrets(def.secrets)
   local s = self.store

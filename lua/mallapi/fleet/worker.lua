@@ -61,7 +61,7 @@ Worker.__index = Worker
 --             dead_letter_dir = ".", should_stop = fn, log = fn(line) }
 function M.new(opts)
   if type(opts) ~= "table" or type(opts.fleet) ~= "table" then
-    error("fleet.worker.new: bad argument #1 ({ fleet = mallapi.fleet } expected)", 2)
+    error("bad argument #1 to 'fleet.worker.new' ({ fleet = mallapi.fleet } expected)", 2)
   end
   local host = "host"
   local f = io.open("/proc/sys/kernel/hostname", "r")

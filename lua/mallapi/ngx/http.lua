@@ -416,7 +416,9 @@ end
 -- c:request(req [, timeout_s]) -> res | nil, msg, code
 function Session:request(req, timeout_s)
   check_open(self, "http.request")
-  if type(req) ~= "table" then error("http.request: req must be a table", 2) end
+  if type(req) ~= "table" then
+    error("bad argument #1 to 'http.request' (table expected, got " .. type(req) .. ")", 2)
+  end
   local ok, why, code = M.check_phase("http.request")
   if not ok then return nil, why, code end
   local parsed_ok, p = pcall(parse_request, self, req, timeout_s)
@@ -470,7 +472,7 @@ local function opt_number(opts, name, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= "number" or v ~= v or v <= 0 then
-    error("http.new: opts." .. name .. " must be a positive number", 3)
+    error("bad argument #1 to 'http.new' (option '" .. name .. "': positive number expected)", 3)
   end
   return v
 end
@@ -481,17 +483,22 @@ end
 -- come from nginx's lua_ssl_trusted_certificate.
 function M.new(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error("http.new: opts must be a table", 2) end
-  if opts.proxy ~= nil then error("http.new: opts.proxy is not supported by the nginx transport", 2) end
-  if opts.ca_file ~= nil then
-    error("http.new: opts.ca_file is not supported by the nginx transport (use lua_ssl_trusted_certificate)", 2)
+  if type(opts) ~= "table" then error("bad argument #1 to 'http.new' (table expected, got " .. type(opts) .. ")", 2) end
+  if opts.proxy ~= nil then
+    error("bad argument #1 to 'http.new' (option 'proxy': not supported by the nginx transport)", 2)
   end
-  if opts.verify ~= nil and type(opts.verify) ~= "boolean" then error("http.new: opts.verify must be a boolean", 2) end
+  if opts.ca_file ~= nil then
+    error("bad argument #1 to 'http.new' (option 'ca_file': not supported by the nginx transport; use " ..
+        "lua_ssl_trusted_certificate)", 2)
+  end
+  if opts.verify ~= nil and type(opts.verify) ~= "boolean" then
+    error("bad argument #1 to 'http.new' (option 'verify': boolean expected)", 2)
+  end
   if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
-    error("http.new: opts.user_agent must be a string", 2)
+    error("bad argument #1 to 'http.new' (option 'user_agent': string expected)", 2)
   end
   if opts.user_agent and opts.user_agent:find("[\r\n]") then
-    error("http.new: opts.user_agent must not contain CR or LF", 2)
+    error("bad argument #1 to 'http.new' (option 'user_agent': must not contain CR or LF)", 2)
   end
   return setmetatable({
     timeout = opt_number(opts, "timeout", 30),

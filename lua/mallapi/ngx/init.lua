@@ -1,7 +1,10 @@
 -- mallapi.ngx: what the rest of mallapi needs to behave inside nginx (OpenResty):
 -- whether we run in nginx and may yield, a sleep that yields, and the Redis store on
 -- cosockets. The transport is mallapi.ngx.http, the webhook receiver
--- mallapi.ngx.webhook; mallapi.http.new and mallapi.token pick these up by themselves.
+-- mallapi.ngx.webhook. Requiring this module inside nginx installs the cosocket
+-- transport (mallapi.http.set_transport) and the yielding sleep (mallapi.clock.set_sleep)
+-- into the engine, so mallapi.http.new and mallapi.token use them; the engine itself
+-- never looks for `ngx`. Put `require "mallapi.ngx"` in init_by_lua(_block).
 local core = require "mallapi.core"
 
 local ngx = ngx
@@ -26,6 +29,21 @@ end
 -- (init phases), as core.clock.sleep_ms would.
 function M.sleep_ms(ms)
   if M.yieldable() then ngx.sleep(ms / 1000) else core.clock.sleep_ms(ms) end
+end
+
+-- install(): the cosocket transport and the yielding sleep become the engine's (done
+-- once when this module is required inside nginx; again is harmless). uninstall() puts
+-- libcurl and the blocking sleep back.
+function M.install()
+  require("mallapi.http").set_transport(require "mallapi.ngx.http")
+  require("mallapi.clock").set_sleep(M.sleep_ms)
+  M.installed = true
+end
+
+function M.uninstall()
+  require("mallapi.http").set_transport(nil)
+  require("mallapi.clock").set_sleep(nil)
+  M.installed = false
 end
 
 ---------------------------------------------------------------------------------------------
@@ -57,8 +75,9 @@ function Socket:reused() return (self.sock:getreusedtimes() or 0) > 0 end
 -- default 60000). Several nginx machines on one Redis share one token.
 function M.redis_store(opts)
   if type(opts) ~= "table" then
-    error("mallapi.ngx.redis_store: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.redis_store' (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = require("mallapi.units").apply(opts, "mallapi.ngx.redis_store")   -- timeout_ms, keepalive_ms
   local host, port, db = opts.host or "127.0.0.1", opts.port or 6379, opts.db
   -- connections authenticated for another db or password must not be mixed
   local password = opts.password
@@ -98,5 +117,7 @@ function M.redis_store(opts)
 
   return setmetatable(store, Pooled)
 end
+
+if M.active() then M.install() end
 
 return M

@@ -26,10 +26,10 @@ end
 
 function M.new(dir, opts)
   if type(dir) ~= "string" or dir == "" then
-    error("mallapi.store.file: bad argument #1 (directory name expected, got " .. type(dir) .. ")", 2)
+    error("bad argument #1 to 'mallapi.store.file' (directory name expected, got " .. type(dir) .. ")", 2)
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("mallapi.store.file: bad argument #2 (table or nil expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #2 to 'mallapi.store.file' (table or nil expected, got " .. type(opts) .. ")", 2)
   end
   dir = dir:gsub("/+$", "")
   if dir == "" then dir = "/" end

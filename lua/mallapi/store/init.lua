@@ -10,12 +10,12 @@ local require, type, error = require, type, error
 
 local M = {}
 
--- Caller mistakes raise naming the method and the argument ("store.file:set: bad argument
--- #1 (key must be a non-empty string, got number)"), the same for every store: `wrap`
+-- Caller mistakes raise naming the method and the argument ("bad argument #1 to
+-- 'store.file:set' (key must be a non-empty string, got number)"), the same for every store: `wrap`
 -- (called by each store's file)
 -- puts these checks in front of the five methods of a store's metatable.
 local function bad(api, method, n, what, v)
-  error(api .. ":" .. method .. ": bad argument #" .. n .. " (" .. what .. ", got "
+  error("bad argument #" .. n .. " to '" .. api .. ":" .. method .. "' (" .. what .. ", got "
     .. (v ~= v and "NaN" or v == "" and "empty string" or type(v)) .. ")", 4)
 end
 

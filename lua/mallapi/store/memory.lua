@@ -14,7 +14,7 @@ Store.__tostring = function() return "mallapi.store.memory" end
 
 function M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error("mallapi.store.memory: bad argument #1 (table or nil expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.store.memory' (table or nil expected, got " .. type(opts) .. ")", 2)
   end
   return setmetatable({ values = {}, locks = {}, serial = 0, clock = opts and opts.clock or monotonic }, Store)
 end

@@ -39,11 +39,12 @@ local serial = 0
 
 function M.new(opts)
   if type(opts) ~= "table" then
-    error("mallapi.store.redis: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.store.redis' (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = require("mallapi.units").apply(opts, "store.redis.new")     -- timeout_ms (alias timeout)
   local port = opts.port or 6379
   if type(port) ~= "number" then
-    error("mallapi.store.redis: bad argument #1 (port must be a number)", 2)
+    error("bad argument #1 to 'mallapi.store.redis' (port must be a number)", 2)
   end
   local socket_factory = opts.socket
   if socket_factory == nil then

@@ -23,10 +23,10 @@ local serial = 0
 
 function M.new(name, opts)
   if type(name) ~= "string" or name == "" then
-    error("mallapi.store.shdict: bad argument #1 (lua_shared_dict name expected, got " .. type(name) .. ")", 2)
+    error("bad argument #1 to 'mallapi.store.shdict' (lua_shared_dict name expected, got " .. type(name) .. ")", 2)
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("mallapi.store.shdict: bad argument #2 (table or nil expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #2 to 'mallapi.store.shdict' (table or nil expected, got " .. type(opts) .. ")", 2)
   end
   local dict = ngx and ngx.shared and ngx.shared[name]
   if not dict then
