@@ -6,25 +6,9 @@
 # Usage: python3 src/gen/dtoa_table.py > src/dtoa_table.h   (exact integer arithmetic)
 from fractions import Fraction
 
+from exact import floor_log2, floor_log10   # src/gen/exact.py
+
 E_MIN, E_MAX = -292, 324          # exponents e = -k of 10^e the formatter needs
-
-
-def floor_log2(x):                 # x: positive Fraction
-    n = x.numerator.bit_length() - x.denominator.bit_length()
-    while Fraction(2) ** n > x:
-        n -= 1
-    while Fraction(2) ** (n + 1) <= x:
-        n += 1
-    return n
-
-
-def floor_log10(x):
-    n = 0
-    while Fraction(10) ** n > x:
-        n -= 1
-    while Fraction(10) ** (n + 1) <= x:
-        n += 1
-    return n
 
 
 for q in range(-1080, 1000):

@@ -6,16 +6,9 @@
 # Usage: python3 src/gen/strtod_table.py > src/strtod_table.h   (exact integers)
 from fractions import Fraction
 
+from exact import floor_log2   # src/gen/exact.py
+
 Q_MIN, Q_MAX = -342, 308   # beyond these every 19-digit mantissa is 0 or inf
-
-
-def floor_log2(x):          # x: positive Fraction
-    n = x.numerator.bit_length() - x.denominator.bit_length()
-    while Fraction(2) ** n > x:
-        n -= 1
-    while Fraction(2) ** (n + 1) <= x:
-        n += 1
-    return n
 
 
 rows = []
