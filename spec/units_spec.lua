@@ -68,6 +68,16 @@ describe("units", function()
     assert.equal(2.5, c.cfg.timeout)
   end)
 
+  it("the webhook receiver and sync.run take the unit-named options", function()
+    local r = units.apply({ attempts = 3, base_ms = 500, max_ms = 60000, poll_ms = 200, claim_ms = 30000,
+                            dedup_ttl_s = 3600, secret = "s" }, "mallapi.ngx.webhook.new")
+    assert.same({ max_attempts = 3, base_delay = 0.5, max_delay = 60, poll = 0.2, claim = 30,
+                  dedup_ttl = 3600, secret = "s" }, r)
+    assert.same({ lease = 5000 }, units.apply({ lease_ms = 5000 }, "mallapi.sync.run"))
+    assert.has_error(function() require("mallapi.sync").run({ name = "j", lease_ms = "long" }) end,
+      "bad argument #1 to 'mallapi.sync.run' (option 'lease_ms': number expected, got string)")
+  end)
+
   it("doc/primitives.md's Units table lists exactly mallapi.units.aliases", function()
     local f = assert(io.open("doc/primitives.md"))
     local doc = f:read("a")

@@ -38,6 +38,17 @@ M.aliases = {
   ["store.redis.new"] = {
     { "timeout_ms", "timeout", 1, "ms" },
   },
+  ["mallapi.ngx.webhook.new"] = {                          -- the OpenResty webhook receiver
+    { "attempts", "max_attempts", 1, "count" },
+    { "base_ms", "base_delay", 0.001, "s" },
+    { "max_ms", "max_delay", 0.001, "s" },
+    { "poll_ms", "poll", 0.001, "s" },
+    { "claim_ms", "claim", 0.001, "s" },
+    { "dedup_ttl_s", "dedup_ttl", 1, "s" },
+  },
+  ["mallapi.sync.run"] = {
+    { "lease_ms", "lease", 1, "ms" },
+  },
   ["mallapi.ngx.redis_store"] = {
     { "timeout_ms", "timeout", 1, "ms" },
     { "keepalive_ms", "keepalive", 1, "ms" },

@@ -10,6 +10,7 @@ local source = require "mallapi.sync.source"
 local report = require "mallapi.sync.report"
 local jsonl = require "mallapi.sync.jsonl"
 local checkpoint = require "mallapi.sync.checkpoint"
+local units = require "mallapi.units"
 
 local type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable =
   type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable
@@ -428,6 +429,7 @@ end
 --------------------------------------------------------------------------------------
 -- mallapi.sync.run(opts) -> summary | nil, msg, code, summary
 function M.run(opts)
+  if type(opts) == "table" then opts = units.apply(opts, "mallapi.sync.run", 2) end
   local job = new_job(opts)
   if type(opts.dry_run) == "function" then job.dry_run_hook = opts.dry_run end
   job.t0 = job.clock()

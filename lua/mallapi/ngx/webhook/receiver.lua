@@ -14,6 +14,7 @@ local string_format = string.format
 local webhook = require "mallapi.webhook"
 local queues = require "mallapi.ngx.webhook_queue"
 local worker = require "mallapi.ngx.webhook.worker"
+local units = require "mallapi.units"
 local new_item = queues.new_item
 
 local M = { receivers = {} }
@@ -62,6 +63,7 @@ function M.new(opts)
   if type(opts) ~= "table" then
     error("mallapi.ngx.webhook.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
   end
+  opts = units.apply(opts, "mallapi.ngx.webhook.new", 2)
   local vendor = opts.vendor
   if type(vendor) ~= "string" or vendor == "" then
     error("mallapi.ngx.webhook.new: bad option 'vendor' (vendor name expected, got " .. type(vendor) .. ")", 2)
