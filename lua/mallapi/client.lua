@@ -50,8 +50,8 @@ local function check_required(self, opname, op, params, fn)
   for _, path in ipairs(op.required or {}) do
     local missing = check_path(params, path, "")
     if missing then
-      error("client:" .. fn .. ": " .. self.vendor .. " " .. opname
-        .. ": missing required parameter '" .. missing .. "'", 3)
+      error("bad argument #2 to 'client:" .. fn .. "' (" .. self.vendor .. " " .. opname
+        .. ": missing required parameter '" .. missing .. "')", 3)
     end
   end
 end
@@ -144,26 +144,27 @@ end
 
 function M.new(vendor, cfg)
   if type(vendor) ~= "string" then
-    error("mallapi.client: bad argument #1 (vendor name expected)", 2)
+    error("bad argument #1 to 'mallapi.client' (vendor name expected)", 2)
   end
   -- a profile is any module mallapi.vendors.<name> on the path (users may add their own)
   if not vendor:match("^[%w_]+$") or not package.searchpath("mallapi.vendors." .. vendor, package.path) then
-    error("mallapi.client: unknown vendor '" .. vendor .. "' (known: "
+    error("bad argument #1 to 'mallapi.client' (unknown vendor '" .. vendor .. "'; known: "
       .. concat(M.vendors(), ", ") .. ")", 2)
   end
   local profile = require("mallapi.vendors." .. vendor)
   if cfg ~= nil and type(cfg) ~= "table" then
-    error("mallapi.client: bad argument #2 (cfg table expected)", 2)
+    error("bad argument #2 to 'mallapi.client' (cfg table expected)", 2)
   end
   cfg = units.apply(util.copy(cfg), "mallapi.client")              -- timeout_ms (alias timeout, s)
   for _, key in ipairs(profile.credentials or {}) do
     if absent(cfg[key]) or cfg[key] == "" then
-      error("mallapi.client: " .. vendor .. " needs cfg." .. key, 2)
+      error("bad argument #2 to 'mallapi.client' (option '" .. key .. "': required by " .. vendor .. ")", 2)
     end
   end
   local base_url = cfg.base_url or profile.base_url
   if not base_url then
-    error("mallapi.client: " .. vendor .. " needs cfg.base_url (its document names no host)", 2)
+    error("bad argument #2 to 'mallapi.client' (option 'base_url': required by " .. vendor
+          .. ", its document names no host)", 2)
   end
   cfg.base_url = (tostring(base_url):gsub("/+$", ""))
   local self = setmetatable({
@@ -216,7 +217,7 @@ function Client:token_manager()
   if not self.token then
     local profile = self.profile
     if not profile.fetch_token then
-      error("client:token_manager: " .. self.vendor .. " has no fetch_token recipe", 2)
+      error("calling 'client:token_manager' on bad self (" .. self.vendor .. " has no fetch_token recipe)", 2)
     end
     local key = profile.token_key and profile.token_key(self)
       or self.vendor .. ":" .. util.text(self.cfg[(profile.credentials or {})[1]] or "")
@@ -256,8 +257,8 @@ local function fill_path(self, opname, op, params)
   return (op.path:gsub("{([%w_]+)}", function(name)
     local v = params[name]
     if absent(v) or v == "" then
-      error("client:prepare: " .. self.vendor .. " " .. opname
-        .. ": missing required parameter '" .. name .. "'", 4)
+      error("bad argument #2 to 'client:prepare' (" .. self.vendor .. " " .. opname
+        .. ": missing required parameter '" .. name .. "')", 4)
     end
     params[name] = nil
     return util.rfc3986(util.text(v))
@@ -316,12 +317,12 @@ end
 -- Build the exact request `call` would send, signatures included. Raises on caller mistakes.
 function Client:prepare(opname, params, opts)
   if params ~= nil and type(params) ~= "table" and type(params) ~= "string" then
-    error("client:prepare: bad argument #2 (params table expected)", 2)
+    error("bad argument #2 to 'client:prepare' (params table expected)", 2)
   end
   params = params or {}
   opts = opts or {}
   if type(params) == "string" and not self.profile.json_text_params then
-    error("client:prepare: bad argument #2 (params table expected)", 2)
+    error("bad argument #2 to 'client:prepare' (params table expected)", 2)
   end
   local op, real = find_operation(self, opname, params, "prepare")
   if type(params) == "table" and opts.data_json == nil then
@@ -447,7 +448,7 @@ end
 function Client:call(opname, params, opts)
   if params ~= nil and type(params) ~= "table"
     and not (type(params) == "string" and self.profile.json_text_params) then
-    error("client:call: bad argument #2 (params table expected)", 2)
+    error("bad argument #2 to 'client:call' (params table expected)", 2)
   end
   local op, real = find_operation(self, opname, params, "call")
   if type(params) == "table" and not (opts and opts.data_json ~= nil) then
@@ -471,11 +472,11 @@ end
 
 function Client:each(opname, params, opts)
   params = params or {}
-  if type(params) ~= "table" then error("client:each: bad argument #2 (params table expected)", 2) end
+  if type(params) ~= "table" then error("bad argument #2 to 'client:each' (params table expected)", 2) end
   local op, real = find_operation(self, opname, params, "each")
   local paging = op.paging and self.profile.paging and self.profile.paging[op.paging]
   if not paging then
-    error("client:each: " .. self.vendor .. " " .. real .. " is not a paged operation", 2)
+    error("bad argument #1 to 'client:each' (" .. self.vendor .. " " .. real .. " is not a paged operation)", 2)
   end
   local state = { params = paging.first(util.copy(params), op, self), seen = 0 }
   local records, index, finished = nil, 0, false

@@ -77,9 +77,9 @@ function M.map(from, to, doc, extra)
   local canonical = doc
   if fv ~= "canonical" then
     local m, entity = direction(fv, fe, "to_canonical")
-    if not m then error("mallapi.map: no mapping " .. from .. " -> canonical", 2) end
+    if not m then error("bad argument #1 to 'mallapi.map' (no mapping " .. from .. " -> canonical)", 2) end
     if tv == "canonical" and te ~= entity then
-      error("mallapi.map: " .. from .. " maps to canonical." .. tostring(entity) .. ", not " .. to, 2)
+      error("bad argument #2 to 'mallapi.map' (" .. from .. " maps to canonical." .. tostring(entity) .. ", not " .. to .. ")", 2)
     end
     local err
     canonical, err = m(doc)
@@ -91,11 +91,11 @@ function M.map(from, to, doc, extra)
   end
   if tv == "canonical" then return canonical end
   local m, entity = direction(tv, te, "from_canonical")
-  if not m then error("mallapi.map: no mapping canonical -> " .. to, 2) end
+  if not m then error("bad argument #2 to 'mallapi.map' (no mapping canonical -> " .. to .. ")", 2) end
   if fv == "canonical" and fe ~= entity then
-    error("mallapi.map: " .. to .. " takes canonical." .. tostring(entity) .. ", not " .. from, 2)
+    error("bad argument #2 to 'mallapi.map' (" .. to .. " takes canonical." .. tostring(entity) .. ", not " .. from .. ")", 2)
   elseif fe ~= entity then
-    error("mallapi.map: " .. from .. " and " .. to .. " are different entities", 2)
+    error("bad argument #2 to 'mallapi.map' (" .. from .. " and " .. to .. " are different entities)", 2)
   end
   local out, err = m(canonical)
   if not out then return nil, "map canonical -> " .. to .. ": " .. err, "MAP" end

@@ -40,7 +40,7 @@ end
 -- Resolve an operation name (aliases, body-key variants) to its definition.
 function M.find(self, name, params, fn)
   if type(name) ~= "string" then
-    error("client:" .. fn .. ": operation name must be a string", 3)
+    error("bad argument #1 to 'client:" .. fn .. "' (operation name expected, got " .. type(name) .. ")", 3)
   end
   local profile = self.profile
   local real = profile.aliases and profile.aliases[name] or name
@@ -49,8 +49,8 @@ function M.find(self, name, params, fn)
     for key, opname in pairs(profile.variants[real]) do
       if type(params) == "table" and params[key] ~= nil then
         if chosen then
-          error("client:" .. fn .. ": " .. self.vendor .. " " .. name
-            .. ": pass exactly one of the variant keys", 3)
+          error("bad argument #2 to 'client:" .. fn .. "' (" .. self.vendor .. " " .. name
+            .. ": pass exactly one of the variant keys)", 3)
         end
         chosen = opname
       end
@@ -59,16 +59,16 @@ function M.find(self, name, params, fn)
       local names = {}
       for _, opname in pairs(profile.variants[real]) do names[#names + 1] = opname end
       sort(names)
-      error("client:" .. fn .. ": " .. self.vendor .. " " .. name .. " serves several operations; "
-        .. "use one of " .. concat(names, ", "), 3)
+      error("bad argument #1 to 'client:" .. fn .. "' (" .. self.vendor .. " " .. name .. " serves several operations; "
+        .. "use one of " .. concat(names, ", ") .. ")", 3)
     end
     real = chosen
   end
   local op = profile.operations[real]
   if not op then
     local close = M.close_names(profile, name)
-    local hint = #close > 0 and " (close names: " .. concat(close, ", ") .. ")" or ""
-    error("client:" .. fn .. ": unknown " .. self.vendor .. " operation '" .. name .. "'" .. hint, 3)
+    local hint = #close > 0 and "; close names: " .. concat(close, ", ") or ""
+    error("bad argument #1 to 'client:" .. fn .. "' (unknown " .. self.vendor .. " operation '" .. name .. "'" .. hint .. ")", 3)
   end
   return op, real
 end

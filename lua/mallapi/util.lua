@@ -43,7 +43,7 @@ function util.parse_offset(offset)
   if offset == nil then return 480 end
   if type(offset) == "number" then return offset end
   local sign, hh, mm = tostring(offset):match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then error("mallapi.client: cfg.utc_offset must look like +08:00", 3) end
+  if not sign then error("bad argument #2 to 'mallapi.client' (option 'utc_offset': must look like +08:00)", 3) end
   local minutes = tonumber(hh) * 60 + tonumber(mm)
   return sign == "-" and -minutes or minutes
 end

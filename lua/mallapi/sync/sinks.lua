@@ -54,9 +54,9 @@ end
 
 function M.client_sink(client, op, opts)
   if type(client) ~= "table" or type(client.call) ~= "function" then
-    error("sync.client_sink: bad argument #1 (client expected, got " .. type(client) .. ")", 2)
+    error("bad argument #1 to 'sync.client_sink' (client expected, got " .. type(client) .. ")", 2)
   end
-  if type(op) ~= "string" then error("sync.client_sink: bad argument #2 (operation name expected)", 2) end
+  if type(op) ~= "string" then error("bad argument #2 to 'sync.client_sink' (operation name expected)", 2) end
   opts = opts or {}
   if opts.list then
     local failed = refused_reader(client, op, opts.failed)

@@ -29,7 +29,7 @@ Iterate.__index = Iterate
 
 function M.iterate(from)
   if type(from) ~= "function" and type(from) ~= "table" then
-    error("sync.iterate: bad argument #1 (function or array expected, got " .. type(from) .. ")", 2)
+    error("bad argument #1 to 'sync.iterate' (function or array expected, got " .. type(from) .. ")", 2)
   end
   return setmetatable({ from = from, count = 0, pages = 0 }, Iterate)
 end
@@ -103,21 +103,21 @@ Updates.__index = Updates
 local function field_reader(spec, what)
   if type(spec) == "function" then return spec end
   if type(spec) == "string" then return function(record) return record[spec] end end
-  error("sync.updates: bad option '" .. what .. "' (field name or function expected, got " .. type(spec) .. ")", 3)
+  error("bad argument #1 to 'sync.updates' (option '" .. what .. "': field name or function expected, got " .. type(spec) .. ")", 3)
 end
 
 function M.updates(opts)
-  if type(opts) ~= "table" then error("sync.updates: bad argument #1 (table expected, got " .. type(opts) .. ")", 2) end
+  if type(opts) ~= "table" then error("bad argument #1 to 'sync.updates' (table expected, got " .. type(opts) .. ")", 2) end
   if type(opts.query) ~= "function" then
-    error("sync.updates: bad option 'query' (function expected, got " .. type(opts.query) .. ")", 2)
+    error("bad argument #1 to 'sync.updates' (option 'query': function expected, got " .. type(opts.query) .. ")", 2)
   end
   local page_size = opts.page_size or 100
   if type(page_size) ~= "number" or page_size < 1 then
-    error("sync.updates: bad option 'page_size' (positive number expected)", 2)
+    error("bad argument #1 to 'sync.updates' (option 'page_size': positive number expected)", 2)
   end
   local overlap = opts.overlap or 0
   if type(overlap) ~= "number" or overlap < 0 then
-    error("sync.updates: bad option 'overlap' (number >= 0 expected)", 2)
+    error("bad argument #1 to 'sync.updates' (option 'overlap': number >= 0 expected)", 2)
   end
   local updated = field_reader(opts.updated or "updated_at", "updated")
   return setmetatable({

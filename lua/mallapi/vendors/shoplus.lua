@@ -114,7 +114,7 @@ function M.build(c, opname, op, params, opts)
     end
   end
   if type(data_json) ~= "string" then
-    error("client:prepare: shoplus " .. opname .. ": opts.data_json must be a string", 3)
+    error("bad argument #3 to 'client:prepare' (option 'data_json': string expected for shoplus " .. opname .. ")", 3)
   end
   return {
     op = opname, method = "POST", base = c.cfg.base_url, path = "", query = {},

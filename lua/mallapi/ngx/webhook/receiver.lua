@@ -38,7 +38,7 @@ local function check_type(opts, name, want, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= want then
-    error("mallapi.ngx.webhook.new: bad option '" .. name .. "' (" .. want .. " expected, got " .. type(v) .. ")", 3)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option '" .. name .. "': " .. want .. " expected, got " .. type(v) .. ")", 3)
   end
   return v
 end
@@ -61,28 +61,28 @@ end
 -- the dead ones instead of taking it again later (default: codes PERMANENT and MAP).
 function M.new(opts)
   if type(opts) ~= "table" then
-    error("mallapi.ngx.webhook.new: bad argument #1 (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (table expected, got " .. type(opts) .. ")", 2)
   end
   opts = units.apply(opts, "mallapi.ngx.webhook.new", 2)
   local vendor = opts.vendor
   if type(vendor) ~= "string" or vendor == "" then
-    error("mallapi.ngx.webhook.new: bad option 'vendor' (vendor name expected, got " .. type(vendor) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'vendor': vendor name expected, got " .. type(vendor) .. ")", 2)
   end
   local _, why = webhook.rule_of(vendor)
-  if why then error("mallapi.ngx.webhook.new: bad option 'vendor' (" .. why .. ")", 2) end
+  if why then error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'vendor': " .. why .. ")", 2) end
   if type(opts.secret) ~= "string" or opts.secret == "" then
-    error("mallapi.ngx.webhook.new: bad option 'secret' (non-empty string expected)", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'secret': non-empty string expected)", 2)
   end
   local redis = check_type(opts, "redis", "table", nil)
   local dict_name = opts.dict
   if (dict_name ~= nil or not redis)
      and (type(dict_name) ~= "string" or not (ngx.shared and ngx.shared[dict_name])) then
-    error("mallapi.ngx.webhook.new: bad option 'dict' (name of a lua_shared_dict expected, got "
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'dict': name of a lua_shared_dict expected, got "
           .. tostring(dict_name) .. ")", 2)
   end
   local seen_name = opts.seen_dict
   if seen_name ~= nil and (type(seen_name) ~= "string" or not ngx.shared[seen_name]) then
-    error("mallapi.ngx.webhook.new: bad option 'seen_dict' (name of a lua_shared_dict expected, got "
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_dict': name of a lua_shared_dict expected, got "
           .. tostring(seen_name) .. ")", 2)
   end
   local seen_file = check_type(opts, "seen_file", "string", nil)
@@ -90,10 +90,10 @@ function M.new(opts)
   if seen_file then
     local err
     seen_set, err = M.open_seen(seen_file, check_type(opts, "seen_capacity", "number", nil))
-    if not seen_set then error("mallapi.ngx.webhook.new: bad option 'seen_file' (" .. tostring(err) .. ")", 2) end
+    if not seen_set then error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_file': " .. tostring(err) .. ")", 2) end
   end
   if type(opts.handle) ~= "function" then
-    error("mallapi.ngx.webhook.new: bad option 'handle' (function expected, got " .. type(opts.handle) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'handle': function expected, got " .. type(opts.handle) .. ")", 2)
   end
   local secret = opts.secret                         -- kept in a closure, never a field
   local name = check_type(opts, "name", "string", vendor)
@@ -146,7 +146,7 @@ end
 local open_sets = {}
 function M.open_seen(path, capacity)
   if type(path) ~= "string" or path == "" then
-    error("mallapi.ngx.webhook.open_seen: bad argument #1 (path expected, got " .. type(path) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.open_seen' (path expected, got " .. type(path) .. ")", 2)
   end
   if open_sets[path] then return open_sets[path] end
   local set, err = require("mallapi").seen.open(path, capacity)
@@ -159,7 +159,7 @@ end
 -- init_worker made under that name (default: the vendor's name).
 function M.serve(name)
   local receiver = M.receivers[name]
-  if not receiver then error("mallapi.ngx.webhook.serve: no receiver named '" .. tostring(name) .. "'", 2) end
+  if not receiver then error("bad argument #1 to 'mallapi.ngx.webhook.serve' (no receiver named '" .. tostring(name) .. "')", 2) end
   return receiver:serve()
 end
 
