@@ -20,22 +20,25 @@ describe("mallapi.client", function()
   end)
 
   local BAD = {
-    { { "nope", {} }, "mallapi.client: unknown vendor 'nope' (known: babycare, guanmai, hd, shoplus, sobot)" },
+    { { "nope", {} }, "bad argument #1 to 'mallapi.client' (unknown vendor 'nope'; known: babycare, guanmai, hd, "
+      .. "shoplus, sobot)" },
     { { "../sobot", {} },
-      "mallapi.client: unknown vendor '../sobot' (known: babycare, guanmai, hd, shoplus, sobot)" },
-    { { "sobot", { appid = "", app_key = "k" } }, "mallapi.client: sobot needs cfg.appid" },
-    { { 42 }, "mallapi.client: bad argument #1 (vendor name expected)" },
-    { { "sobot", "x" }, "mallapi.client: bad argument #2 (cfg table expected)" },
-    { { "sobot", { appid = "a" } }, "mallapi.client: sobot needs cfg.app_key" },
-    { { "shoplus", { secret = "s" } }, "mallapi.client: shoplus needs cfg.app_key" },
-    { { "babycare", { appId = "a" } }, "mallapi.client: babycare needs cfg.secret" },
+      "bad argument #1 to 'mallapi.client' (unknown vendor '../sobot'; known: babycare, guanmai, hd, shoplus, sobot)" },
+    { { "sobot", { appid = "", app_key = "k" } }, "bad argument #2 to 'mallapi.client' (option 'appid': required "
+      .. "by sobot)" },
+    { { 42 }, "bad argument #1 to 'mallapi.client' (vendor name expected)" },
+    { { "sobot", "x" }, "bad argument #2 to 'mallapi.client' (cfg table expected)" },
+    { { "sobot", { appid = "a" } }, "bad argument #2 to 'mallapi.client' (option 'app_key': required by sobot)" },
+    { { "shoplus", { secret = "s" } }, "bad argument #2 to 'mallapi.client' (option 'app_key': required by shoplus)" },
+    { { "babycare", { appId = "a" } }, "bad argument #2 to 'mallapi.client' (option 'secret': required by babycare)" },
     { { "hd", { tenant_id = "t", user = "u", password = "p", operator = "o" } },
-      "mallapi.client: hd needs cfg.base_url (its document names no host)" },
-    { { "hd", { tenant_id = "t", user = "u", password = "p" } }, "mallapi.client: hd needs cfg.operator" },
+      "bad argument #2 to 'mallapi.client' (option 'base_url': required by hd, its document names no host)" },
+    { { "hd", { tenant_id = "t", user = "u", password = "p" } }, "bad argument #2 to 'mallapi.client' (option "
+      .. "'operator': required by hd)" },
     { { "guanmai", { appid = "a", secret = "s" } },
-      "mallapi.client: guanmai needs cfg.base_url (its document names no host)" },
+      "bad argument #2 to 'mallapi.client' (option 'base_url': required by guanmai, its document names no host)" },
     { { "shoplus", { app_key = "a", secret = "s", utc_offset = "8" } },
-      "mallapi.client: cfg.utc_offset must look like +08:00" },
+      "bad argument #2 to 'mallapi.client' (option 'utc_offset': must look like +08:00)" },
   }
   for _, case in ipairs(BAD) do
     it("rejects " .. case[2], function()
@@ -57,14 +60,16 @@ end)
 describe("client operation names", function()
   local CASES = {
     { "shoplus", "product.detail",
-      "client:prepare: unknown shoplus operation 'product.detail' (close names: products.detail)" },
-    { "shoplus", "order.list", "client:prepare: unknown shoplus operation 'order.list' (close names: Order.list)" },
+      "bad argument #1 to 'client:prepare' (unknown shoplus operation 'product.detail'; close names: "
+        .. "products.detail)" },
+    { "shoplus", "order.list", "bad argument #1 to 'client:prepare' (unknown shoplus operation 'order.list'; close "
+      .. "names: Order.list)" },
     { "sobot", "store/add",
-      "client:prepare: unknown sobot operation 'store/add' (close names: stores/add)" },
-    { "hd", "frobnicate", "client:prepare: unknown hd operation 'frobnicate'" },
+      "bad argument #1 to 'client:prepare' (unknown sobot operation 'store/add'; close names: stores/add)" },
+    { "hd", "frobnicate", "bad argument #1 to 'client:prepare' (unknown hd operation 'frobnicate')" },
     { "guanmai", "order/after_sales/update",
-      "client:prepare: guanmai order/after_sales/update serves several operations; "
-      .. "use one of order/after_sales/update#abnormal, order/after_sales/update#refund" },
+      "bad argument #1 to 'client:prepare' (guanmai order/after_sales/update serves several operations; "
+      .. "use one of order/after_sales/update#abnormal, order/after_sales/update#refund)" },
   }
   for _, case in ipairs(CASES) do
     it(case[1] .. " " .. case[2], function()
@@ -387,7 +392,7 @@ describe("client:each", function()
     local c = mallapi.client("babycare", F.cfg("babycare"))
     local ok, err = pcall(c.each, c, "order/package/list", { platformOrderNo = "1" })
     assert.is_false(ok)
-    assert.equal("client:each: babycare order/package/list is not a paged operation",
+    assert.equal("bad argument #1 to 'client:each' (babycare order/package/list is not a paged operation)",
       (err:gsub("^[^:]*:%d+: ", "")))
   end)
 end)

@@ -349,9 +349,9 @@ describe("vendor -> canonical -> other vendor", function()
     assert.has_error(function() map("shoplus", "sobot.order", {}) end,
       "bad argument #1 to 'mallapi.map' (\"vendor.entity\" expected, got shoplus)")
     assert.has_error(function() map("shoplus.order", "sobot.store", shoplus()) end,
-      "mallapi.map: shoplus.order and sobot.store are different entities")
+      "bad argument #2 to 'mallapi.map' (shoplus.order and sobot.store are different entities)")
     assert.has_error(function() map("acme.order", "sobot.order", {}) end,
-      "mallapi.map: no mapping acme.order -> canonical")
+      "bad argument #1 to 'mallapi.map' (no mapping acme.order -> canonical)")
   end)
 end)
 

@@ -358,14 +358,16 @@ describe("openresty webhook receiver", function()
   end)
 
   it("a seen_file that cannot be opened is refused with the reason", function()
-    assert.equal("mallapi.ngx.webhook.new: bad option 'seen_file' (seen set /nonexistent/dir/ids.seen: open: "
+    assert.equal("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_file': seen set "
+      .. "/nonexistent/dir/ids.seen: open: "
                  .. "No such file or directory)",
                  get("http://127.0.0.1:" .. srv.ports[3] .. "/bad_seen_file?path=/nonexistent/dir/ids.seen"))
   end)
 
   it("a seen_dict that is not a lua_shared_dict is refused", function()
     for _, name in ipairs { "nope", "gateway2" } do
-      assert.equal("mallapi.ngx.webhook.new: bad option 'seen_dict' (name of a lua_shared_dict expected, got "
+      assert.equal("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_dict': name of a lua_shared_dict "
+        .. "expected, got "
                    .. name .. ")", get("http://127.0.0.1:" .. srv.ports[3] .. "/bad_seen_dict?name=" .. name))
     end
   end)

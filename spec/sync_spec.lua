@@ -281,8 +281,8 @@ describe("sync", function()
       for _, case in ipairs(cases) do
         assert.has_error(function() sync.run(case[1]) end, case[2])
       end
-      assert.has_error(function() sync.updates{} end, "sync.updates: bad option 'query' (function expected, got nil)")
-      assert.has_error(function() sync.iterate(1) end, "sync.iterate: bad argument #1 (function or array expected, got number)")
+      assert.has_error(function() sync.updates{} end, "bad argument #1 to 'sync.updates' (option 'query': function expected, got nil)")
+      assert.has_error(function() sync.iterate(1) end, "bad argument #1 to 'sync.iterate' (function or array expected, got number)")
     end)
   end)
 

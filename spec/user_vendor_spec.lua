@@ -207,7 +207,7 @@ describe("a user's own vendor from files outside lua/ (issue 16)", function()
   it("caller mistakes and limits are checked as for the shipped vendors", function()
     local c = client()
     assert.has_error(function() c:call("orders.get", {}) end,
-      "client:call: acme orders.get: missing required parameter 'id'")
+      "bad argument #2 to 'client:call' (acme orders.get: missing required parameter 'id')")
     assert.has_error(function() c:call("orders.lst") end)
     local data, err, code = c:call("orders.list", { per_page = 99 })
     assert.is_nil(data)

@@ -79,7 +79,8 @@ function M.map(from, to, doc, extra)
     local m, entity = direction(fv, fe, "to_canonical")
     if not m then error("bad argument #1 to 'mallapi.map' (no mapping " .. from .. " -> canonical)", 2) end
     if tv == "canonical" and te ~= entity then
-      error("bad argument #2 to 'mallapi.map' (" .. from .. " maps to canonical." .. tostring(entity) .. ", not " .. to .. ")", 2)
+      error("bad argument #2 to 'mallapi.map' (" .. from .. " maps to canonical." .. tostring(entity)
+        .. ", not " .. to .. ")", 2)
     end
     local err
     canonical, err = m(doc)
@@ -93,7 +94,8 @@ function M.map(from, to, doc, extra)
   local m, entity = direction(tv, te, "from_canonical")
   if not m then error("bad argument #2 to 'mallapi.map' (no mapping canonical -> " .. to .. ")", 2) end
   if fv == "canonical" and fe ~= entity then
-    error("bad argument #2 to 'mallapi.map' (" .. to .. " takes canonical." .. tostring(entity) .. ", not " .. from .. ")", 2)
+    error("bad argument #2 to 'mallapi.map' (" .. to .. " takes canonical." .. tostring(entity) .. ", not "
+      .. from .. ")", 2)
   elseif fe ~= entity then
     error("bad argument #2 to 'mallapi.map' (" .. from .. " and " .. to .. " are different entities)", 2)
   end

@@ -68,7 +68,8 @@ function M.find(self, name, params, fn)
   if not op then
     local close = M.close_names(profile, name)
     local hint = #close > 0 and "; close names: " .. concat(close, ", ") or ""
-    error("bad argument #1 to 'client:" .. fn .. "' (unknown " .. self.vendor .. " operation '" .. name .. "'" .. hint .. ")", 3)
+    error("bad argument #1 to 'client:" .. fn .. "' (unknown " .. self.vendor .. " operation '" .. name .. "'"
+      .. hint .. ")", 3)
   end
   return op, real
 end

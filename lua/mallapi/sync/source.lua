@@ -103,11 +103,13 @@ Updates.__index = Updates
 local function field_reader(spec, what)
   if type(spec) == "function" then return spec end
   if type(spec) == "string" then return function(record) return record[spec] end end
-  error("bad argument #1 to 'sync.updates' (option '" .. what .. "': field name or function expected, got " .. type(spec) .. ")", 3)
+  error("bad argument #1 to 'sync.updates' (option '" .. what .. "': field name or function expected, got "
+    .. type(spec) .. ")", 3)
 end
 
 function M.updates(opts)
-  if type(opts) ~= "table" then error("bad argument #1 to 'sync.updates' (table expected, got " .. type(opts) .. ")", 2) end
+  if type(opts) ~= "table" then error("bad argument #1 to 'sync.updates' (table expected, got " .. type(opts)
+    .. ")", 2) end
   if type(opts.query) ~= "function" then
     error("bad argument #1 to 'sync.updates' (option 'query': function expected, got " .. type(opts.query) .. ")", 2)
   end

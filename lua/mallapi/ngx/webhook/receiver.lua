@@ -38,7 +38,8 @@ local function check_type(opts, name, want, default)
   local v = opts[name]
   if v == nil then return default end
   if type(v) ~= want then
-    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option '" .. name .. "': " .. want .. " expected, got " .. type(v) .. ")", 3)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option '" .. name .. "': " .. want .. " expected, got "
+      .. type(v) .. ")", 3)
   end
   return v
 end
@@ -66,7 +67,8 @@ function M.new(opts)
   opts = units.apply(opts, "mallapi.ngx.webhook.new", 2)
   local vendor = opts.vendor
   if type(vendor) ~= "string" or vendor == "" then
-    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'vendor': vendor name expected, got " .. type(vendor) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'vendor': vendor name expected, got "
+      .. type(vendor) .. ")", 2)
   end
   local _, why = webhook.rule_of(vendor)
   if why then error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'vendor': " .. why .. ")", 2) end
@@ -90,10 +92,12 @@ function M.new(opts)
   if seen_file then
     local err
     seen_set, err = M.open_seen(seen_file, check_type(opts, "seen_capacity", "number", nil))
-    if not seen_set then error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_file': " .. tostring(err) .. ")", 2) end
+    if not seen_set then error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'seen_file': "
+      .. tostring(err) .. ")", 2) end
   end
   if type(opts.handle) ~= "function" then
-    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'handle': function expected, got " .. type(opts.handle) .. ")", 2)
+    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option 'handle': function expected, got "
+      .. type(opts.handle) .. ")", 2)
   end
   local secret = opts.secret                         -- kept in a closure, never a field
   local name = check_type(opts, "name", "string", vendor)
@@ -159,7 +163,8 @@ end
 -- init_worker made under that name (default: the vendor's name).
 function M.serve(name)
   local receiver = M.receivers[name]
-  if not receiver then error("bad argument #1 to 'mallapi.ngx.webhook.serve' (no receiver named '" .. tostring(name) .. "')", 2) end
+  if not receiver then error("bad argument #1 to 'mallapi.ngx.webhook.serve' (no receiver named '"
+    .. tostring(name) .. "')", 2) end
   return receiver:serve()
 end
 
