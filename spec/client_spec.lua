@@ -85,7 +85,7 @@ describe("client operation names", function()
     for _, fn in ipairs { "prepare", "call" } do
       local ok, err = pcall(c[fn], c, "order/get", '{"order_id":"PL1"}')
       assert.is_false(ok)
-      assert.equal("client:" .. fn .. ": bad argument #2 (params table expected)", (err:gsub("^[^:]*:%d+: ", "")))
+      assert.equal("bad argument #2 to 'client:" .. fn .. "' (params table expected)", (err:gsub("^[^:]*:%d+: ", "")))
     end
   end)
 
@@ -124,7 +124,7 @@ describe("client required parameters", function()
       for _, fn in ipairs { "prepare", "call" } do
         local ok, err = pcall(c[fn], c, case[2], case[3])
         assert.is_false(ok)
-        assert.equal("client:" .. fn .. ": " .. case[1] .. " " .. case[2] .. ": " .. case[4],
+        assert.equal("bad argument #2 to 'client:" .. fn .. "' (" .. case[1] .. " " .. case[2] .. ": " .. case[4] .. ")",
           (err:gsub("^[^:]*:%d+: ", "")))
       end
       assert.equal(0, #transport.requests)     -- nothing was sent
