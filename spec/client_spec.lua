@@ -131,6 +131,31 @@ describe("client required parameters", function()
     end)
   end
 
+  it("reports caller mistakes at the caller's line, an empty path parameter included", function()
+    local hd = mallapi.client("hd", F.cfg("hd"))
+    local shoplus = mallapi.client("shoplus", F.cfg("shoplus"))
+    local CALLS = {
+      { function() hd:prepare("saleorder/{id}", { id = "" }) end,
+        "bad argument #2 to 'client:prepare' (hd saleorder/{id}: missing required parameter 'id')" },
+      { function() hd:call("saleorder/{id}", { id = "" }) end,
+        "bad argument #2 to 'client:call' (hd saleorder/{id}: missing required parameter 'id')" },
+      { function() shoplus:call("product.detail", {}) end,
+        "bad argument #1 to 'client:call' (unknown shoplus operation 'product.detail'; close names: products.detail)" },
+      { function() shoplus:prepare("products.detail", { id = 1 }, { data_json = 5 }) end,
+        "bad argument #3 to 'client:prepare' (option 'data_json': string expected for shoplus products.detail)" },
+      { function() shoplus:token_manager() end,
+        "calling 'client:token_manager' on bad self (shoplus has no fetch_token recipe)" },
+      { function() mallapi.client("shoplus", { app_key = "a", secret = "s", utc_offset = "8" }) end,
+        "bad argument #2 to 'mallapi.client' (option 'utc_offset': must look like +08:00)" },
+    }
+    for _, case in ipairs(CALLS) do
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.equal("spec/client_spec.lua:", err:match("^[^:]*:"))
+      assert.equal(case[2], (err:gsub("^[^:]*:%d+: ", "")))
+    end
+  end)
+
   it("treats JSON null as missing and an empty string as given", function()
     local c = mallapi.client("babycare", F.cfg("babycare"))
     local ok, err = pcall(c.prepare, c, "order/sales/cancel",

@@ -47,12 +47,17 @@ local function check_path(value, path, shown)
 end
 
 local function check_required(self, opname, op, params, fn)
+  local missing
   for _, path in ipairs(op.required or {}) do
-    local missing = check_path(params, path, "")
-    if missing then
-      error("bad argument #2 to 'client:" .. fn .. "' (" .. self.vendor .. " " .. opname
-        .. ": missing required parameter '" .. missing .. "')", 3)
-    end
+    missing = missing or check_path(params, path, "")
+  end
+  -- a {name} in the path also needs a non-empty value (checked here, at the caller's level)
+  for name in (op.path or ""):gmatch("{([%w_]+)}") do
+    if not missing and (absent(params[name]) or params[name] == "") then missing = name end
+  end
+  if missing then
+    error("bad argument #2 to 'client:" .. fn .. "' (" .. self.vendor .. " " .. opname
+      .. ": missing required parameter '" .. missing .. "')", 3)
   end
 end
 
