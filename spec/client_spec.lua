@@ -124,7 +124,8 @@ describe("client required parameters", function()
       for _, fn in ipairs { "prepare", "call" } do
         local ok, err = pcall(c[fn], c, case[2], case[3])
         assert.is_false(ok)
-        assert.equal("bad argument #2 to 'client:" .. fn .. "' (" .. case[1] .. " " .. case[2] .. ": " .. case[4] .. ")",
+        assert.equal("bad argument #2 to 'client:" .. fn .. "' (" .. case[1] .. " " .. case[2] .. ": "
+          .. case[4] .. ")",
           (err:gsub("^[^:]*:%d+: ", "")))
       end
       assert.equal(0, #transport.requests)     -- nothing was sent
