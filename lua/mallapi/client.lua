@@ -319,6 +319,14 @@ function Client.finish_request(_, req)
   return { method = req.method, url = url, headers = req.headers, body = req.body }
 end
 
+-- opts.data_json (the exact JSON text to send, Shoplus) must be text: raised at the caller's line.
+local function check_data_json(opts, fn)
+  if type(opts) == "table" and opts.data_json ~= nil and type(opts.data_json) ~= "string" then
+    error("bad argument #3 to 'client:" .. fn .. "' (option 'data_json': string expected, got "
+      .. type(opts.data_json) .. ")", 3)
+  end
+end
+
 -- Build the exact request `call` would send, signatures included. Raises on caller mistakes.
 function Client:prepare(opname, params, opts)
   if params ~= nil and type(params) ~= "table" and type(params) ~= "string" then
@@ -329,6 +337,7 @@ function Client:prepare(opname, params, opts)
   if type(params) == "string" and not self.profile.json_text_params then
     error("bad argument #2 to 'client:prepare' (params table expected)", 2)
   end
+  check_data_json(opts, "prepare")
   local op, real = find_operation(self, opname, params, "prepare")
   if type(params) == "table" and opts.data_json == nil then
     check_required(self, real, op, params, "prepare")
@@ -455,6 +464,7 @@ function Client:call(opname, params, opts)
     and not (type(params) == "string" and self.profile.json_text_params) then
     error("bad argument #2 to 'client:call' (params table expected)", 2)
   end
+  check_data_json(opts, "call")
   local op, real = find_operation(self, opname, params, "call")
   if type(params) == "table" and not (opts and opts.data_json ~= nil) then
     check_required(self, real, op, params, "call")
