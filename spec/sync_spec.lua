@@ -275,17 +275,29 @@ describe("sync", function()
     it("raises on caller mistakes, naming the option", function()
       local cases = {
         { nil, "bad argument #1 to 'sync.run' (table expected, got nil)" },
-        { { source = {}, sink = print }, "bad argument #1 to 'sync.run' (option 'name': job name of letters, digits, _ . : - expected, got nil)" },
-        { { name = "a b", source = {}, sink = print }, "bad argument #1 to 'sync.run' (option 'name': job name of letters, digits, _ . : - expected, got string)" },
-        { { name = "a", source = 5, sink = print }, "bad argument #1 to 'sync.run' (option 'source': source object, iterator or array expected, got number)" },
-        { { name = "a", source = {} }, "bad argument #1 to 'sync.run' (option 'sink': function or table with send/send_batch expected, got nil)" },
-        { { name = "a", source = {}, sink = print, batch = 0 }, "bad argument #1 to 'sync.run' (option 'batch': positive integer expected, got number)" },
-        { { name = "a", source = {}, sink = print, map = 1 }, "bad argument #1 to 'sync.run' (option 'map': function or mapper expected, got number)" },
-        { { name = "a", source = {}, sink = print, state = "x" }, "bad argument #1 to 'sync.run' (option 'state': store expected, got string)" },
-        { { name = "a", source = {}, sink = print, retry = 3 }, "bad argument #1 to 'sync.run' (option 'retry': table or false expected, got number)" },
+        { { source = {}, sink = print },
+          "bad argument #1 to 'sync.run' (option 'name': job name of letters, digits, _ . : - expected, got nil)" },
+        { { name = "a b", source = {}, sink = print },
+          "bad argument #1 to 'sync.run' (option 'name': job name of letters, digits, _ . : - expected, got string)" },
+        { { name = "a", source = 5, sink = print },
+          "bad argument #1 to 'sync.run' (option 'source': source object, iterator or array expected, got number)" },
+        { { name = "a", source = {} },
+          "bad argument #1 to 'sync.run' (option 'sink': function or table with send/send_batch expected, got nil)" },
+        { { name = "a", source = {}, sink = print, batch = 0 },
+          "bad argument #1 to 'sync.run' (option 'batch': positive integer expected, got number)" },
+        { { name = "a", source = {}, sink = print, map = 1 },
+          "bad argument #1 to 'sync.run' (option 'map': function or mapper expected, got number)" },
+        { { name = "a", source = {}, sink = print, state = "x" },
+          "bad argument #1 to 'sync.run' (option 'state': store expected, got string)" },
+        { { name = "a", source = {}, sink = print, retry = 3 },
+          "bad argument #1 to 'sync.run' (option 'retry': table or false expected, got number)" },
       }
       for _, case in ipairs(cases) do
         assert.has_error(function() sync.run(case[1]) end, case[2])
+      end
+      for _, bad in ipairs({ { name = "a", source = 5, sink = print }, { name = "a", source = {}, batch = 0 } }) do
+        local line, err = debug.getinfo(1, "l").currentline, select(2, pcall(function() sync.run(bad) end))
+        assert.matches("^spec/sync_spec%.lua:" .. line .. ": bad argument #1 to 'sync%.run'", err)  -- the caller's line
       end
       assert.has_error(function() sync.updates{} end, "sync.updates: bad option 'query' (function expected, got nil)")
       assert.has_error(function() sync.iterate(1) end, "sync.iterate: bad argument #1 (function or array expected, got number)")

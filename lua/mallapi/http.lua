@@ -13,23 +13,23 @@ local type, error, pairs, ipairs, tostring, tonumber, setmetatable =
 local math_random, math_min, math_max, floor = math.random, math.min, math.max, math.floor
 local os_time = os.time
 
-local clock = core.clock
+local core_clock = core.clock
 
 -- The transport's clock is core.clock's (the one home of time): now() in monotonic
 -- seconds, sleep(seconds) blocking the process.
-local function now() return clock.monotonic_ms() / 1000 end
-local function sleep(seconds)
-  if not (seconds > 0) then return end
-  if seconds > 1e9 then seconds = 1e9 end        -- math.huge: not a millisecond count
-  clock.sleep_ms(math.ceil(seconds * 1000))
+local function clock_now() return core_clock.monotonic_ms() / 1000 end
+local function clock_sleep(seconds)
+  if seconds ~= seconds or seconds <= 0 then return end   -- NaN or nothing to wait
+  if seconds > 1e9 then seconds = 1e9 end                 -- math.huge: not a millisecond count
+  core_clock.sleep_ms(math.ceil(seconds * 1000))
 end
 
 -- The libcurl transport: core.http's sessions with core.clock's time.
-local curl = { new = chttp.new, now = now, sleep = sleep }
+local curl = { new = chttp.new, now = clock_now, sleep = clock_sleep }
 
 local M = {
-  now = now,                     -- monotonic seconds
-  sleep = sleep,                 -- sleep(seconds), blocks the process
+  now = clock_now,               -- monotonic seconds
+  sleep = clock_sleep,           -- sleep(seconds), blocks the process
   url_encode = chttp.url_encode, -- RFC 3986: all but ALPHA DIGIT - . _ ~ escaped
 }
 

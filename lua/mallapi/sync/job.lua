@@ -13,8 +13,8 @@ local jsonl = require "mallapi.sync.jsonl"
 local checkpoint = require "mallapi.sync.checkpoint"
 local units = require "mallapi.units"
 
-local type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable =
-  type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable
+local type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable =
+  type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable
 local string_format, table_concat, math_floor, io_open, os_date =
   string.format, table.concat, math.floor, io.open, os.date
 
