@@ -136,16 +136,22 @@ describe("one retry budget per logical call", function()
     session:close()
   end)
 
-  it("still retries a plain sink function (no transport) with the runner's own budget", function()
-    local calls, sleeps = 0, {}
-    local summary = assert(sync.run{ name = "plain", output = false, dead_letter = tmp .. "/plain.dead",
-      sleep = function(ms) sleeps[#sleeps + 1] = ms end, source = { { id = 1 } },
-      sink = function()
-        calls = calls + 1
-        if calls < 3 then return nil, "busy", "TRANSPORT" end
-        return true
-      end })
-    assert.same({ "ok", 3, 2 }, { summary.status, calls, #sleeps })
+  it("never resends a plain sink function (no transport): called once, the run stops, the checkpoint stays", function()
+    local store, calls, sleeps = mallapi.store.memory(), 0, {}
+    local function sink()
+      calls = calls + 1
+      if calls == 2 then return nil, "busy", "TRANSPORT" end
+      return true
+    end
+    local summary, err, code = sync.run{ name = "plain", output = false, dead_letter = tmp .. "/plain.dead",
+      state = store, batch = 1, sleep = function(ms) sleeps[#sleeps + 1] = ms end,
+      source = { { id = 1 }, { id = 2 }, { id = 3 } }, sink = sink }
+    assert.same({ nil, "sync.run: sink failed after 1 attempts: busy", "TRANSPORT" }, { summary, err, code })
+    assert.same({ 2, 0 }, { calls, #sleeps })                    -- record 2 sent once, no runner back-off
+    assert.same({ "1", false }, { sync.checkpoint(store, "plain").position, sync.checkpoint(store, "plain").finished })
+    summary = assert(sync.run{ name = "plain", output = false, dead_letter = tmp .. "/plain.dead", state = store,
+      batch = 1, source = { { id = 1 }, { id = 2 }, { id = 3 } }, sink = sink })
+    assert.same({ "ok", 4, 3, true }, { summary.status, calls, summary.sent, summary.resumed })  -- goes on from it
   end)
 end)
 

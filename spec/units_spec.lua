@@ -73,9 +73,33 @@ describe("units", function()
                             dedup_ttl_s = 3600, secret = "s" }, "mallapi.ngx.webhook.new")
     assert.same({ max_attempts = 3, base_delay = 0.5, max_delay = 60, poll = 0.2, claim = 30,
                   dedup_ttl = 3600, secret = "s" }, r)
-    assert.same({ lease = 5000 }, units.apply({ lease_ms = 5000 }, "mallapi.sync.run"))
+    assert.same({ lease = 5000 }, units.apply({ lease_ms = 5000 }, "sync.run"))
     assert.has_error(function() require("mallapi.sync").run({ name = "j", lease_ms = "long" }) end,
-      "bad argument #1 to 'mallapi.sync.run' (option 'lease_ms': number expected, got string)")
+      "bad argument #1 to 'sync.run' (option 'lease_ms': number expected, got string)")
+  end)
+
+  it("webhook.verify takes tolerance_s (and the old tolerance)", function()
+    local F = require "support.vendor_fixtures"
+    local ts = 1763805600
+    local signed = "appid=gm-app-1&sku_id=D00001&stocks=100&ts=" .. ts .. "&type=sku_updated&version=1.0"
+    local body = ('{"version":"1.0","appid":"gm-app-1","ts":%d,"sign":"%s","type":"sku_updated",'
+      .. '"sku_id":"D00001","stocks":100}'):format(ts, F.hmac_sha256_hex("gm-secret", signed))
+    local function verify(extra)
+      local cfg = { body = body, secret = "gm-secret", now = ts + 400 }
+      for k, v in pairs(extra) do cfg[k] = v end
+      return mallapi.webhook.verify("guanmai", cfg)
+    end
+    assert.same({ nil, "webhook.verify: guanmai: ts outside the 300 s window", "STALE" }, { verify{} })
+    assert.is_table(verify{ tolerance_s = 500 })
+    assert.is_table(verify{ tolerance = 500 })                         -- the deprecated alias
+    assert.same({ nil, "webhook.verify: guanmai: ts outside the 350 s window", "STALE" },
+      { verify{ tolerance_s = 350, tolerance = 500 } })               -- the unit-named one wins
+    assert.is_table(mallapi.webhook.verify("guanmai", {}, body, { secret = "gm-secret", now = ts + 400,
+      tolerance_s = 500 }))
+    assert.has_error(function() verify{ tolerance_s = "5m" } end,
+      "bad argument #2 to 'webhook.verify' (option 'tolerance_s': number expected, got string)")
+    assert.has_error(function() mallapi.webhook.verify("guanmai", {}, body, { secret = "s", tolerance_s = true }) end,
+      "bad argument #4 to 'webhook.verify' (option 'tolerance_s': number expected, got boolean)")
   end)
 
   it("doc/primitives.md's Units table lists exactly mallapi.units.aliases", function()

@@ -553,15 +553,6 @@ static int http_tostring(lua_State *L) {
 
 /* ---- module-level helpers ---- */
 
-static int http_now(lua_State *L) {
-    lua_pushnumber(L, mallapi_http_now());
-    return 1;
-}
-
-static int http_sleep(lua_State *L) {
-    mallapi_http_sleep(luaL_checknumber(L, 1));
-    return 0;
-}
 
 static int http_url_encode(lua_State *L) {
     size_t n;
@@ -598,8 +589,6 @@ void mallapi_open_http(lua_State *L) {
     lua_pop(L, 1);
     static const luaL_Reg funcs[] = {
         { "new", http_new },
-        { "now", http_now },
-        { "sleep", http_sleep },
         { "url_encode", http_url_encode },
         { NULL, NULL },
     };

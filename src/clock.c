@@ -26,12 +26,6 @@ int64_t mallapi_clock_monotonic_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-double mallapi_clock_monotonic_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void mallapi_clock_sleep_ms(int64_t ms) {
     if (ms <= 0) return;
     struct timespec req = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L }, rem;

@@ -13,9 +13,8 @@
 /* Milliseconds since 1970-01-01T00:00:00Z (CLOCK_REALTIME). */
 int64_t mallapi_clock_now_ms(void);
 
-/* Milliseconds and seconds of CLOCK_MONOTONIC (for deadlines and leases). */
+/* Milliseconds of CLOCK_MONOTONIC (for deadlines and leases). */
 int64_t mallapi_clock_monotonic_ms(void);
-double mallapi_clock_monotonic_s(void);
 
 /* Sleep this many milliseconds (<= 0: return at once), resuming after EINTR. */
 void mallapi_clock_sleep_ms(int64_t ms);

@@ -5,7 +5,6 @@
  * or user info (they may carry secrets). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <strings.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,7 +14,6 @@
 #include <curl/curl.h>
 
 #include "http.h"
-#include "clock.h"
 #include "codec.h"
 
 /* An easy handle and the URL it was last pointed at, parsed once (CURLOPT_CURLU):
@@ -731,14 +729,4 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
     for (size_t i = next; i < n; i++)
         if (!calls[i]->code) http_fail(calls[i], MALLAPI_HTTP_E_INTERNAL, "http.batch: multi handle failed%s", NULL);
     return fault ? -1 : 0;
-}
-
-/* ---- clock ---- */
-
-double mallapi_http_now(void) { return mallapi_clock_monotonic_s(); }
-
-void mallapi_http_sleep(double seconds) {
-    if (!(seconds > 0)) return;
-    if (seconds > 1e9) seconds = 1e9;                 /* math.huge: (int64_t)inf is undefined */
-    mallapi_clock_sleep_ms((int64_t)ceil(seconds * 1000.0));
 }

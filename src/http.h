@@ -114,8 +114,4 @@ int mallapi_http_perform_many(mallapi_http_session *s, mallapi_http_call **calls
  * (ALPHA / DIGIT / "-" / "." / "_" / "~"), appended to b. */
 int mallapi_http_url_encode(mallapi_http_buf *b, const char *s, size_t n);
 
-/* Monotonic clock in seconds and a plain sleep, for the retry policy. */
-double mallapi_http_now(void);
-void mallapi_http_sleep(double seconds);
-
 #endif

@@ -12,7 +12,7 @@ local now
 if mode:match("^lua%-curl") then
   now = require("socket").gettime
 else
-  now = require("mallapi.core").http.now
+  now = require("mallapi.http").now
 end
 
 local count, errors = 0, 0

@@ -13,9 +13,23 @@ local type, error, pairs, ipairs, tostring, tonumber, setmetatable =
 local math_random, math_min, math_max, floor = math.random, math.min, math.max, math.floor
 local os_time = os.time
 
+local core_clock = core.clock
+
+-- The transport's clock is core.clock's (the one home of time): now() in monotonic
+-- seconds, sleep(seconds) blocking the process.
+local function clock_now() return core_clock.monotonic_ms() / 1000 end
+local function clock_sleep(seconds)
+  if seconds ~= seconds or seconds <= 0 then return end   -- NaN or nothing to wait
+  if seconds > 1e9 then seconds = 1e9 end                 -- math.huge: not a millisecond count
+  core_clock.sleep_ms(math.ceil(seconds * 1000))
+end
+
+-- The libcurl transport: core.http's sessions with core.clock's time.
+local curl = { new = chttp.new, now = clock_now, sleep = clock_sleep }
+
 local M = {
-  now = chttp.now,               -- monotonic seconds
-  sleep = chttp.sleep,           -- sleep(seconds), blocks the process
+  now = clock_now,               -- monotonic seconds
+  sleep = clock_sleep,           -- sleep(seconds), blocks the process
   url_encode = chttp.url_encode, -- RFC 3986: all but ALPHA DIGIT - . _ ~ escaped
 }
 
@@ -501,14 +515,14 @@ end
 
 -- The transport sessions are made on: libcurl (core.http) unless an adapter installed
 -- another with http.set_transport (mallapi.ngx installs the cosocket transport,
--- lua/mallapi/ngx/http.lua). A transport has new(opts), now() and sleep(seconds).
-M.transport = chttp
+-- lua/mallapi/ngx/http.lua). A transport has new(opts), now() (seconds) and sleep(seconds).
+M.transport = curl
 function M.set_transport(t)
   if t ~= nil and (type(t) ~= "table" or type(t.new) ~= "function") then
     error("bad argument #1 to 'set_transport' (transport table with new() or nil expected, got " .. type(t) .. ")", 2)
   end
   local before = M.transport
-  M.transport = t or chttp
+  M.transport = t or curl
   return before
 end
 

@@ -46,7 +46,10 @@ M.aliases = {
     { "claim_ms", "claim", 0.001, "s" },
     { "dedup_ttl_s", "dedup_ttl", 1, "s" },
   },
-  ["mallapi.sync.run"] = {
+  ["webhook.verify"] = {                                    -- webhook.verify's cfg (and the receiver's checker)
+    { "tolerance_s", "tolerance", 1, "s" },
+  },
+  ["sync.run"] = {
     { "lease_ms", "lease", 1, "ms" },
   },
   ["mallapi.ngx.redis_store"] = {
@@ -57,15 +60,17 @@ M.aliases = {
 
 -- opts with every documented duration name of `api` turned into its internal field
 -- (a copy when something changed; opts itself otherwise). A documented name wins over
--- its alias when both are given. A non-number raises at the caller's caller.
-function M.apply(opts, api, level)
+-- its alias when both are given. A non-number raises at the caller's caller, naming
+-- argument #argn (default 1).
+function M.apply(opts, api, level, argn)
   if type(opts) ~= "table" then return opts end
   local copy
   for _, a in ipairs(M.aliases[api]) do
     local v = opts[a[1]]
     if v ~= nil then
       if type(v) ~= "number" then
-        error(string_format("bad argument #1 to '%s' (option '%s': number expected, got %s)", api, a[1], type(v)),
+        error(string_format("bad argument #%d to '%s' (option '%s': number expected, got %s)", argn or 1, api, a[1],
+          type(v)),
           (level or 2) + 1)
       end
       if not copy then

@@ -8,6 +8,7 @@
 -- written), signatures compare in constant time, and errors read
 -- "webhook.verify: <vendor>: <reason>".
 local mallapi = require "mallapi"
+local units = require "mallapi.units"
 
 local error, ipairs, pairs, pcall, require, setmetatable, tostring, type =
   error, ipairs, pairs, pcall, require, setmetatable, tostring, type
@@ -166,7 +167,7 @@ end
 -- verify(vendor, headers, body, cfg) or verify(vendor, {body=, headers=, secret=, ...})
 -- -> event {vendor=, type=, id=, data= (decoded body)} | nil, err, code.
 -- cfg: secret (required), rule = a replacement sign function, and what the vendor's rule
--- reads (e.g. now, tolerance, appid for a time-windowed rule; nested). id is the event id
+-- reads (e.g. now, tolerance_s (alias tolerance), appid for a time-windowed rule; nested). id is the event id
 -- from signed content (the profile's webhook.event_id, else the signature); a profile's
 -- webhook.message may add fields (e.g. documented members of the type).
 function M.verify(vendor, a, b, c)
@@ -177,10 +178,10 @@ function M.verify(vendor, a, b, c)
     if type(c) ~= "table" then
       error("bad argument #4 to 'webhook.verify' (table expected, got " .. type(c) .. ")", 2)
     end
-    return verify(vendor, a, b, c)
+    return verify(vendor, a, b, units.apply(c, "webhook.verify", 2, 4))
   end
   if type(a) ~= "table" then error("bad argument #2 to 'webhook.verify' (table expected, got " .. type(a) .. ")", 2) end
-  return verify(vendor, a.headers, a.body, a)
+  return verify(vendor, a.headers, a.body, units.apply(a, "webhook.verify", 2, 2))
 end
 
 -- The receiver's verify-only path: checker(vendor, secret, cfg) -> nil when the profile has
@@ -191,6 +192,7 @@ function M.checker(vendor, secret, cfg)
   local rule = rule_of(vendor)
   if not (rule and rule.fast_id) or (cfg and cfg.rule ~= nil) then return nil end
   local fast_id = rule.fast_id
+  cfg = units.apply(cfg, "webhook.verify", 2, 3)
   return function(body, event_type)
     if type(body) ~= "string" then return reject(vendor, "no body", "BAD_BODY") end
     local id, reason, code = fast_id(body, event_type, secret, cfg or {})

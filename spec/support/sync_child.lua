@@ -3,7 +3,8 @@
 -- The sink appends each accepted id to a file (flushed per record): the file is the
 -- sink's state, a log of upserts. Records whose number is a multiple of 97 fail
 -- mapping, number 100 is refused by the sink; sources and sinks fail transiently
--- at random (seeded by the PID) when `flaky` is set.
+-- at random (seeded by the PID) when `flaky` is set: the runner does not retry them, the
+-- run stops (exit 2) and the next run goes on from the checkpoint.
 local core_clock = require("mallapi.core").clock
 local mallapi = require "mallapi"
 local sync = require "mallapi.sync"
@@ -28,7 +29,7 @@ if cfg.source == "updates" then
   for _, o in ipairs(orders) do vendor:put(o) end
   if flaky then
     vendor.fail = function()
-      if math.random() < 0.1 then return nil, "http.request: connection reset", "TRANSPORT" end
+      if math.random() < 0.03 then return nil, "http.request: connection reset", "TRANSPORT" end
       return true
     end
   end
@@ -45,14 +46,13 @@ local sink_file = assert(io.open(cfg.sink_file, "a"))
 local summary, err, code = sync.run{
   name = "child", source = source, batch = batch, state = mallapi.store.file(cfg.state_dir),
   dead_letter = cfg.dead_letter, output = io.stdout, quiet = true,
-  retry = { base_ms = 1, max_ms = 2 },
   map = function(o)
     if number_of[o.id] % 97 == 0 then return nil, "map: amount not a number" end
     return { order_id = o.id, amount = o.amount }
   end,
   sink = function(doc)
     if delay > 0 then core_clock.sleep_ms(delay) end
-    if flaky and math.random() < 0.05 then return nil, "sink: HTTP 503", "HTTP", { status = 503 } end
+    if flaky and math.random() < 0.005 then return nil, "sink: HTTP 503", "HTTP", { status = 503 } end
     if number_of[doc.order_id] == 100 then return nil, "sink: order refused (801001)", "VENDOR" end
     sink_file:write(doc.order_id, "\n")
     sink_file:flush()

@@ -3,8 +3,9 @@
 -- (mallapi.sync.checkpoint). Killed at any point and started again, a job resends at
 -- most the batch it was on. A failure is classified: a record's own fault (mapping, a
 -- sink's refusal) goes to the dead-letter file (JSON lines) and the run goes on; a
--- transient one is retried here only when no transport retried it already (one retry
--- budget per logical call: see Job:attempt); anything else stops the run. See doc/sync.md.
+-- transient one stops the run with its checkpoint kept (the next run goes on from it): the
+-- runner never resends, the transport owns retries (one retry budget per logical call: see
+-- Job:attempt); anything else stops the run too. See doc/sync.md.
 local core = require "mallapi.core"
 local source = require "mallapi.sync.source"
 local report = require "mallapi.sync.report"
@@ -12,14 +13,12 @@ local jsonl = require "mallapi.sync.jsonl"
 local checkpoint = require "mallapi.sync.checkpoint"
 local units = require "mallapi.units"
 
-local type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable =
-  type, tostring, tonumber, pairs, ipairs, pcall, error, setmetatable, getmetatable
-local string_format, table_concat, math_random, math_min, math_floor, io_open, os_date =
-  string.format, table.concat, math.random, math.min, math.floor, io.open, os.date
+local type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable =
+  type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable
+local string_format, table_concat, math_floor, io_open, os_date =
+  string.format, table.concat, math.floor, io.open, os.date
 
 local M = {}
-
-local RETRY = { attempts = 6, base_ms = 200, max_ms = 10000, retry_after_max_ms = 60000 }
 
 --------------------------------------------------------------------------------------
 -- Failure classes: "retry" (transient), "refuse" (the record's own fault: dead
@@ -45,8 +44,10 @@ end
 local Job = {}
 Job.__index = Job
 
-local function option_error(name, expected, got)
-  error("sync.run: bad option '" .. name .. "' (" .. expected .. " expected, got " .. type(got) .. ")", 3)
+-- level: 4 from new_job, 5 from the as_* helpers it calls (reported at sync.run's caller)
+local function option_error(name, expected, got, level)
+  error("bad argument #1 to 'sync.run' (option '" .. name .. "': " .. expected .. " expected, got " .. type(got)
+    .. ")", level or 4)
 end
 
 local function callable(v)
@@ -58,7 +59,7 @@ end
 local function as_source(src)
   if type(src) == "table" and type(src.next) == "function" then return src end
   if type(src) == "function" or type(src) == "table" then return source.iterate(src) end
-  option_error("source", "source object, iterator or array", src)
+  option_error("source", "source object, iterator or array", src, 5)
 end
 
 -- sink: a function(record) (one record per call), or a table with `send(record)` or
@@ -70,18 +71,18 @@ local function as_sink(sink, dry_run)
     return sink
   end
   if sink == nil and dry_run then return {} end
-  option_error("sink", "function or table with send/send_batch", sink)
+  option_error("sink", "function or table with send/send_batch", sink, 5)
 end
 
 local function as_map(map)
   if map == nil then return function(record) return record end end
   if callable(map) then return map end
   if type(map) == "table" and type(map.map) == "function" then return function(doc) return map:map(doc) end end
-  option_error("map", "function or mapper", map)
+  option_error("map", "function or mapper", map, 5)
 end
 
 local function new_job(opts)
-  if type(opts) ~= "table" then error("sync.run: bad argument #1 (table expected, got " .. type(opts) .. ")", 3) end
+  if type(opts) ~= "table" then error("bad argument #1 to 'sync.run' (table expected, got " .. type(opts) .. ")", 3) end
   if type(opts.name) ~= "string" or not opts.name:match("^[%w_.:%-]+$") then
     option_error("name", "job name of letters, digits, _ . : -", opts.name)
   end
@@ -97,11 +98,11 @@ local function new_job(opts)
   local dead_letter = opts.dead_letter
   if dead_letter == nil then dead_letter = opts.name .. ".dead.jsonl" end
   if type(dead_letter) ~= "string" then option_error("dead_letter", "file name", dead_letter) end
-  local retry = {}
-  for k, v in pairs(RETRY) do retry[k] = v end
-  if opts.retry == false then retry.attempts = 1
-  elseif type(opts.retry) == "table" then for k, v in pairs(opts.retry) do retry[k] = v end
-  elseif opts.retry ~= nil then option_error("retry", "table or false", opts.retry) end
+  -- deprecated and ignored since issue 16: the runner never resends (the transport's
+  -- policy, `cfg.http.retry` on the client, is the one budget); still type-checked
+  if opts.retry ~= nil and opts.retry ~= false and type(opts.retry) ~= "table" then
+    option_error("retry", "table or false", opts.retry)
+  end
   local output = opts.output
   if output == nil then output = io.stderr end
   local mode = "none"
@@ -112,7 +113,7 @@ local function new_job(opts)
   end
   local job = setmetatable({
     name = opts.name, source = as_source(opts.source), sink = as_sink(opts.sink, opts.dry_run),
-    map = as_map(opts.map), state = state, batch = batch, dead_letter = dead_letter, retry = retry,
+    map = as_map(opts.map), state = state, batch = batch, dead_letter = dead_letter,
     dry_run = opts.dry_run, output = output, mode = mode, total = opts.total,
     classify = opts.classify or M.classify, sleep = opts.sleep or core.clock.sleep_ms,
     clock = opts.clock or core.clock.monotonic_ms, lease = opts.lease or 60000,
@@ -123,35 +124,22 @@ local function new_job(opts)
   return job
 end
 
--- Call fn(...) until it succeeds, fails for good, or the attempts run out. Results:
--- true, value, extra | false, msg, code, detail, class. A Lua error in fn is fatal.
+-- Call fn(...) once: the runner never resends (one retry budget per logical call, spent
+-- by the transport). Results: true, value, extra | false, msg, code, detail, class; a
+-- transient failure ("retry") becomes "fatal": the run stops, its checkpoint stays and the
+-- next run goes on from it. A Lua error in fn is fatal.
 function Job:attempt(what, fn, ...)
-  local tries = 0
-  while true do
-    tries = tries + 1
-    local ok, value, err, code, detail = pcall(fn, ...)
-    if not ok then
-      return false, "sync.run: " .. what .. " raised an error: " .. tostring(value), "ERROR", nil, "fatal"
-    end
-    if value ~= nil and value ~= false then return true, value, err end
-    if err == nil then return true, nil end      -- end of a source
-    local class = self.classify(code, detail)
-    if class ~= "retry" then return false, err, code, detail, class end
-    -- the transport already spent this call's retry budget (mallapi.http marks it):
-    -- deciding is all that is left, and a transient failure stops the run here
-    local spent = type(detail) == "table" and detail.retries_exhausted == true
-    if spent or tries >= self.retry.attempts then
-      local sends = spent and tonumber(detail.attempts) or tries
-      return false, string_format("sync.run: %s failed after %d attempts: %s", what, sends, tostring(err)), code,
-        detail, "fatal"
-    end
-    self.retries = self.retries + 1
-    local delay = math_min(self.retry.max_ms, self.retry.base_ms * 2 ^ (tries - 1))
-    delay = delay / 2 + math_random() * delay / 2
-    local after = type(detail) == "table" and tonumber(detail.retry_after)
-    if after then delay = math_min(self.retry.retry_after_max_ms, after * 1000) end
-    self.sleep(math_floor(delay))
+  local ok, value, err, code, detail = pcall(fn, ...)
+  if not ok then
+    return false, "sync.run: " .. what .. " raised an error: " .. tostring(value), "ERROR", nil, "fatal"
   end
+  if value ~= nil and value ~= false then return true, value, err end
+  if err == nil then return true, nil end        -- end of a source
+  local class = self.classify(code, detail)
+  if class ~= "retry" then return false, err, code, detail, class end
+  local sends = type(detail) == "table" and detail.retries_exhausted == true and tonumber(detail.attempts) or 1
+  return false, string_format("sync.run: %s failed after %d attempts: %s", what, sends, tostring(err)), code,
+    detail, "fatal"
 end
 
 function Job:bury(record, stage, msg, code, mapped)
@@ -307,13 +295,9 @@ function Job:save(finished)
     dead_letter_bytes = self.dead_letter_bytes, started_at = self.started_at, saved_at = core.clock.now_ms(),
     resumes = self.resumes,
   }
-  local ok, err, code
-  for _ = 1, self.retry.attempts do           -- a store blip should not end the job
-    ok, err, code = self.state:set(checkpoint.key(self.name), checkpoint.encode(cp))
-    if ok then return true end
-    self.retries = self.retries + 1
-    self.sleep(self.retry.base_ms)
-  end
+  -- written once: a store that fails stops the run (the last checkpoint saved stays)
+  local ok, err, code = self.state:set(checkpoint.key(self.name), checkpoint.encode(cp))
+  if ok then return true end
   return nil, "sync.run: cannot save checkpoint: " .. tostring(err), code or "STATE"
 end
 
@@ -429,7 +413,7 @@ end
 --------------------------------------------------------------------------------------
 -- mallapi.sync.run(opts) -> summary | nil, msg, code, summary
 function M.run(opts)
-  if type(opts) == "table" then opts = units.apply(opts, "mallapi.sync.run", 2) end
+  if type(opts) == "table" then opts = units.apply(opts, "sync.run", 2) end
   local job = new_job(opts)
   if type(opts.dry_run) == "function" then job.dry_run_hook = opts.dry_run end
   job.t0 = job.clock()
