@@ -102,3 +102,30 @@ describe("error codes", function()
     assert.equal(errors, require("mallapi").errors)
   end)
 end)
+
+describe("option errors (errors.option, errors.option_error)", function()
+  -- The message and the reported line: the caller's, through helpers of any depth.
+  local function line_of(fn)
+    local ok, err = pcall(fn)
+    assert.is_false(ok)
+    return err
+  end
+
+  it("raise the one spelling at the caller's line of token.new and sync.run", function()
+    local here = debug.getinfo(1, "l").currentline
+    local err = line_of(function() require("mallapi.token").new{ key = "k", fetch = print,
+      store = require("mallapi.store").memory(), clock = 5 } end)
+    assert.equal("spec/errors_spec.lua:" .. (here + 1)
+      .. ": bad argument #1 to 'mallapi.token.new' (option 'clock': function expected, got number)", err)
+    err = line_of(function() require("mallapi.sync").run{ name = "j", source = 5, sink = print } end)
+    assert.equal("spec/errors_spec.lua:" .. (here + 5) .. ": bad argument #1 to 'sync.run' (option 'source': "
+      .. "source object, iterator or array expected, got number)", err)
+  end)
+
+  it("errors.option returns the value or the default, and checks the type", function()
+    assert.equal(5, errors.option("f", { a = 5 }, "a", "number", 1))
+    assert.equal(1, errors.option("f", {}, "a", "number", 1))
+    assert.has_error(function() errors.option("f", { a = "x" }, "a", "number", 1) end,
+      "bad argument #1 to 'f' (option 'a': number expected, got string)")
+  end)
+end)

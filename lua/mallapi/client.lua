@@ -254,7 +254,7 @@ end
 -- Request building.
 --
 -- The generic part: fill {path} parameters, put op.query names (and every parameter of a GET)
--- into the query, the rest into a JSON body. The profile's `build` may replace that (Shoplus),
+-- into the query, the rest into a JSON body. The profile's `build` may replace that (a vendor with pre-encoded JSON),
 -- then `auth` (or cfg.auth) signs the request. `req` fields: method, base (scheme://host[/prefix]),
 -- path (full URL path as sent), query (list of {name, value}), headers, body (string or nil).
 
@@ -319,7 +319,8 @@ function Client.finish_request(_, req)
   return { method = req.method, url = url, headers = req.headers, body = req.body }
 end
 
--- opts.data_json (the exact JSON text to send, Shoplus) must be text: raised at the caller's line.
+-- opts.data_json (the exact JSON text to send, for profiles with json_text_params) must be
+-- text: raised at the caller's line.
 local function check_data_json(opts, fn)
   if type(opts) == "table" and opts.data_json ~= nil and type(opts.data_json) ~= "string" then
     error("bad argument #3 to 'client:" .. fn .. "' (option 'data_json': string expected, got "
@@ -471,7 +472,7 @@ function Client:call(opname, params, opts)
   end
   local data, answer, code, detail = self:exchange(real, op, params, opts)
   if data == nil and code == "AUTH" and self.profile.on_auth_failure and detail then
-    -- e.g. Sobot: the token was invalidated elsewhere; drop it and try once more.
+    -- e.g. a token-based vendor: the token was invalidated elsewhere; drop it and try once more.
     if self.profile.on_auth_failure(self, detail) then
       data, answer, code, detail = self:exchange(real, op, params, opts)
     end

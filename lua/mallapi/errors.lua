@@ -123,4 +123,21 @@ function M.retryable(code, status)
   return info.retryable
 end
 
+-- Caller mistakes, one spelling: raise "bad argument #1 to 'fname' (option 'name': expected
+-- expected, got <type>)" at `level`, counted from the function calling option_error (1 is
+-- that function, 2 its caller ...).
+function M.option_error(fname, name, expected, got, level)
+  error(string.format("bad argument #1 to '%s' (option '%s': %s expected, got %s)", fname, name, expected,
+    type(got)), (level or 2) + 1)
+end
+
+-- opts[name] when it has Lua type `want`, `default` when nil; otherwise the error above at
+-- `level`, counted the same way from the function calling option.
+function M.option(fname, opts, name, want, default, level)
+  local v = opts[name]
+  if v == nil then return default end
+  if type(v) ~= want then M.option_error(fname, name, want, v, (level or 2) + 1) end
+  return v
+end
+
 return M

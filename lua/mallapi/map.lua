@@ -1,6 +1,6 @@
 -- mallapi.map: map one document between vendors by name with the shipped mappings
--- (lua/mallapi/mappings/<vendor>_<entity>.lua): mallapi.map("shoplus.order",
--- "sobot.order", doc) goes vendor -> canonical -> vendor unless a direct mapping file
+-- (lua/mallapi/mappings/<vendor>_<entity>.lua): mallapi.map("acme.order",
+-- "other.order", doc) goes vendor -> canonical -> vendor unless a direct mapping file
 -- <from>_to_<to> exists. Mappers are compiled once and cached.
 local mapper = require "mallapi.mapper"
 local util = require "mallapi.util"
@@ -9,7 +9,7 @@ local error, ipairs, pairs, require, tostring, type = error, ipairs, pairs, requ
 local package = package
 
 local M = {}
-local compiled = {}      -- "shoplus.order>canonical" -> mapper | false
+local compiled = {}      -- "acme.order>canonical" -> mapper | false
 
 local function split_name(name)
   local vendor, entity = name:match("^([%w_]+)%.([%w_]+)$")
@@ -35,7 +35,7 @@ local function direction(vendor, entity, which)
   return m or nil, (load_mapping(vendor, entity) or {}).entity
 end
 
--- Direct mapping file <from>_to_<to> (e.g. mappings/shoplus_order_to_sobot_order.lua)
+-- Direct mapping file <from>_to_<to> (e.g. mappings/acme_order_to_other_order.lua)
 -- holding one spec, or nil.
 local function direct(from, to)
   local key = from .. ">" .. to
@@ -58,7 +58,7 @@ local function check_name(name, arg)
 end
 
 --- map(from, to, doc [, extra]) -> mapped | nil, err, code
--- from/to: "shoplus.order", "canonical.order", ... extra: fields merged into the
+-- from/to: "acme.order", "canonical.order", ... extra: fields merged into the
 -- canonical record before it is mapped to `to` (settings such as store_code).
 function M.map(from, to, doc, extra)
   check_name(from, 1)
@@ -126,7 +126,7 @@ local function collect_required(spec, prefix, out)
   end
 end
 
---- required("shoplus.order") -> sorted list of the source fields a record must have for the
+--- required("acme.order") -> sorted list of the source fields a record must have for the
 --- mapping to canonical ("a|b": one of the alternatives), or nil when no such mapping.
 function M.required(name)
   check_name(name, 1)
@@ -140,7 +140,7 @@ function M.required(name)
   return unique
 end
 
---- The installed mapping names, sorted ("babycare.exchange", ...): every
+--- The installed mapping names, sorted ("acme.order", ...): every
 -- mallapi/mappings/<vendor>_<entity>.lua on package.path, the shipped ones and the user's
 -- own (the vendor is the text before the first "_"; direct <a>_to_<b> files are left out).
 function M.names()

@@ -25,7 +25,7 @@ M.conv = setmetatable({}, {
 M.convert = map.convert
 
 -- The `fn` of a time field that is epoch ms but may come as "yyyy-MM-dd HH:mm:ss" text at
--- `offset` (default +08:00), where a vendor's documents disagree (Shoplus `date`):
+-- `offset` (default +08:00), where a vendor's documents disagree (a `date` typed both ways):
 -- { "createTime", "ms", fn = mapper.ms_or_datetime() }. Anything else goes on to "ms".
 function M.ms_or_datetime(offset)
   local conv = { "datetime_to_ms", offset = offset or "+08:00" }

@@ -6,8 +6,8 @@
 -- is reserved only when it fits in the caller's deadline (max_wait_ms), so waiting for
 -- the bucket counts against the call's own timeout. See doc/fleet.md.
 --
---   local rl = ratelimit.redis(store, "sobot:my-appid", { per_second = 10, burst = 5 })
---   mallapi.client("sobot", { ..., limiter = rl })   -- client:exchange draws from it
+--   local rl = ratelimit.redis(store, "acme:my-appid", { per_second = 10, burst = 5 })
+--   mallapi.client("acme", { ..., limiter = rl })   -- client:exchange draws from it
 local type, error, tostring, tonumber, setmetatable = type, error, tostring, tonumber, setmetatable
 local math_min, math_max, math_ceil, string_format = math.min, math.max, math.ceil, string.format
 local core = require "mallapi.core"

@@ -59,6 +59,7 @@ end
 -- nginx a waiter must yield to the worker, not block it; mallapi.ngx installs that).
 local engine_clock = require "mallapi.clock"
 local units = require "mallapi.units"
+local errors = require "mallapi.errors"
 local function default_sleep(ms) return engine_clock.sleep_ms(ms) end
 
 local function default_log(level, message)
@@ -83,14 +84,10 @@ local function check_ms(opts, name, default)
   return v
 end
 
+-- Function-valued options of M.new, reported at M.new's caller.
 local function check_fn(opts, name, default)
-  local v = opts[name]
-  if v == nil then return default end
-  if type(v) ~= "function" then
-    error("bad argument #1 to 'mallapi.token.new' (option '" .. name .. "': function expected, got "
-      .. type(v) .. ")", 3)
-  end
-  return v
+  local v = errors.option("mallapi.token.new", opts, name, "function", default, 3)
+  return v   -- not a tail call: the level counts this frame
 end
 
 -- mallapi.token.new{ key=, fetch=, store=, advisory_window=, mandatory_window=,

@@ -112,7 +112,7 @@ function util.is_auth_code(c, code)
   return false
 end
 
--- Module names below a folder of package.path ("mallapi/vendors" -> { "babycare", ... }):
+-- Module names below a folder of package.path ("mallapi/vendors" -> { "acme", ... }):
 -- every <dir>/<folder>/<name>.lua for the package.path templates ending in "?.lua", sorted,
 -- without repeats. Used to list what is installed (vendors, mappings) in messages.
 function util.modules(folder)

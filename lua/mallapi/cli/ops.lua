@@ -6,7 +6,7 @@ local M = { summary = "list a vendor's operations (name, method, path, paging)" 
 
 function M.run(argv)
   local p = common.parser("ops", "List the operations of a vendor profile.")
-  p:argument("vendor", "vendor name: sobot, hd, shoplus, guanmai, babycare")
+  p:argument("vendor", "vendor name: " .. table.concat(require("mallapi.client").vendors(), ", "))
   local args, code = common.parse(p, argv)
   if not args then return code end
   local profile, err = common.profile(args.vendor)

@@ -4,7 +4,7 @@
 -- classify a failure, stop or go on) is mallapi.ngx.webhook.worker, which also has the
 -- generic pieces a handle is built from (handler, push). See doc/openresty.md and, for a
 -- handle that maps one vendor's events and pushes them to another,
--- examples/openresty/shoplus_to_sobot.lua.
+-- the example handler in examples/openresty/.
 local receiver = require "mallapi.ngx.webhook.receiver"
 local worker = require "mallapi.ngx.webhook.worker"
 local queues = require "mallapi.ngx.webhook_queue"

@@ -277,7 +277,7 @@ local Redis = { kind = "redis" }
 Redis.__index = Redis
 
 -- store: mallapi.ngx.redis_store{...} (or any object with command(...)); prefix: the
--- receiver's key prefix, e.g. "mallapi:webhook:shoplus:".
+-- receiver's key prefix, e.g. "mallapi:webhook:acme:".
 -- pid, host: the claiming worker (default this process on this machine).
 function M.redis(store, prefix, pid, host)
   -- this machine's name, as in the Redis store's lock ids

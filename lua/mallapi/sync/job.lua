@@ -12,6 +12,7 @@ local report = require "mallapi.sync.report"
 local jsonl = require "mallapi.sync.jsonl"
 local checkpoint = require "mallapi.sync.checkpoint"
 local units = require "mallapi.units"
+local errors = require "mallapi.errors"
 
 local type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable =
   type, tostring, tonumber, ipairs, pcall, error, setmetatable, getmetatable
@@ -46,8 +47,7 @@ Job.__index = Job
 
 -- level: 4 from new_job, 5 from the as_* helpers it calls (reported at sync.run's caller)
 local function option_error(name, expected, got, level)
-  error("bad argument #1 to 'sync.run' (option '" .. name .. "': " .. expected .. " expected, got " .. type(got)
-    .. ")", level or 4)
+  errors.option_error("sync.run", name, expected, got, level or 4)
 end
 
 local function callable(v)

@@ -15,6 +15,7 @@ local webhook = require "mallapi.webhook"
 local queues = require "mallapi.ngx.webhook_queue"
 local worker = require "mallapi.ngx.webhook.worker"
 local units = require "mallapi.units"
+local errors = require "mallapi.errors"
 local new_item = queues.new_item
 
 local M = { receivers = {} }
@@ -34,14 +35,10 @@ local function default_log(level, msg)
   ngx.log(level == "error" and ngx.ERR or (level == "warn" and ngx.WARN or ngx.INFO), msg)
 end
 
+-- Options of M.new, reported at M.new's caller.
 local function check_type(opts, name, want, default)
-  local v = opts[name]
-  if v == nil then return default end
-  if type(v) ~= want then
-    error("bad argument #1 to 'mallapi.ngx.webhook.new' (option '" .. name .. "': " .. want .. " expected, got "
-      .. type(v) .. ")", 3)
-  end
-  return v
+  local v = errors.option("mallapi.ngx.webhook.new", opts, name, want, default, 3)
+  return v   -- not a tail call: the level counts this frame
 end
 
 -- mallapi.ngx.webhook.new{ vendor =, secret =, dict =, handle = function(event) ... end,

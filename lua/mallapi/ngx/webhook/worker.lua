@@ -181,7 +181,7 @@ function W:stats()
 end
 
 ---------------------------------------------------------------------------------------------
--- Generic pieces of a handle (examples/openresty/shoplus_to_sobot.lua builds one).
+-- Generic pieces of a handle (the example handler in examples/openresty/ builds one).
 
 -- handler{ accept = function(event) -> bool (nil: every event; false: done, nothing to do),
 --   map = { from = "vendor.kind", to = "vendor.kind", extra = {...} } (mallapi.map) or
