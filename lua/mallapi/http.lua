@@ -48,12 +48,13 @@ M.default_retry = {
 M.default_secrets = {
   "token", "access_token", "refresh_token", "sign", "signature", "app_key", "app_secret",
   "secret", "client_secret", "password", "authorization", "proxy-authorization", "cookie",
-  "set-cookie", "x-api-key",
+  "set-cookie", "x-api-key", "apisecret",
 }
 
 local IDEMPOTENT = { GET = true, HEAD = true, OPTIONS = true, PUT = true, DELETE = true, TRACE = true }
 local RETRY_AFTER_STATUS = { [429] = true, [503] = true }
 local MASK = "***"
+M.MASK = MASK                     -- what a masked value reads as, here and in the command
 
 local function bad_request(msg)
   return nil, "http.request: " .. msg, "BAD_REQUEST"

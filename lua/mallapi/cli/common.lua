@@ -7,10 +7,15 @@ local argparse = require "argparse"
 local M = { OK = 0, FAIL = 1, USAGE = 2 }
 
 -- Names (any case) whose values are masked wherever they are printed: headers, query
--- parameters and JSON members.
-M.SECRET_NAMES = { "token", "access_token", "refresh_token", "authorization", "password", "secret",
-  "app_key", "app_secret", "client_secret", "apisecret", "cookie", "x-api-key" }
-M.MASK = "***"
+-- parameters and JSON members. The transport's list (mallapi.http.default_secrets), but a
+-- dry run shows the signature it would send.
+local http = require "mallapi.http"
+local SHOWN = { sign = true, signature = true }
+M.SECRET_NAMES = {}
+for _, name in ipairs(http.default_secrets) do
+  if not SHOWN[name] then M.SECRET_NAMES[#M.SECRET_NAMES + 1] = name end
+end
+M.MASK = http.MASK
 
 -- Settings every vendor accepts besides its credentials.
 local COMMON_SETTINGS = { "base_url", "utc_offset", "timeout" }
